@@ -1,0 +1,105 @@
+/**
+ * The boundary to WhatsApp. The gateway sees only these plain types; the
+ * Baileys adapter (src/transport/baileys/) and the sandbox transport
+ * (src/transport/sandbox/) implement them. Nothing outside an adapter's own
+ * folder imports a WhatsApp library.
+ */
+
+export const MESSAGE_TYPES = [
+  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'other',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** A customer's message, normalised. See docs/contract.md, section 2.1. */
+export interface InboundMessage {
+  /** WhatsApp message id; unique, the idempotency key of the whole pipeline. */
+  id: string;
+  /** Chat id: phone digits ("49123456789") or "lid:<digits>" when no phone is known. */
+  chat: string;
+  /** Phone digits (E.164 without "+"), or null when only a LID is known. */
+  phone: string | null;
+  /** WhatsApp profile name, "" when unknown. */
+  name: string;
+  /** Unix seconds. */
+  timestamp: number;
+  type: MessageType;
+  /** Text, or the caption of a media message, or "". */
+  text: string;
+  /** True when this is the new text of a message the customer edited. */
+  edited: boolean;
+}
+
+export type DeliveryState = 'sent' | 'delivered' | 'read' | 'failed';
+
+/** What WhatsApp reported about a message we sent. */
+export interface Receipt {
+  whatsappId: string;
+  state: DeliveryState;
+  error?: string;
+}
+
+export const CONNECTION_STATUSES = [
+  'starting', 'waiting_for_scan', 'connecting', 'connected', 'reconnecting',
+  'logged_out', 'replaced', 'banned', 'stopped',
+] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** Raw QR payload while waiting for a scan, else null. */
+  qr: string | null;
+  /** Pairing code while one was requested and not yet used, else null. */
+  pairingCode: string | null;
+  /** The linked phone number (digits) once connected. */
+  me: string | null;
+  lastDisconnect: { code: number | null; reason: string; at: string } | null;
+  /** ISO time of the last status change. */
+  since: string;
+}
+
+/** Callbacks the gateway gives a transport. */
+export interface TransportHandlers {
+  /** Resolves once the message is stored durably; the transport may then forget it. */
+  message(message: InboundMessage): Promise<void>;
+  receipt(receipt: Receipt): void;
+  state(state: ConnectionState): void;
+}
+
+export interface SendResult {
+  /** The WhatsApp message id of the sent message. */
+  whatsappId: string;
+}
+
+/** Thrown by Transport.send. `retryable` false means: never try this message again. */
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+export interface Transport {
+  readonly name: string;
+  start(handlers: TransportHandlers): Promise<void>;
+  /** Send text to a chat id (see InboundMessage.chat). Throws SendError. */
+  send(chat: string, text: string): Promise<SendResult>;
+  /** Ask for a pairing code for linking without a camera (phone: digits). */
+  requestPairingCode?(phone: string): Promise<string>;
+  /** Unlink this device: log out and forget the stored session. */
+  logout?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What the gateway offers a transport besides the handlers. */
+export interface TransportContext {
+  /** Text of a message we sent, by WhatsApp id, for WhatsApp's retry requests. */
+  sentMessageText(whatsappId: string): string | undefined;
+}
+
+export function initialState(status: ConnectionStatus = 'starting'): ConnectionState {
+  return { status, qr: null, pairingCode: null, me: null, lastDisconnect: null, since: new Date().toISOString() };
+}

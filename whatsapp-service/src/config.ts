@@ -1,0 +1,118 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const TRANSPORTS = ['baileys', 'sandbox'] as const;
+
+export interface Config {
+  port: number;
+  host: string;
+  webhookUrl: string;
+  webhookSecret: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  apiKey: string | null;
+  dataDir: string;
+  transport: (typeof TRANSPORTS)[number];
+  authDir: string;
+  pairingPhone: string | null;
+  webhookTimeoutMs: number;
+  deliveryConcurrency: number;
+  deliveryMaxAgeMs: number;
+  sendIntervalMs: number;
+  retentionDays: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * Turns the environment into a Config, or into one line per bad or missing
+ * key. Pure: relative paths are resolved against `baseDir`.
+ */
+export function parseConfig(env: Record<string, string | undefined>, baseDir: string): ConfigResult {
+  const errors: string[] = [];
+  const read = (key: string): string | undefined => {
+    const value = env[key]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = read(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      errors.push(`${key}: must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(key)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    errors.push(`${key}: must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return fallback;
+  };
+  const secret = (key: string, required: boolean): string | null => {
+    const value = read(key);
+    if (value === undefined) {
+      if (required) errors.push(`${key}: is required (at least ${MIN_SECRET_LENGTH} random characters, e.g. from "openssl rand -hex 32")`);
+      return null;
+    }
+    if (value.length < MIN_SECRET_LENGTH) errors.push(`${key}: is too short, use at least ${MIN_SECRET_LENGTH} random characters`);
+    return value;
+  };
+
+  const port = integer('PORT', 3000, 1, 65535);
+  const host = read('HOST') ?? '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0) errors.push(`HOST: must be an IP address or "localhost", got "${host}"`);
+
+  const webhookUrl = read('WEBHOOK_URL');
+  if (webhookUrl === undefined) {
+    errors.push('WEBHOOK_URL: is required, the address of the plugin\'s webhook, e.g. https://support.example.com/api/whatsapp/webhook.php');
+  } else if (!isHttpUrl(webhookUrl)) {
+    errors.push(`WEBHOOK_URL: must be an http:// or https:// URL, got "${webhookUrl}"`);
+  }
+  const webhookSecret = secret('WEBHOOK_SECRET', true);
+  const apiKey = secret('API_KEY', false);
+  if (apiKey === null && !isLoopback(host)) {
+    errors.push(`API_KEY: is required when HOST (${host}) is reachable from other machines; set one or use HOST=127.0.0.1`);
+  }
+
+  const pairingPhone = read('WA_PAIRING_PHONE')?.replace(/[\s+\-]/g, '') ?? null;
+  if (pairingPhone !== null && !/^[1-9]\d{5,14}$/.test(pairingPhone)) {
+    errors.push('WA_PAIRING_PHONE: must be the phone number to link, with country code, digits only (e.g. 49123456789)');
+  }
+
+  const config: Config = {
+    port,
+    host,
+    webhookUrl: webhookUrl ?? '',
+    webhookSecret: webhookSecret ?? '',
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    apiKey,
+    dataDir: path.resolve(baseDir, read('DATA_DIR') ?? 'data'),
+    transport: oneOf('TRANSPORT', TRANSPORTS, 'baileys'),
+    authDir: path.resolve(baseDir, read('AUTH_DIR') ?? 'auth_info'),
+    pairingPhone,
+    webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 15_000, 100, 300_000),
+    deliveryConcurrency: integer('DELIVERY_CONCURRENCY', 4, 1, 64),
+    deliveryMaxAgeMs: integer('DELIVERY_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,
+    sendIntervalMs: integer('SEND_INTERVAL_MS', 1_500, 0, 600_000),
+    retentionDays: integer('RETENTION_DAYS', 30, 1, 3650),
+  };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

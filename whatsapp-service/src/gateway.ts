@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import type { Db } from './store/database.js';
+import type { EventRow, EventStore } from './store/event-store.js';
+import type { OutboxRow, OutboxState, OutboxStore } from './store/outbox-store.js';
+import type { SendRequest } from './outbound/send-request.js';
+import { SenderWorker } from './outbound/sender-worker.js';
+import {
+  initialState,
+  type ConnectionState,
+  type DeliveryState,
+  type InboundMessage,
+  type Receipt,
+  type Transport,
+  type TransportHandlers,
+} from './transport/transport.js';
+import { parseAnswer } from './webhook/answer.js';
+import { postEvent, type WebhookTarget } from './webhook/client.js';
+import { DeliveryWorker } from './webhook/delivery-worker.js';
+import { messageEvent, statusEvent } from './webhook/events.js';
+import type { BackoffPolicy } from './webhook/backoff.js';
+
+export interface GatewayOptions {
+  db: Db;
+  events: EventStore;
+  outbox: OutboxStore;
+  transport: Transport;
+  webhook: WebhookTarget;
+  deliveryConcurrency: number;
+  deliveryMaxAgeMs: number;
+  sendIntervalMs: number;
+  retentionDays: number;
+  log: Logger;
+  backoff?: BackoffPolicy;
+  now?: () => number;
+}
+
+/**
+ * The service's core: every inbound message is stored before anything else
+ * and then delivered to the webhook; every outbound message is stored and
+ * then sent; each change of an outbound message is reported back.
+ */
+export class Gateway {
+  private connection: ConnectionState = initialState();
+  private readonly delivery: DeliveryWorker;
+  private readonly sender: SenderWorker;
+  private readonly now: () => number;
+  private housekeeping: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.now = options.now ?? Date.now;
+    const { events, outbox, log, backoff } = options;
+    this.delivery = new DeliveryWorker({
+      events,
+      deliver: (row) => postEvent(options.webhook, row, this.now),
+      complete: (row, answer) => this.complete(row, answer),
+      concurrency: options.deliveryConcurrency,
+      maxAgeMs: options.deliveryMaxAgeMs,
+      log: log.child({ component: 'delivery' }),
+      backoff,
+      now: this.now,
+    });
+    this.sender = new SenderWorker({
+      outbox,
+      send: (chat, text) => options.transport.send(chat, text),
+      isConnected: () => this.connection.status === 'connected',
+      settle: (row, result) => this.settle(row, result),
+      intervalMs: options.sendIntervalMs,
+      maxAgeMs: options.deliveryMaxAgeMs,
+      log: log.child({ component: 'sender' }),
+      backoff,
+      now: this.now,
+    });
+  }
+
+  /** What the transport calls; the transport sees nothing else of the gateway. */
+  readonly handlers: TransportHandlers = {
+    message: async (message) => this.accept(message),
+    receipt: (receipt) => this.receipt(receipt),
+    state: (state) => {
+      this.connection = state;
+      if (state.status === 'connected') this.sender.wake();
+    },
+  };
+
+  async start(): Promise<void> {
+    this.delivery.start();
+    this.sender.start();
+    this.housekeeping = setInterval(() => this.purgeOld(), 3_600_000);
+    this.housekeeping.unref();
+    await this.options.transport.start(this.handlers);
+  }
+
+  /** Stops taking work; what is in flight finishes or stays queued for the next start. */
+  async stop(): Promise<void> {
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    await this.options.transport.stop().catch((error: unknown) => this.options.log.warn({ err: error }, 'transport did not stop cleanly'));
+    await Promise.all([this.delivery.stop(), this.sender.stop()]);
+  }
+
+  get state(): ConnectionState {
+    return this.connection;
+  }
+
+  /** Stores a customer's message once (by WhatsApp id) and queues it for the webhook. */
+  accept(message: InboundMessage): void {
+    const id = this.options.events.insert(
+      { kind: 'message', dedupeKey: `message:${message.id}`, chat: message.chat, payload: messageEvent(message) },
+      this.now(),
+    );
+    if (id === null) {
+      this.options.log.debug({ whatsappId: message.id }, 'duplicate inbound message ignored');
+      return;
+    }
+    this.options.log.info({ event: id, type: message.type }, 'inbound message stored');
+    this.delivery.enqueue(id, message.chat);
+  }
+
+  /** Queues a message for WhatsApp; a known idempotency key returns the existing one. */
+  send(request: SendRequest): { row: OutboxRow; created: boolean } {
+    const key = request.key ?? `api:${crypto.randomUUID()}`;
+    const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text }, this.now());
+    if (result.created) this.sender.wake();
+    return result;
+  }
+
+  queueDepths(): { events: Record<string, number>; outbox: Record<OutboxState, number> } {
+    return { events: this.options.events.counts(), outbox: this.options.outbox.counts() };
+  }
+
+  /** The sent text of a message, for WhatsApp's retry requests. */
+  sentMessageText(whatsappId: string): string | undefined {
+    return this.options.outbox.byWhatsappId(whatsappId)?.body;
+  }
+
+  private complete(row: EventRow, answer: string): void {
+    const replies = row.kind === 'message' ? this.repliesFrom(row, answer) : [];
+    const now = this.now();
+    this.options.db.transaction(() => {
+      this.options.events.markDelivered(row.id, now);
+      for (const reply of replies) this.options.outbox.enqueue(reply, now);
+    })();
+    if (replies.length > 0) this.sender.wake();
+  }
+
+  private repliesFrom(row: EventRow, answer: string): Array<{ key: string; chat: string; text: string }> {
+    const messageId = (JSON.parse(row.payload) as { message: { id: string } }).message.id;
+    const { replies, rejected } = parseAnswer(answer, messageId, row.chat);
+    if (rejected.length > 0) this.options.log.warn({ event: row.id, rejected }, 'webhook answer had unusable replies');
+    return replies;
+  }
+
+  private settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void {
+    const now = this.now();
+    this.options.db.transaction(() => {
+      const moved =
+        'whatsappId' in result
+          ? this.options.outbox.markSent(row.id, result.whatsappId, now)
+          : this.options.outbox.advance(row.id, 'failed', result.error, now);
+      if (moved) this.report(row, 'whatsappId' in result ? 'sent' : 'failed', 'whatsappId' in result ? result.whatsappId : null, 'error' in result ? result.error : null);
+    })();
+  }
+
+  private receipt(receipt: Receipt): void {
+    const row = this.options.outbox.byWhatsappId(receipt.whatsappId);
+    if (!row) return;
+    this.options.db.transaction(() => {
+      if (this.options.outbox.advance(row.id, receipt.state, receipt.error ?? null, this.now())) {
+        this.report(row, receipt.state, receipt.whatsappId, receipt.error ?? null);
+      }
+    })();
+  }
+
+  /** Queues a `status` event; must run inside the transaction that changed the row. */
+  private report(row: OutboxRow, state: DeliveryState, whatsappId: string | null, error: string | null): void {
+    const payload = statusEvent({
+      outboxId: row.id, key: row.idempotency_key, chat: row.chat, state, whatsappId, error, timestamp: Math.floor(this.now() / 1000),
+    });
+    const id = this.options.events.insert({ kind: 'status', dedupeKey: `status:${row.id}:${state}`, chat: row.chat, payload }, this.now());
+    // The worker learns of it after the commit; enqueue only indexes the row.
+    if (id !== null) queueMicrotask(() => this.delivery.enqueue(id, row.chat));
+  }
+
+  private purgeOld(): void {
+    const before = this.now() - this.options.retentionDays * 86_400_000;
+    const events = this.options.events.purgeDelivered(before);
+    const outbox = this.options.outbox.purgeFinished(before);
+    if (events + outbox > 0) this.options.log.info({ events, outbox }, 'forgot old delivered messages');
+  }
+}

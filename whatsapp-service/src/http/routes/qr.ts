@@ -1,0 +1,33 @@
+import QRCode from 'qrcode';
+import qrcodeTerminal from 'qrcode-terminal';
+import type { Gateway } from '../../gateway.js';
+import { HttpError, send, sendJson } from '../respond.js';
+import type { Route } from '../route.js';
+
+/** GET /qr: the code to scan, as terminal text (default), svg, png or json. */
+export function qrRoute(gateway: Gateway): Route {
+  return {
+    method: 'GET',
+    path: '/qr',
+    access: 'api-key',
+    async handle({ res, url }) {
+      const { qr, status, me } = gateway.state;
+      const format = url.searchParams.get('format') ?? 'text';
+      if (!['text', 'svg', 'png', 'json'].includes(format)) {
+        throw new HttpError(400, 'bad_request', 'format must be text, svg, png or json');
+      }
+      if (qr === null) {
+        const why = status === 'connected' ? `already linked${me ? ` to ${me}` : ''}` : `no QR code right now (connection: ${status})`;
+        throw new HttpError(404, 'no_qr', why);
+      }
+      if (format === 'json') return sendJson(res, 200, { qr, connection: status });
+      if (format === 'svg') return send(res, 200, 'image/svg+xml', await QRCode.toString(qr, { type: 'svg', margin: 2 }));
+      if (format === 'png') return send(res, 200, 'image/png', await QRCode.toBuffer(qr, { type: 'png', margin: 2, scale: 6 }));
+      return send(res, 200, 'text/plain; charset=utf-8', await terminalQr(qr));
+    },
+  };
+}
+
+export function terminalQr(qr: string): Promise<string> {
+  return new Promise((resolve) => qrcodeTerminal.generate(qr, { small: true }, resolve));
+}

@@ -1,0 +1,55 @@
+import { parseChatId } from '../../chat-id.js';
+import { isSendableText } from '../../outbound/text-limits.js';
+import type { SandboxTransport } from '../../transport/sandbox/sandbox-transport.js';
+import { MESSAGE_TYPES, type MessageType } from '../../transport/transport.js';
+import { readJsonBody } from '../body.js';
+import { HttpError, send, sendJson } from '../respond.js';
+import type { Route } from '../route.js';
+import { SANDBOX_PAGE } from './sandbox-page.js';
+
+/** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
+export function sandboxRoutes(sandbox: SandboxTransport): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/sandbox',
+      // The page itself holds nothing; it asks for the API key and sends it with each call.
+      access: 'open',
+      handle({ res }) {
+        send(res, 200, 'text/html; charset=utf-8', SANDBOX_PAGE);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/sandbox/inbound',
+      access: 'api-key',
+      async handle({ req, res }) {
+        const body = ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
+        const chat = parseChatId(body.phone);
+        if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
+        const type = (body.type ?? 'text') as MessageType;
+        if (!MESSAGE_TYPES.includes(type)) throw new HttpError(400, 'bad_request', `type must be one of ${MESSAGE_TYPES.join(', ')}`);
+        const text = body.text ?? '';
+        if (typeof text !== 'string' || (type === 'text' && !isSendableText(text))) {
+          throw new HttpError(400, 'invalid_message', 'text must be non-empty for a text message');
+        }
+        if (body.id !== undefined && (typeof body.id !== 'string' || !/^[A-Za-z0-9:_-]{1,128}$/.test(body.id))) {
+          throw new HttpError(400, 'bad_request', 'id must be 1 to 128 letters, digits, ":", "_" or "-"');
+        }
+        const name = typeof body.name === 'string' ? body.name.slice(0, 100) : '';
+        const message = await sandbox.receive({ chat: chat.chat, name, text, type, id: body.id as string | undefined });
+        sendJson(res, 202, { id: message.id, chat: message.chat });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/outbound',
+      access: 'api-key',
+      handle({ res, url }) {
+        const chat = parseChatId(url.searchParams.get('phone') ?? '');
+        if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
+        sendJson(res, 200, { messages: sandbox.outbound(chat.chat, url.searchParams.get('read') === '1') });
+      },
+    },
+  ];
+}

@@ -1,0 +1,23 @@
+import type { Gateway } from '../../gateway.js';
+import { sendJson } from '../respond.js';
+import type { Route } from '../route.js';
+
+export function statusRoute(gateway: Gateway, transportName: string): Route {
+  return {
+    method: 'GET',
+    path: '/status',
+    access: 'api-key',
+    handle({ res }) {
+      const state = gateway.state;
+      sendJson(res, 200, {
+        connection: state.status,
+        me: state.me,
+        qr_available: state.qr !== null,
+        pairing_code: state.pairingCode,
+        last_disconnect: state.lastDisconnect,
+        since: state.since,
+        transport: transportName,
+      });
+    },
+  };
+}

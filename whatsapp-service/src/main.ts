@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
+import { parseConfig } from './config.js';
+import { createEnvFileIfMissing } from './env-file.js';
+import { createLogger } from './log.js';
+import { createService } from './service.js';
+import { transportFactory } from './transport/create.js';
+
+/** Composition root: read configuration, wire, start, stop on a signal. */
+const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const envPath = process.env.ENV_FILE ?? path.join(serviceDir, '.env');
+if (!process.env.ENV_FILE && createEnvFileIfMissing(envPath, path.join(serviceDir, '.env.example'))) {
+  console.error(`Created ${envPath} with a new WEBHOOK_SECRET and API_KEY; enter the same values in the osTicket plugin settings.`);
+}
+dotenv.config({ path: envPath, quiet: true });
+
+const parsed = parseConfig(process.env, serviceDir);
+if (!parsed.ok) {
+  console.error(`Cannot start: please fix ${envPath}\n${parsed.errors.map((line) => `  - ${line}`).join('\n')}`);
+  process.exit(78); // EX_CONFIG: a supervisor should not restart in a loop
+}
+const config = parsed.config;
+const log = createLogger(config.logLevel);
+
+const service = await createService(config, log, transportFactory(config, log));
+await service.start().catch((error: unknown) => {
+  log.fatal({ err: error }, 'could not start');
+  process.exit(1);
+});
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  });
+}

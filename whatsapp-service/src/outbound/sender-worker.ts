@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
+import { SendError, type SendResult } from '../transport/transport.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../webhook/backoff.js';
+
+export interface SenderWorkerOptions {
+  outbox: OutboxStore;
+  send(chat: string, text: string): Promise<SendResult>;
+  isConnected(): boolean;
+  /** Records that a message went out, or failed for good (the store update and its status report). */
+  settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void;
+  /** Pause between two messages, so the number never looks like a bulk sender. */
+  intervalMs: number;
+  maxAgeMs: number;
+  log: Logger;
+  backoff?: BackoffPolicy;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Sends queued messages one at a time, paced, while the transport is connected. */
+export class SenderWorker {
+  private running = false;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private stopped!: Promise<void>;
+  private resolveStopped!: () => void;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SenderWorkerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.running = true;
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.loop = this.run();
+  }
+
+  /** Something was queued or the connection came back. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.resolveStopped?.();
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
+      if (!row) {
+        await this.sleep(this.idleWait());
+        continue;
+      }
+      await this.sendOne(row);
+      // Pace with a little jitter (up to +25%): evenly spaced messages look automated.
+      // New work does not cut the pause short; only stop() does.
+      const pause = this.options.intervalMs * (1 + 0.25 * (this.options.random ?? Math.random)());
+      if (pause > 0) await Promise.race([delay(pause), this.stopped]);
+    }
+  }
+
+  private idleWait(): number {
+    if (!this.options.isConnected()) return 60_000;
+    const next = this.options.outbox.nextAttemptAt();
+    return next === null ? 60_000 : Math.max(10, Math.min(next - this.now(), 60_000));
+  }
+
+  private async sendOne(row: OutboxRow): Promise<void> {
+    const log = this.options.log.child({ outbox: row.id });
+    try {
+      const { whatsappId } = await this.options.send(row.chat, row.body);
+      this.options.settle(row, { whatsappId });
+      log.info('message sent');
+      return;
+    } catch (error) {
+      const retryable = !(error instanceof SendError) || error.retryable;
+      const reason = error instanceof Error ? error.message : String(error);
+      const now = this.now();
+      if (!retryable || now - row.created_at >= this.options.maxAgeMs) {
+        this.options.settle(row, { error: reason });
+        log.error({ reason }, 'message could not be sent and is marked failed');
+        return;
+      }
+      const delay = backoffDelay(row.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+      this.options.outbox.markRetry(row.id, now + delay, reason, now);
+      log.warn({ reason, attempt: row.attempts + 1, retryInMs: delay }, 'sending failed, will retry');
+    }
+  }
+
+  /** Waits up to `ms`, or until wake(). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,14 @@
+/** WhatsApp's limit for one text message, in characters (code points). */
+export const MAX_MESSAGE_CHARS = 65_536;
+/** Longest idempotency key we keep. */
+export const MAX_KEY_CHARS = 200;
+
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+export function isSendableText(text: unknown): text is string {
+  return typeof text === 'string' && text.trim() !== '' && characterCount(text) <= MAX_MESSAGE_CHARS;
+}

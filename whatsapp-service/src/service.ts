@@ -1,0 +1,81 @@
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { Gateway } from './gateway.js';
+import { createHttpServer } from './http/server.js';
+import { healthRoute } from './http/routes/health.js';
+import { pairRoute } from './http/routes/pair.js';
+import { qrRoute } from './http/routes/qr.js';
+import { sandboxRoutes } from './http/routes/sandbox.js';
+import { sendRoute } from './http/routes/send.js';
+import { statusRoute } from './http/routes/status.js';
+import type { Logger } from './log.js';
+import { openDatabase } from './store/database.js';
+import { EventStore } from './store/event-store.js';
+import { OutboxStore } from './store/outbox-store.js';
+import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
+import type { Transport, TransportContext } from './transport/transport.js';
+import type { BackoffPolicy } from './webhook/backoff.js';
+
+export interface Service {
+  gateway: Gateway;
+  /** The address the HTTP API listens on. */
+  start(): Promise<AddressInfo>;
+  stop(): Promise<void>;
+}
+
+export type TransportFactory = (context: TransportContext) => Transport | Promise<Transport>;
+
+/** Wires store, gateway, transport and HTTP API; no logic of its own. */
+export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, backoff?: BackoffPolicy): Promise<Service> {
+  const db = openDatabase(config.dataDir);
+  let gateway: Gateway | null = null;
+  const transport = await makeTransport({ sentMessageText: (id) => gateway?.sentMessageText(id) });
+  gateway = new Gateway({
+    db,
+    events: new EventStore(db),
+    outbox: new OutboxStore(db),
+    transport,
+    webhook: { url: config.webhookUrl, secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
+    deliveryConcurrency: config.deliveryConcurrency,
+    deliveryMaxAgeMs: config.deliveryMaxAgeMs,
+    sendIntervalMs: config.sendIntervalMs,
+    retentionDays: config.retentionDays,
+    log,
+    backoff,
+  });
+
+  const startedAt = Date.now();
+  const routes = [
+    healthRoute(gateway, startedAt),
+    statusRoute(gateway, transport.name),
+    qrRoute(gateway),
+    pairRoute(transport),
+    sendRoute(gateway, '/send', 'api-key'),
+    sendRoute(gateway, '/send-secure', 'api-key-required'),
+    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport) : []),
+  ];
+  const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });
+  const ready = gateway;
+
+  return {
+    gateway: ready,
+    async start() {
+      await ready.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      log.info({ host: address.address, port: address.port, transport: transport.name }, 'HTTP API listening');
+      return address;
+    },
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await ready.stop();
+      db.close();
+    },
+  };
+}

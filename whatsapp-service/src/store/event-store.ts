@@ -1,0 +1,95 @@
+import type { Db } from './database.js';
+
+export type EventKind = 'message' | 'status';
+export type EventState = 'pending' | 'delivered' | 'dead';
+
+export interface EventRow {
+  id: number;
+  kind: EventKind;
+  dedupe_key: string;
+  chat: string;
+  payload: string;
+  state: EventState;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface NewEvent {
+  kind: EventKind;
+  dedupeKey: string;
+  chat: string;
+  payload: string;
+}
+
+/** Events waiting for, or done with, delivery to the plugin's webhook. */
+export class EventStore {
+  private readonly statements;
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO events (kind, dedupe_key, chat, payload, next_attempt_at, created_at)
+         VALUES (@kind, @dedupeKey, @chat, @payload, @now, @now)
+         ON CONFLICT (dedupe_key) DO NOTHING`,
+      ),
+      get: db.prepare('SELECT * FROM events WHERE id = ?'),
+      pending: db.prepare(`SELECT id, chat, next_attempt_at FROM events WHERE state = 'pending' ORDER BY id`),
+      delivered: db.prepare(`UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, finished_at = ? WHERE id = ? AND state = 'pending'`),
+      retry: db.prepare(`UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`),
+      dead: db.prepare(`UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = ?, finished_at = ? WHERE id = ? AND state = 'pending'`),
+      listDead: db.prepare(`SELECT * FROM events WHERE state = 'dead' ORDER BY id LIMIT ?`),
+      replay: db.prepare(`UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE id = ? AND state = 'dead'`),
+      counts: db.prepare(`SELECT state, COUNT(*) AS n FROM events GROUP BY state`),
+      purge: db.prepare(`DELETE FROM events WHERE state = 'delivered' AND finished_at < ?`),
+    };
+  }
+
+  /** Stores an event once per dedupe key; returns its id, or null if it was already there. */
+  insert(event: NewEvent, now: number): number | null {
+    const info = this.statements.insert.run({ ...event, now });
+    return info.changes === 1 ? Number(info.lastInsertRowid) : null;
+  }
+
+  get(id: number): EventRow | undefined {
+    return this.statements.get.get(id) as EventRow | undefined;
+  }
+
+  pending(): Array<Pick<EventRow, 'id' | 'chat' | 'next_attempt_at'>> {
+    return this.statements.pending.all() as Array<Pick<EventRow, 'id' | 'chat' | 'next_attempt_at'>>;
+  }
+
+  markDelivered(id: number, now: number): boolean {
+    return this.statements.delivered.run(now, id).changes === 1;
+  }
+
+  markRetry(id: number, nextAttemptAt: number, error: string): void {
+    this.statements.retry.run(nextAttemptAt, error, id);
+  }
+
+  markDead(id: number, error: string, now: number): void {
+    this.statements.dead.run(error, now, id);
+  }
+
+  listDead(limit = 1000): EventRow[] {
+    return this.statements.listDead.all(limit) as EventRow[];
+  }
+
+  /** Puts dead events back in the queue; returns how many were dead. */
+  replay(ids: number[], now: number): number {
+    return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.replay.run(now, id).changes, 0))();
+  }
+
+  counts(): Record<EventState, number> {
+    const counts: Record<EventState, number> = { pending: 0, delivered: 0, dead: 0 };
+    for (const row of this.statements.counts.all() as Array<{ state: EventState; n: number }>) counts[row.state] = row.n;
+    return counts;
+  }
+
+  /** Forgets delivered events (and so their message bodies) finished before `before`. */
+  purgeDelivered(before: number): number {
+    return this.statements.purge.run(before).changes;
+  }
+}

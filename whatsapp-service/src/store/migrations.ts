@@ -1,0 +1,38 @@
+/**
+ * Numbered schema migrations; PRAGMA user_version records the last applied.
+ * Append new entries, never edit applied ones.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: events for the plugin's webhook (inbound messages and status reports) and the outbox.
+  `
+  CREATE TABLE events (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT    NOT NULL CHECK (kind IN ('message', 'status')),
+    dedupe_key      TEXT    NOT NULL UNIQUE,
+    chat            TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    finished_at     INTEGER
+  );
+  CREATE INDEX events_by_state ON events (state, id);
+
+  CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    idempotency_key TEXT    NOT NULL UNIQUE,
+    chat            TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'delivered', 'read', 'failed')),
+    whatsapp_id     TEXT    UNIQUE,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_by_state ON outbox (state, id);
+  `,
+];

@@ -1,0 +1,106 @@
+import type { DeliveryState } from '../transport/transport.js';
+import type { Db } from './database.js';
+
+export type OutboxState = 'queued' | DeliveryState;
+
+export interface OutboxRow {
+  id: number;
+  idempotency_key: string;
+  chat: string;
+  body: string;
+  state: OutboxState;
+  whatsapp_id: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NewOutboxMessage {
+  key: string;
+  chat: string;
+  text: string;
+}
+
+/** Order in which a message's state may only move forward. */
+const RANK: Record<OutboxState, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+
+/** Messages to send to WhatsApp, and what became of them. */
+export class OutboxStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO outbox (idempotency_key, chat, body, next_attempt_at, created_at, updated_at)
+         VALUES (@key, @chat, @text, @now, @now, @now)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+      ),
+      byKey: db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?'),
+      byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+      byWhatsappId: db.prepare('SELECT * FROM outbox WHERE whatsapp_id = ?'),
+      // The oldest due message whose chat has no older message still queued: keeps each chat in order.
+      nextDue: db.prepare(
+        `SELECT * FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat = o.chat AND p.state = 'queued' AND p.id < o.id)
+         ORDER BY o.id LIMIT 1`,
+      ),
+      nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'queued'`),
+      sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
+      retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
+      setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
+      counts: db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state'),
+      purge: db.prepare(`DELETE FROM outbox WHERE state IN ('delivered', 'read', 'failed') AND updated_at < ?`),
+    };
+  }
+
+  /** Queues a message once per key. `created` is false when the key was known. */
+  enqueue(message: NewOutboxMessage, now: number): { row: OutboxRow; created: boolean } {
+    const created = this.statements.insert.run({ ...message, now }).changes === 1;
+    return { row: this.statements.byKey.get(message.key) as OutboxRow, created };
+  }
+
+  get(id: number): OutboxRow | undefined {
+    return this.statements.byId.get(id) as OutboxRow | undefined;
+  }
+
+  byWhatsappId(whatsappId: string): OutboxRow | undefined {
+    return this.statements.byWhatsappId.get(whatsappId) as OutboxRow | undefined;
+  }
+
+  nextDue(now: number): OutboxRow | undefined {
+    return this.statements.nextDue.get(now) as OutboxRow | undefined;
+  }
+
+  /** When the earliest queued message becomes due, or null if none is queued. */
+  nextAttemptAt(): number | null {
+    return (this.statements.nextAttemptAt.get() as { at: number | null }).at;
+  }
+
+  markSent(id: number, whatsappId: string, now: number): boolean {
+    return this.statements.sent.run(whatsappId, now, id).changes === 1;
+  }
+
+  markRetry(id: number, nextAttemptAt: number, error: string, now: number): void {
+    this.statements.retry.run(nextAttemptAt, error, now, id);
+  }
+
+  /** Moves a message forward (never back); returns false if that would not be progress. */
+  advance(id: number, state: OutboxState, error: string | null, now: number): boolean {
+    const row = this.get(id);
+    if (!row || row.state === 'failed' || RANK[state] <= RANK[row.state]) return false;
+    this.statements.setState.run(state, error, now, id);
+    return true;
+  }
+
+  counts(): Record<OutboxState, number> {
+    const counts: Record<OutboxState, number> = { queued: 0, sent: 0, delivered: 0, read: 0, failed: 0 };
+    for (const row of this.statements.counts.all() as Array<{ state: OutboxState; n: number }>) counts[row.state] = row.n;
+    return counts;
+  }
+
+  purgeFinished(before: number): number {
+    return this.statements.purge.run(before).changes;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { TransportFactory } from '../service.js';
+import { SandboxTransport } from './sandbox/sandbox-transport.js';
+
+/** Chooses the transport; Baileys is only loaded when it is used. */
+export function transportFactory(config: Config, log: Logger): TransportFactory {
+  if (config.transport === 'sandbox') return () => new SandboxTransport();
+  return async (context) => {
+    const { createBaileysTransport } = await import('./baileys/index.js');
+    return createBaileysTransport({
+      authDir: config.authDir,
+      pairingPhone: config.pairingPhone ?? undefined,
+      logger: log.child({ component: 'whatsapp' }),
+      context,
+    });
+  };
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import {
+  initialState,
+  type InboundMessage,
+  type MessageType,
+  type SendResult,
+  type Transport,
+  type TransportHandlers,
+} from '../transport.js';
+
+export interface SandboxCustomerMessage {
+  chat: string;
+  name: string;
+  text: string;
+  type: MessageType;
+  id?: string;
+}
+
+export interface SandboxSentMessage {
+  whatsappId: string;
+  chat: string;
+  text: string;
+  at: string;
+  read: boolean;
+}
+
+/** Kept per chat so a long session cannot grow without bound. */
+const KEEP_PER_CHAT = 500;
+
+/**
+ * A WhatsApp stand-in: customers are played through the HTTP sandbox
+ * endpoints, and what the service "sends" is kept here to be looked at.
+ * Sent messages are reported delivered at once and read once looked at.
+ */
+export class SandboxTransport implements Transport {
+  readonly name = 'sandbox';
+  private handlers: TransportHandlers | null = null;
+  private readonly sent = new Map<string, SandboxSentMessage[]>();
+
+  async start(handlers: TransportHandlers): Promise<void> {
+    this.handlers = handlers;
+    handlers.state({ ...initialState('connected'), me: 'sandbox' });
+  }
+
+  async stop(): Promise<void> {
+    this.handlers?.state(initialState('stopped'));
+    this.handlers = null;
+  }
+
+  /** A customer writes; resolves once the gateway has stored the message. */
+  async receive(message: SandboxCustomerMessage): Promise<InboundMessage> {
+    if (!this.handlers) throw new Error('sandbox transport is not running');
+    const inbound: InboundMessage = {
+      id: message.id ?? `SANDBOX${randomBytes(8).toString('hex').toUpperCase()}`,
+      chat: message.chat,
+      phone: message.chat.startsWith('lid:') ? null : message.chat,
+      name: message.name,
+      timestamp: Math.floor(Date.now() / 1000),
+      type: message.type,
+      text: message.text,
+      edited: false,
+    };
+    await this.handlers.message(inbound);
+    return inbound;
+  }
+
+  async send(chat: string, text: string): Promise<SendResult> {
+    const handlers = this.handlers;
+    if (!handlers) throw new Error('sandbox transport is not running');
+    const whatsappId = `SANDBOXOUT${randomBytes(8).toString('hex').toUpperCase()}`;
+    const list = this.sent.get(chat) ?? [];
+    list.push({ whatsappId, chat, text, at: new Date().toISOString(), read: false });
+    this.sent.set(chat, list.slice(-KEEP_PER_CHAT));
+    // As on a real phone, the receipt comes after the send has returned.
+    setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);
+    return { whatsappId };
+  }
+
+  /** What was sent to a chat, oldest first; `markRead` plays the customer opening the chat. */
+  outbound(chat: string, markRead = false): SandboxSentMessage[] {
+    const list = this.sent.get(chat) ?? [];
+    const copy = list.map((message) => ({ ...message }));
+    if (markRead) {
+      for (const message of list.filter((m) => !m.read)) {
+        message.read = true;
+        this.handlers?.receipt({ whatsappId: message.whatsappId, state: 'read' });
+      }
+    }
+    return copy;
+  }
+}

@@ -1,0 +1,170 @@
+import type { Logger } from 'pino';
+import type { EventRow, EventStore } from '../store/event-store.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { Outcome } from './outcome.js';
+
+export interface DeliveryWorkerOptions {
+  events: EventStore;
+  /** One attempt to hand an event to the webhook. */
+  deliver(row: EventRow): Promise<Outcome>;
+  /** Marks the event delivered and keeps what its answer asks for, in one transaction. */
+  complete(row: EventRow, answer: string): void;
+  concurrency: number;
+  maxAgeMs: number;
+  log: Logger;
+  backoff?: BackoffPolicy;
+  /** How often the store is re-read for events queued by another process (dead-letter replay). */
+  rescanMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface ChatQueue {
+  ids: number[];
+  notBefore: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * Delivers stored events to the webhook: one at a time per chat and in
+ * order, different chats in parallel up to `concurrency`. The database is
+ * the truth; the in-memory queues only index its pending rows.
+ */
+export class DeliveryWorker {
+  private readonly chats = new Map<string, ChatQueue>();
+  private readonly known = new Set<number>();
+  /** Chats whose head is due and not in flight, oldest first (Set keeps insertion order). */
+  private readonly ready = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.running = true;
+    this.rescan();
+    this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanMs ?? 10_000);
+    this.rescanTimer.unref();
+  }
+
+  /** Tells the worker about an event just stored. */
+  enqueue(id: number, chat: string): void {
+    if (this.known.has(id)) return;
+    this.known.add(id);
+    const queue = this.queueOf(chat);
+    queue.ids.push(id);
+    this.makeReadyIfDue(chat, queue);
+    this.pump();
+  }
+
+  /** Stops taking work and waits (bounded) for deliveries in flight; unfinished ones stay pending. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.running = false;
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    for (const queue of this.chats.values()) if (queue.timer) clearTimeout(queue.timer);
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.allSettled(this.inFlight.values()), grace]);
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private rescan(): void {
+    for (const row of this.options.events.pending()) {
+      if (this.known.has(row.id)) continue;
+      this.known.add(row.id);
+      const queue = this.queueOf(row.chat);
+      // Replayed events are older than what is queued: keep ids sorted.
+      const at = queue.ids.findIndex((id) => id > row.id);
+      if (at === -1) queue.ids.push(row.id);
+      else queue.ids.splice(at, 0, row.id);
+      if (queue.ids[0] === row.id) queue.notBefore = row.next_attempt_at;
+      this.makeReadyIfDue(row.chat, queue);
+    }
+    this.pump();
+  }
+
+  private queueOf(chat: string): ChatQueue {
+    let queue = this.chats.get(chat);
+    if (!queue) {
+      queue = { ids: [], notBefore: 0, timer: null };
+      this.chats.set(chat, queue);
+    }
+    return queue;
+  }
+
+  private makeReadyIfDue(chat: string, queue: ChatQueue): void {
+    if (queue.ids.length === 0 || this.inFlight.has(chat) || queue.timer) return;
+    const wait = queue.notBefore - this.now();
+    if (wait <= 0) {
+      this.ready.add(chat);
+      return;
+    }
+    queue.timer = setTimeout(() => {
+      queue.timer = null;
+      this.makeReadyIfDue(chat, queue);
+      this.pump();
+    }, wait);
+  }
+
+  private pump(): void {
+    while (this.running && this.inFlight.size < this.options.concurrency && this.ready.size > 0) {
+      const chat = this.ready.values().next().value as string;
+      this.ready.delete(chat);
+      const work = this.deliverHead(chat).finally(() => {
+        this.inFlight.delete(chat);
+        const queue = this.chats.get(chat);
+        if (queue && queue.ids.length > 0) this.makeReadyIfDue(chat, queue);
+        else this.chats.delete(chat);
+        this.pump();
+      });
+      this.inFlight.set(chat, work);
+    }
+  }
+
+  private async deliverHead(chat: string): Promise<void> {
+    const queue = this.queueOf(chat);
+    const id = queue.ids[0];
+    if (id === undefined) return;
+    const row = this.options.events.get(id);
+    if (!row || row.state !== 'pending') return this.forget(queue, id);
+
+    const outcome = await this.options.deliver(row).catch(
+      (error: unknown): Outcome => ({ kind: 'retry', reason: String(error), retryAfterMs: null }),
+    );
+    const log = this.options.log.child({ event: row.id, kind: row.kind });
+    try {
+      if (outcome.kind === 'delivered') {
+        this.options.complete(row, outcome.body);
+        log.debug('event delivered');
+        return this.forget(queue, id);
+      }
+      const now = this.now();
+      if (outcome.kind === 'final' || now - row.created_at >= this.options.maxAgeMs) {
+        const reason = outcome.kind === 'final' ? outcome.reason : `gave up after ${row.attempts + 1} attempts: ${outcome.reason}`;
+        this.options.events.markDead(row.id, reason, now);
+        log.error({ reason }, 'event moved to the dead-letter list (npm run dead-letters)');
+        return this.forget(queue, id);
+      }
+      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
+      this.options.events.markRetry(row.id, now + delay, outcome.reason);
+      queue.notBefore = now + delay;
+      log.warn({ reason: outcome.reason, attempt: row.attempts + 1, retryInMs: delay }, 'webhook delivery failed, will retry');
+    } catch (error) {
+      // The store failed (disk full?): leave the event pending and try again later.
+      queue.notBefore = this.now() + backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+      log.error({ err: error }, 'could not record the delivery result');
+    }
+  }
+
+  private forget(queue: ChatQueue, id: number): void {
+    queue.ids.shift();
+    this.known.delete(id);
+    queue.notBefore = 0;
+  }
+}

@@ -63,7 +63,7 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     return value;
   };
 
-  const port = integer('PORT', 3000, 1, 65535);
+  const port = integer('PORT', 3000, 0, 65535); // 0: any free port (tests)
   const host = read('HOST') ?? '127.0.0.1';
   if (host !== 'localhost' && isIP(host) === 0) errors.push(`HOST: must be an IP address or "localhost", got "${host}"`);
 

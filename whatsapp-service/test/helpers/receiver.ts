@@ -1,0 +1,66 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../src/webhook/signature.js';
+
+export interface ReceivedEvent {
+  headers: IncomingHttpHeaders;
+  body: string;
+  event: any;
+  signatureOk: boolean;
+}
+
+export type Responder = (event: ReceivedEvent) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
+
+/** A real HTTP webhook receiver that checks signatures and records every request. */
+export class Receiver {
+  readonly received: ReceivedEvent[] = [];
+  respond: Responder = () => ({ status: 200, body: { ok: true, replies: [] } });
+  private server: Server | null = null;
+
+  constructor(private readonly secret: string) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const signatureOk = verifySignature(
+          this.secret,
+          { timestamp: req.headers['x-timestamp'] as string, signature: req.headers['x-signature'] as string },
+          body,
+          Date.now(),
+        ).ok;
+        const received: ReceivedEvent = { headers: req.headers, body, event: JSON.parse(body), signatureOk };
+        this.received.push(received);
+        const answer = signatureOk ? await this.respond(received) : { status: 401, body: { error: { code: 'bad_signature' } } };
+        res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
+        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhook`;
+  }
+
+  messages(): any[] {
+    return this.received.filter((r) => r.event.event === 'message').map((r) => r.event.message);
+  }
+
+  statuses(): any[] {
+    return this.received.filter((r) => r.event.event === 'status').map((r) => r.event.status);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Polls until `check` is true or `timeoutMs` passes; the test then fails with `what`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

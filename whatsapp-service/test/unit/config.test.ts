@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from '../../src/config.js';
+
+const valid = { WEBHOOK_URL: 'https://support.example.com/api/whatsapp/webhook.php', WEBHOOK_SECRET: 'a'.repeat(32) };
+
+test('defaults follow the specification: 127.0.0.1:3000, info, baileys, data under the service', () => {
+  const result = parseConfig(valid, '/srv/whatsapp-service');
+  assert.ok(result.ok);
+  assert.equal(result.config.host, '127.0.0.1');
+  assert.equal(result.config.port, 3000);
+  assert.equal(result.config.logLevel, 'info');
+  assert.equal(result.config.transport, 'baileys');
+  assert.equal(result.config.apiKey, null);
+  assert.equal(result.config.dataDir, '/srv/whatsapp-service/data');
+  assert.equal(result.config.authDir, '/srv/whatsapp-service/auth_info');
+});
+
+test('every bad or missing value is one line naming its key', () => {
+  const result = parseConfig(
+    { PORT: '70000', HOST: 'example.com', WEBHOOK_URL: 'ftp://x', WEBHOOK_SECRET: 'short', LOG_LEVEL: 'loud', TRANSPORT: 'carrier-pigeon', SEND_INTERVAL_MS: '-1', WA_PAIRING_PHONE: '0171' },
+    '/',
+  );
+  assert.equal(result.ok, false);
+  const errors = (result as { errors: string[] }).errors;
+  for (const key of ['PORT', 'HOST', 'WEBHOOK_URL', 'WEBHOOK_SECRET', 'LOG_LEVEL', 'TRANSPORT', 'SEND_INTERVAL_MS', 'WA_PAIRING_PHONE']) {
+    assert.equal(errors.filter((line) => line.startsWith(`${key}:`)).length, 1, `one line for ${key}: ${errors.join(' | ')}`);
+  }
+  const missing = parseConfig({}, '/');
+  assert.deepEqual((missing as { errors: string[] }).errors.map((line) => line.split(':')[0]), ['WEBHOOK_URL', 'WEBHOOK_SECRET']);
+});
+
+test('a non-loopback HOST needs an API key; loopback does not', () => {
+  const open = parseConfig({ ...valid, HOST: '0.0.0.0' }, '/');
+  assert.equal(open.ok, false);
+  assert.match((open as { errors: string[] }).errors[0]!, /^API_KEY: is required when HOST/);
+  assert.equal(parseConfig({ ...valid, HOST: '0.0.0.0', API_KEY: 'k'.repeat(20) }, '/').ok, true);
+  assert.equal(parseConfig({ ...valid, HOST: '::1' }, '/').ok, true);
+  assert.equal(parseConfig({ ...valid, HOST: 'localhost' }, '/').ok, true);
+});

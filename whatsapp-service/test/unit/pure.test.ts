@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseChatId } from '../../src/chat-id.js';
+import { parseSendRequest } from '../../src/outbound/send-request.js';
+import { MAX_MESSAGE_CHARS } from '../../src/outbound/text-limits.js';
+import { parseAnswer } from '../../src/webhook/answer.js';
+import { backoffDelay } from '../../src/webhook/backoff.js';
+import { outcomeOf, retryAfterMs } from '../../src/webhook/outcome.js';
+
+test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {
+  assert.deepEqual(parseChatId('+49 (151) 123-456.78'), { ok: true, chat: '4915112345678' });
+  assert.deepEqual(parseChatId('0049 151 1234567'), { ok: true, chat: '491511234567' });
+  assert.deepEqual(parseChatId(491511234567), { ok: true, chat: '491511234567' });
+  assert.deepEqual(parseChatId('lid:123456789012345'), { ok: true, chat: 'lid:123456789012345' });
+  assert.equal(parseChatId('0151 1234567').ok, false, 'national numbers lack the country code');
+  assert.equal(parseChatId('49abc').ok, false);
+  assert.equal(parseChatId('12345').ok, false, 'too short');
+  assert.equal(parseChatId('1234567890123456').ok, false, 'too long');
+  assert.equal(parseChatId(null).ok, false);
+});
+
+test('send requests: limits on phone, message and key', () => {
+  const ok = parseSendRequest({ phone: '49123456789', message: 'Hallo!' }, undefined);
+  assert.deepEqual(ok, { ok: true, request: { chat: '49123456789', text: 'Hallo!', key: null } });
+  assert.deepEqual(parseSendRequest({ phone: '49123456789', message: 'x' }, 'entry:1'), { ok: true, request: { chat: '49123456789', text: 'x', key: 'entry:1' } });
+  assert.equal((parseSendRequest({ phone: '49123456789', message: 'x', key: 'body' }, 'header') as any).request.key, 'body');
+
+  const longest = '😀'.repeat(MAX_MESSAGE_CHARS);
+  assert.equal(parseSendRequest({ phone: '49123456789', message: longest }, undefined).ok, true, '65,536 emoji are 65,536 characters');
+  assert.equal((parseSendRequest({ phone: '49123456789', message: longest + 'x' }, undefined) as any).code, 'invalid_message');
+  assert.equal((parseSendRequest({ phone: '49123456789', message: '  ' }, undefined) as any).code, 'invalid_message');
+  assert.equal((parseSendRequest({ phone: 'abc', message: 'x' }, undefined) as any).code, 'invalid_phone');
+  assert.equal((parseSendRequest([], undefined) as any).code, 'bad_request');
+  assert.equal((parseSendRequest({ phone: '49123456789', message: 'x', key: 'k'.repeat(201) }, undefined) as any).code, 'bad_request');
+});
+
+test('webhook answers: replies with defaults, unusable ones rejected, none is fine', () => {
+  const answer = parseAnswer(
+    JSON.stringify({ ok: true, replies: [{ text: 'a' }, { text: 'b', key: 'mine', to: '+49 170 1234567' }, { text: '' }, { to: 'x', text: 'c' }] }),
+    'WAID',
+    '49123456789',
+  );
+  assert.deepEqual(answer.replies, [
+    { chat: '49123456789', text: 'a', key: 'reply:WAID:0' },
+    { chat: '491701234567', text: 'b', key: 'mine' },
+  ]);
+  assert.equal(answer.rejected.length, 2);
+  assert.deepEqual(parseAnswer('', 'W', '49123456789'), { replies: [], rejected: [] });
+  assert.deepEqual(parseAnswer('{"ok":true}', 'W', '49123456789'), { replies: [], rejected: [] });
+  assert.deepEqual(parseAnswer('<html>', 'W', '49123456789').rejected, ['answer is not JSON']);
+});
+
+test('backoff grows exponentially, is jittered within [half, full] and capped', () => {
+  const policy = { baseMs: 1000, maxMs: 60_000 };
+  assert.equal(backoffDelay(1, policy, () => 0), 500);
+  assert.equal(backoffDelay(1, policy, () => 1), 1000);
+  assert.equal(backoffDelay(4, policy, () => 0), 4000);
+  assert.equal(backoffDelay(4, policy, () => 1), 8000);
+  assert.equal(backoffDelay(50, policy, () => 1), 60_000);
+  assert.equal(backoffDelay(50, policy, () => 0), 30_000);
+});
+
+test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, other 4xx final', () => {
+  assert.deepEqual(outcomeOf(200, '{}', null, 0), { kind: 'delivered', body: '{}' });
+  assert.deepEqual(outcomeOf(204, '', null, 0), { kind: 'delivered', body: '' });
+  assert.equal(outcomeOf(503, '', null, 0).kind, 'retry');
+  assert.equal(outcomeOf(429, '', '7', 0).kind, 'retry');
+  assert.equal((outcomeOf(429, '', '7', 0) as any).retryAfterMs, 7000);
+  assert.equal(outcomeOf(408, '', null, 0).kind, 'retry');
+  assert.deepEqual(outcomeOf(401, '{"error":{"code":"bad_signature"}}', null, 0), { kind: 'final', reason: 'HTTP 401 bad_signature' });
+  assert.equal(outcomeOf(404, '', null, 0).kind, 'final');
+  assert.equal(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 0), 10_000);
+  assert.equal(retryAfterMs('soon', 0), null);
+  assert.equal(retryAfterMs('999999', 0), 3_600_000);
+});

@@ -31,6 +31,7 @@ export interface GatewayOptions {
   retentionDays: number;
   log: Logger;
   backoff?: BackoffPolicy;
+  rescanMs?: number;
   now?: () => number;
 }
 
@@ -57,6 +58,7 @@ export class Gateway {
       maxAgeMs: options.deliveryMaxAgeMs,
       log: log.child({ component: 'delivery' }),
       backoff,
+      rescanMs: options.rescanMs,
       now: this.now,
     });
     this.sender = new SenderWorker({

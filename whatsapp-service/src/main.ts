@@ -1,19 +1,17 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import dotenv from 'dotenv';
 import { parseConfig } from './config.js';
 import { createEnvFileIfMissing } from './env-file.js';
+import { envFilePath, loadEnvFile, serviceDir } from './environment.js';
 import { createLogger } from './log.js';
 import { createService } from './service.js';
 import { transportFactory } from './transport/create.js';
 
 /** Composition root: read configuration, wire, start, stop on a signal. */
-const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const envPath = process.env.ENV_FILE ?? path.join(serviceDir, '.env');
+const envPath = envFilePath();
 if (!process.env.ENV_FILE && createEnvFileIfMissing(envPath, path.join(serviceDir, '.env.example'))) {
   console.error(`Created ${envPath} with a new WEBHOOK_SECRET and API_KEY; enter the same values in the osTicket plugin settings.`);
 }
-dotenv.config({ path: envPath, quiet: true });
+loadEnvFile();
 
 const parsed = parseConfig(process.env, serviceDir);
 if (!parsed.ok) {

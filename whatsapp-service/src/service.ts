@@ -16,6 +16,12 @@ import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
 import type { Transport, TransportContext } from './transport/transport.js';
 import type { BackoffPolicy } from './webhook/backoff.js';
 
+/** Timings tests shorten; production uses the defaults. */
+export interface Tuning {
+  backoff?: BackoffPolicy;
+  rescanMs?: number;
+}
+
 export interface Service {
   gateway: Gateway;
   /** The address the HTTP API listens on. */
@@ -26,7 +32,7 @@ export interface Service {
 export type TransportFactory = (context: TransportContext) => Transport | Promise<Transport>;
 
 /** Wires store, gateway, transport and HTTP API; no logic of its own. */
-export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, backoff?: BackoffPolicy): Promise<Service> {
+export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, tuning: Tuning = {}): Promise<Service> {
   const db = openDatabase(config.dataDir);
   let gateway: Gateway | null = null;
   const transport = await makeTransport({ sentMessageText: (id) => gateway?.sentMessageText(id) });
@@ -41,7 +47,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     sendIntervalMs: config.sendIntervalMs,
     retentionDays: config.retentionDays,
     log,
-    backoff,
+    ...tuning,
   });
 
   const startedAt = Date.now();

@@ -38,7 +38,7 @@ export async function startService(
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'wa-service-'));
   const config = testConfig({ DATA_DIR: dataDir, ...env });
   const sandbox = new SandboxTransport();
-  const service = await createService(config, createLogger('silent'), options.transport ?? (() => sandbox), FAST_BACKOFF);
+  const service = await createService(config, createLogger('silent'), options.transport ?? (() => sandbox), { backoff: FAST_BACKOFF, rescanMs: 100 });
   const address = await service.start();
   return {
     service,

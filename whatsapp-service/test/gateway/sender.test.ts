@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { initialState, SendError, type SendResult, type Transport, type TransportHandlers } from '../../src/transport/transport.js';
+import { SECRET, api, startService } from '../helpers/service.js';
+import { Receiver, waitFor } from '../helpers/receiver.js';
+
+/** A transport whose connection and failures the test controls. */
+class ScriptedTransport implements Transport {
+  readonly name = 'scripted';
+  handlers!: TransportHandlers;
+  readonly sends: Array<{ chat: string; text: string; at: number }> = [];
+  failures: Array<SendError | Error> = [];
+
+  async start(handlers: TransportHandlers): Promise<void> {
+    this.handlers = handlers;
+    handlers.state(initialState('waiting_for_scan'));
+  }
+  connect(): void {
+    this.handlers.state({ ...initialState('connected'), me: '49100000000' });
+  }
+  async send(chat: string, text: string): Promise<SendResult> {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.sends.push({ chat, text, at: Date.now() });
+    return { whatsappId: `OUT-${this.sends.length}` };
+  }
+  async stop(): Promise<void> {}
+}
+
+async function setUp(env: Record<string, string> = {}) {
+  const receiver = new Receiver(SECRET);
+  const transport = new ScriptedTransport();
+  const running = await startService({ WEBHOOK_URL: await receiver.start(), ...env }, { transport: () => transport });
+  const send = (key: string, message = `text ${key}`) =>
+    api(`${running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917000000001', message, key }) });
+  return { receiver, transport, running, send, async close() { await running.stop(); await receiver.stop(); } };
+}
+
+test('messages wait while WhatsApp is not connected and go out, in order, once it is', async () => {
+  const t = await setUp();
+  try {
+    for (const key of ['a', 'b', 'c']) assert.equal((await t.send(key)).status, 202);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(t.transport.sends.length, 0);
+    assert.equal((await api(`${t.running.url}/health`, { key: null })).body.queues.outbox.queued, 3);
+    t.transport.connect();
+    await waitFor(() => t.transport.sends.length === 3, 'three sent');
+    assert.deepEqual(t.transport.sends.map((s) => s.text), ['text a', 'text b', 'text c']);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a passing failure is retried and the message sent once; a final one is reported as failed', async () => {
+  const t = await setUp();
+  try {
+    t.transport.connect();
+    t.transport.failures = [new SendError('socket closed', 'not_connected', true), new Error('timeout')];
+    await t.send('retry-me');
+    await waitFor(() => t.transport.sends.length === 1, 'sent after retries');
+    await waitFor(() => t.receiver.statuses().some((s) => s.key === 'retry-me'), 'status reported');
+    assert.deepEqual(t.receiver.statuses().filter((s) => s.key === 'retry-me').map((s) => [s.state, s.whatsapp_id]), [['sent', 'OUT-1']]);
+
+    t.transport.failures = [new SendError('recipient is not on WhatsApp', 'not_on_whatsapp', false)];
+    await t.send('hopeless');
+    await waitFor(() => t.receiver.statuses().some((s) => s.key === 'hopeless'), 'failure reported');
+    const failed = t.receiver.statuses().find((s) => s.key === 'hopeless');
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error, 'recipient is not on WhatsApp');
+    assert.equal(t.transport.sends.length, 1, 'never tried again');
+    assert.equal((await api(`${t.running.url}/health`, { key: null })).body.queues.outbox.failed, 1);
+  } finally {
+    await t.close();
+  }
+});
+
+test('sending is paced by SEND_INTERVAL_MS, also when many messages are queued at once', async () => {
+  const t = await setUp({ SEND_INTERVAL_MS: '150' });
+  try {
+    t.transport.connect();
+    await Promise.all(['1', '2', '3', '4'].map((key) => t.send(key)));
+    await waitFor(() => t.transport.sends.length === 4, 'four sent', 5_000);
+    const gaps = t.transport.sends.slice(1).map((s, i) => s.at - t.transport.sends[i]!.at);
+    for (const gap of gaps) assert.ok(gap >= 145, `gap of ${gap} ms`);
+  } finally {
+    await t.close();
+  }
+});
+
+test('receipts only move a message forward and are reported once each', async () => {
+  const t = await setUp();
+  try {
+    t.transport.connect();
+    await t.send('receipts');
+    await waitFor(() => t.transport.sends.length === 1, 'sent');
+    for (const state of ['read', 'delivered', 'read', 'sent'] as const) t.transport.handlers.receipt({ whatsappId: 'OUT-1', state });
+    t.transport.handlers.receipt({ whatsappId: 'UNKNOWN', state: 'read' });
+    await waitFor(() => t.receiver.statuses().filter((s) => s.key === 'receipts').length >= 2, 'reports');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(t.receiver.statuses().filter((s) => s.key === 'receipts').map((s) => s.state), ['sent', 'read']);
+  } finally {
+    await t.close();
+  }
+});

@@ -9,7 +9,8 @@ import { sandboxRoutes } from './http/routes/sandbox.js';
 import { sendRoute } from './http/routes/send.js';
 import { statusRoute } from './http/routes/status.js';
 import type { Logger } from './log.js';
-import { openDatabase } from './store/database.js';
+import { startCheckpointer } from './store/checkpointer.js';
+import { databaseFile, openDatabase } from './store/database.js';
 import { EventStore } from './store/event-store.js';
 import { OutboxStore } from './store/outbox-store.js';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
@@ -34,6 +35,7 @@ export type TransportFactory = (context: TransportContext) => Transport | Promis
 /** Wires store, gateway, transport and HTTP API; no logic of its own. */
 export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, tuning: Tuning = {}): Promise<Service> {
   const db = openDatabase(config.dataDir);
+  const checkpointer = startCheckpointer(databaseFile(config.dataDir));
   let gateway: Gateway | null = null;
   const transport = await makeTransport({ sentMessageText: (id) => gateway?.sentMessageText(id) });
   gateway = new Gateway({
@@ -81,6 +83,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
         server.closeIdleConnections();
       });
       await ready.stop();
+      await checkpointer.stop();
       db.close();
     },
   };

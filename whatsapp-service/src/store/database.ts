@@ -5,6 +5,11 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/** The database file inside DATA_DIR. */
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, 'whatsapp-service.sqlite');
+}
+
 /**
  * Opens (creating if needed) the service's SQLite file in `dataDir`.
  * WAL with synchronous=NORMAL: a committed row survives a killed process;
@@ -13,10 +18,12 @@ export type Db = Database.Database;
 export function openDatabase(dataDir: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  const db = new Database(path.join(dataDir, 'whatsapp-service.sqlite'));
+  const db = new Database(databaseFile(dataDir));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
+  // Checkpoints normally run in a background thread (checkpointer.ts); this is the safety net.
+  db.pragma('wal_autocheckpoint = 10000');
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;

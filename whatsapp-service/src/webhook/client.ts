@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { signedHeaders } from './signature.js';
 import { outcomeOf, type Outcome } from './outcome.js';
 
@@ -16,45 +18,55 @@ export interface WebhookEvent {
 /** Largest answer we read from the webhook; replies are small. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+// Kept-alive connections: one TCP (and TLS) handshake for many deliveries.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
 /** POSTs one signed event and classifies the result; never throws. */
-export async function postEvent(target: WebhookTarget, event: WebhookEvent, now: () => number = Date.now): Promise<Outcome> {
-  try {
-    const response = await fetch(target.url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json; charset=utf-8',
-        'User-Agent': 'osticket-whatsapp-service/1',
-        'X-Event': event.kind,
-        'X-Delivery-Id': String(event.id),
-        ...signedHeaders(target.secret, event.payload, now()),
+export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () => number = Date.now): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const url = new URL(target.url);
+    const body = Buffer.from(event.payload, 'utf8');
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        agent: agents[url.protocol as keyof typeof agents],
+        timeout: target.timeoutMs,
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': body.length,
+          'User-Agent': 'osticket-whatsapp-service/1',
+          'X-Event': event.kind,
+          'X-Delivery-Id': String(event.id),
+          ...signedHeaders(target.secret, event.payload, now()),
+        },
       },
-      body: event.payload,
-      redirect: 'error',
-      signal: AbortSignal.timeout(target.timeoutMs),
-    });
-    const body = await readLimited(response);
-    return outcomeOf(response.status, body, response.headers.get('retry-after'), now());
-  } catch (error) {
-    return { kind: 'retry', reason: describe(error), retryAfterMs: null };
-  }
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) return req.destroy(new Error('answer is too large'));
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after'] ?? null;
+          resolve(outcomeOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), retryAfter, now()));
+        });
+        res.on('error', (error) => resolve({ kind: 'retry', reason: describe(error), retryAfterMs: null }));
+      },
+    );
+    // A redirect is answered like any other non-2xx status: we never follow it with a signed body.
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (error) => resolve({ kind: 'retry', reason: describe(error), retryAfterMs: null }));
+    req.end(body);
+  });
 }
 
-async function readLimited(response: Response): Promise<string> {
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_ANSWER_BYTES) {
-    await response.body?.cancel();
-    throw new Error(`answer of ${length} bytes is too large`);
-  }
-  const text = await response.text();
-  if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) throw new Error('answer is too large');
-  return text;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timeout';
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
-  }
-  return String(error);
+function describe(error: Error & { code?: string }): string {
+  return error.code ?? error.message;
 }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# `npm test`: every test suite of the repository.
+set -e
+cd "$(dirname "$0")/.."
+sh scripts/install-dependencies.sh
+
+echo "== whatsapp-service: type check and tests =="
+npm test --workspace whatsapp-service
+
+echo "== osticket-plugin: php -l =="
+count=0
+for file in $(find osticket-plugin -name '*.php' | sort); do
+  php -l "$file" >/dev/null || { echo "php -l failed: $file" >&2; exit 1; }
+  count=$((count + 1))
+done
+echo "$count PHP files without syntax errors"
+
+echo "== osticket-plugin: PHPUnit =="
+phpunit --configuration osticket-plugin/phpunit.xml
+
+echo "== end to end against a running osTicket (skipped unless OSTICKET_URL is set) =="
+node --import tsx --test e2e/*.test.ts

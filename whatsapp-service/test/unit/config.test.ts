@@ -38,3 +38,23 @@ test('a non-loopback HOST needs an API key; loopback does not', () => {
   assert.equal(parseConfig({ ...valid, HOST: '::1' }, '/').ok, true);
   assert.equal(parseConfig({ ...valid, HOST: 'localhost' }, '/').ok, true);
 });
+
+test('first start: .env is created from the example with fresh secrets, mode 0600, never overwritten', async () => {
+  const { mkdtempSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { createEnvFileIfMissing } = await import('../../src/env-file.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'env-'));
+  const example = path.join(dir, '.env.example');
+  writeFileSync(example, 'PORT=3000\nWEBHOOK_SECRET=\nAPI_KEY=\n');
+  const env = path.join(dir, '.env');
+  assert.equal(createEnvFileIfMissing(env, example), true);
+  const first = readFileSync(env, 'utf8');
+  assert.match(first, /^WEBHOOK_SECRET=[0-9a-f]{64}$/m);
+  assert.match(first, /^API_KEY=[0-9a-f]{64}$/m);
+  assert.equal(statSync(env).mode & 0o777, 0o600);
+  assert.equal(createEnvFileIfMissing(env, example), false);
+  assert.equal(readFileSync(env, 'utf8'), first);
+  const parsed = parseConfig({ ...Object.fromEntries(first.trim().split('\n').map((l) => l.split('='))), WEBHOOK_URL: 'http://127.0.0.1/x' }, dir);
+  assert.equal(parsed.ok, true);
+});

@@ -1,3 +1,4 @@
+import { parseChatId } from '../../chat-id.js';
 import type { Transport } from '../../transport/transport.js';
 import { readJsonBody } from '../body.js';
 import { HttpError, sendJson } from '../respond.js';
@@ -11,10 +12,12 @@ export function pairRoute(transport: Transport): Route {
     access: 'api-key',
     async handle({ req, res }) {
       const body = (await readJsonBody(req, 4096)) as { phone?: unknown } | null;
-      const phone = String(body?.phone ?? '').replace(/[\s+\-]/g, '');
-      if (!/^[1-9]\d{5,14}$/.test(phone)) throw new HttpError(400, 'invalid_phone', 'phone must be the number to link, with country code');
+      const phone = parseChatId(body?.phone);
+      if (!phone.ok || phone.chat.startsWith('lid:')) {
+        throw new HttpError(400, 'invalid_phone', 'phone must be the number to link, with country code');
+      }
       if (!transport.requestPairingCode) throw new HttpError(404, 'not_found', `the ${transport.name} transport does not pair`);
-      sendJson(res, 200, { code: await transport.requestPairingCode(phone) });
+      sendJson(res, 200, { code: await transport.requestPairingCode(phone.chat) });
     },
   };
 }

@@ -17,7 +17,7 @@ import { parseAnswer } from './webhook/answer.js';
 import { postEvent, type WebhookTarget } from './webhook/client.js';
 import { DeliveryWorker } from './webhook/delivery-worker.js';
 import { messageEvent, statusEvent } from './webhook/events.js';
-import type { BackoffPolicy } from './webhook/backoff.js';
+import type { BackoffPolicy } from './backoff.js';
 
 export interface GatewayOptions {
   db: Db;

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { Gateway } from './gateway.js';
 import { createHttpServer } from './http/server.js';
 import { healthRoute } from './http/routes/health.js';
+import { logoutRoute } from './http/routes/logout.js';
 import { pairRoute } from './http/routes/pair.js';
 import { qrRoute } from './http/routes/qr.js';
 import { sandboxRoutes } from './http/routes/sandbox.js';
@@ -15,7 +16,7 @@ import { EventStore } from './store/event-store.js';
 import { OutboxStore } from './store/outbox-store.js';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
 import type { Transport, TransportContext } from './transport/transport.js';
-import type { BackoffPolicy } from './webhook/backoff.js';
+import type { BackoffPolicy } from './backoff.js';
 
 /** Timings tests shorten; production uses the defaults. */
 export interface Tuning {
@@ -58,6 +59,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     statusRoute(gateway, transport.name),
     qrRoute(gateway),
     pairRoute(transport),
+    logoutRoute(transport),
     sendRoute(gateway, '/send', 'api-key'),
     sendRoute(gateway, '/send-secure', 'api-key-required'),
     ...(transport instanceof SandboxTransport ? sandboxRoutes(transport) : []),

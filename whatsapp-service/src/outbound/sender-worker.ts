@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
 import { SendError, type SendResult } from '../transport/transport.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../webhook/backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 
 export interface SenderWorkerOptions {
   outbox: OutboxStore;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventRow, EventStore } from '../store/event-store.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import type { Outcome } from './outcome.js';
 
 export interface DeliveryWorkerOptions {

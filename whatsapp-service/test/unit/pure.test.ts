@@ -4,7 +4,7 @@ import { parseChatId } from '../../src/chat-id.js';
 import { parseSendRequest } from '../../src/outbound/send-request.js';
 import { MAX_MESSAGE_CHARS } from '../../src/outbound/text-limits.js';
 import { parseAnswer } from '../../src/webhook/answer.js';
-import { backoffDelay } from '../../src/webhook/backoff.js';
+import { backoffDelay } from '../../src/backoff.js';
 import { outcomeOf, retryAfterMs } from '../../src/webhook/outcome.js';
 
 test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { loadEnvFile, serviceDir } from '../environment.js';
+import { clearSession } from '../transport/baileys/index.js';
+
+/**
+ * npm run unlink: unlink WhatsApp and forget the stored session, so the next
+ * start shows a new QR code. Asks the running service to log out properly;
+ * when none runs, deletes the session files.
+ */
+loadEnvFile();
+const env = (key: string, fallback: string) => process.env[key]?.trim() || fallback;
+const host = env('HOST', '127.0.0.1');
+const url = `http://${host.includes(':') ? `[${host}]` : host}:${env('PORT', '3000')}/logout`;
+const apiKey = process.env.API_KEY?.trim();
+
+try {
+  const response = await fetch(url, { method: 'POST', headers: apiKey ? { 'X-API-Key': apiKey } : {}, signal: AbortSignal.timeout(15_000) });
+  if (!response.ok) throw new Error(`the service answered ${response.status}: ${await response.text()}`);
+  console.log('Unlinked: the running service logged out; it now shows a new QR code.');
+} catch (error) {
+  const refused = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  if (!refused) {
+    console.error(`Could not unlink through the running service: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  const authDir = path.resolve(serviceDir, env('AUTH_DIR', 'auth_info'));
+  console.log(clearSession(authDir)
+    ? `Deleted the session in ${authDir}. Remove the device on the phone too (Linked devices); the next start shows a new QR code.`
+    : `No stored session in ${authDir}.`);
+}

@@ -1,0 +1,46 @@
+/** What to do after WhatsApp closed the connection. Pure. */
+export type DisconnectAction =
+  | { kind: 'restart' }
+  | { kind: 'reconnect' }
+  | { kind: 'logged_out' }
+  | { kind: 'replaced' }
+  | { kind: 'banned' }
+  | { kind: 'wait_for_operator' };
+
+/**
+ * Codes from Baileys' DisconnectReason. 515 is normal right after pairing.
+ * 408 while not registered means the QR codes ran out: nobody is scanning,
+ * so we wait for the operator instead of showing codes forever.
+ */
+export function disconnectAction(code: number | null, registered: boolean): DisconnectAction {
+  switch (code) {
+    case 515:
+      return { kind: 'restart' };
+    case 401:
+      return { kind: 'logged_out' };
+    case 440:
+      return { kind: 'replaced' };
+    case 403:
+      return { kind: 'banned' };
+    case 408:
+      return registered ? { kind: 'reconnect' } : { kind: 'wait_for_operator' };
+    default:
+      // 428, 500, 503, 411 and anything unknown: a fresh connection usually helps.
+      return { kind: 'reconnect' };
+  }
+}
+
+export function describeDisconnect(code: number | null, message: string | undefined): string {
+  const known: Record<number, string> = {
+    401: 'logged out from the phone',
+    403: 'forbidden (the number may be banned)',
+    408: 'connection timed out',
+    411: 'multi-device mismatch',
+    428: 'connection closed',
+    440: 'replaced by another WhatsApp Web session',
+    500: 'bad session',
+    503: 'WhatsApp unavailable',
+    515: 'restart required',
+  };
+  return (code !== null ? known[code] : undefined) ?? message ?? 'unknown reason';
+}

@@ -1,0 +1,14 @@
+import { BaileysTransport, type BaileysTransportOptions } from './baileys-transport.js';
+import { deleteSession } from './session-store.js';
+import type { Transport } from '../transport.js';
+
+export type { BaileysTransportOptions, SocketFactory, WhatsAppSocket } from './baileys-transport.js';
+
+export function createBaileysTransport(options: BaileysTransportOptions): Transport {
+  return new BaileysTransport(options);
+}
+
+/** Deletes the stored session (`npm run unlink`); returns false when there was none. */
+export function clearSession(authDir: string): boolean {
+  return deleteSession(authDir);
+}

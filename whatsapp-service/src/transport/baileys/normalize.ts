@@ -1,0 +1,150 @@
+import type { proto } from 'baileys';
+import type { MessageType } from '../transport.js';
+
+/**
+ * Pure conversion of a Baileys message into what the gateway forwards, or
+ * the reason it is not forwarded. Who the sender is (phone or LID) is settled
+ * afterwards by sender.ts, which needs the LID store.
+ */
+
+/** The parts of a Baileys WAMessage we read (structurally compatible with it). */
+export interface BaileysMessage {
+  key: {
+    id?: string | null;
+    remoteJid?: string | null;
+    remoteJidAlt?: string;
+    participant?: string | null;
+    fromMe?: boolean | null;
+  };
+  message?: proto.IMessage | null;
+  messageTimestamp?: number | { toNumber(): number } | null;
+  pushName?: string | null;
+}
+
+export type Normalized =
+  | {
+      kind: 'message';
+      id: string;
+      /** The chat's JID: `<digits>@s.whatsapp.net` or `<digits>@lid`. */
+      senderJid: string;
+      /** The other addressing of the same sender when WhatsApp sent it. */
+      senderAltJid: string | null;
+      name: string;
+      timestamp: number;
+      type: MessageType;
+      text: string;
+      edited: boolean;
+    }
+  | { kind: 'ignore'; reason: string };
+
+const WRAPPERS = [
+  'ephemeralMessage', 'viewOnceMessage', 'viewOnceMessageV2', 'viewOnceMessageV2Extension',
+  'documentWithCaptionMessage', 'editedMessage', 'deviceSentMessage',
+] as const;
+
+/** Protocol message types (proto.Message.ProtocolMessage.Type) we act on. */
+const PROTOCOL_REVOKE = 0;
+const PROTOCOL_MESSAGE_EDIT = 14;
+
+export function ignoredChat(jid: string): string | null {
+  if (jid.endsWith('@g.us')) return 'group';
+  if (jid === 'status@broadcast') return 'status broadcast';
+  if (jid.endsWith('@broadcast')) return 'broadcast list';
+  if (jid.endsWith('@newsletter')) return 'newsletter';
+  if (!jid.endsWith('@s.whatsapp.net') && !jid.endsWith('@lid')) return 'not a person';
+  return null;
+}
+
+export function normalizeMessage(message: BaileysMessage): Normalized {
+  const { key } = message;
+  const jid = key.remoteJid ?? '';
+  if (!key.id || !jid) return ignore('no id or chat');
+  const chatProblem = ignoredChat(jid);
+  if (chatProblem) return ignore(chatProblem);
+  if (key.fromMe) return ignore('own message');
+  // A message without content is a placeholder for one that could not be decrypted yet; the real one follows with the same id.
+  if (!message.message) return ignore('no content (placeholder)');
+
+  const timestamp = toSeconds(message.messageTimestamp);
+  const base = {
+    kind: 'message' as const,
+    senderJid: jid,
+    senderAltJid: key.remoteJidAlt ?? null,
+    name: (message.pushName ?? '').trim(),
+    timestamp,
+  };
+
+  const content = unwrap(message.message);
+  const protocol = content.protocolMessage;
+  if (protocol) {
+    if (protocol.type === PROTOCOL_MESSAGE_EDIT && protocol.editedMessage && protocol.key?.id) {
+      const edited = describe(unwrap(protocol.editedMessage));
+      // A new id per edit: the gateway stores each message id once, and every edit is worth keeping.
+      return { ...base, id: `${protocol.key.id}:edit:${key.id}`, ...edited, edited: true };
+    }
+    return ignore(protocol.type === PROTOCOL_REVOKE ? 'deletion' : 'protocol message');
+  }
+  if (content.reactionMessage) return ignore('reaction');
+  if (content.pollUpdateMessage || content.keepInChatMessage || content.pinInChatMessage) return ignore('chat action');
+
+  const described = describe(content);
+  if (described.type === 'other' && described.text === '' && isOnlyBookkeeping(content)) return ignore('protocol message');
+  return { ...base, id: key.id, ...described, edited: false };
+}
+
+/** Strips the envelopes WhatsApp puts around the real content. */
+export function unwrap(content: proto.IMessage): proto.IMessage {
+  let current = content;
+  for (let depth = 0; depth < 5; depth++) {
+    const wrapper = WRAPPERS.map((name) => current[name]?.message).find((inner) => inner);
+    if (!wrapper) break;
+    current = wrapper;
+  }
+  return current;
+}
+
+/** Type and text (or caption) of unwrapped content. */
+export function describe(content: proto.IMessage): { type: MessageType; text: string } {
+  if (content.conversation) return { type: 'text', text: content.conversation };
+  if (content.extendedTextMessage) return { type: 'text', text: content.extendedTextMessage.text ?? '' };
+  if (content.imageMessage) return { type: 'image', text: content.imageMessage.caption ?? '' };
+  if (content.videoMessage) return { type: 'video', text: content.videoMessage.caption ?? '' };
+  if (content.ptvMessage) return { type: 'video', text: content.ptvMessage.caption ?? '' };
+  if (content.audioMessage) return { type: 'audio', text: '' };
+  if (content.documentMessage) return { type: 'document', text: content.documentMessage.caption ?? '' };
+  if (content.stickerMessage) return { type: 'sticker', text: '' };
+  const location = content.locationMessage ?? content.liveLocationMessage;
+  if (location) return { type: 'location', text: locationText(location) };
+  if (content.contactMessage) return { type: 'contact', text: contactText(content.contactMessage) };
+  if (content.contactsArrayMessage) {
+    return { type: 'contact', text: (content.contactsArrayMessage.contacts ?? []).map(contactText).join('\n') };
+  }
+  return { type: 'other', text: '' };
+}
+
+function locationText(location: proto.Message.ILocationMessage | proto.Message.ILiveLocationMessage): string {
+  const { degreesLatitude: lat, degreesLongitude: lon } = location;
+  const label = 'name' in location ? [location.name, location.address].filter(Boolean).join(', ') : '';
+  const where = lat != null && lon != null ? `https://maps.google.com/?q=${lat},${lon}` : '';
+  return [label, where].filter(Boolean).join('\n');
+}
+
+function contactText(contact: proto.Message.IContactMessage): string {
+  const phones = [...(contact.vcard ?? '').matchAll(/TEL[^:]*:([+\d\s\-()]+)/g)].map((m) => m[1]!.trim());
+  return [contact.displayName, ...phones].filter(Boolean).join(' ');
+}
+
+/** Content that only carries keys or context, nothing a person wrote. */
+function isOnlyBookkeeping(content: proto.IMessage): boolean {
+  const keys = Object.keys(content).filter((k) => (content as Record<string, unknown>)[k] != null);
+  return keys.every((k) => k === 'senderKeyDistributionMessage' || k === 'messageContextInfo');
+}
+
+function toSeconds(value: BaileysMessage['messageTimestamp']): number {
+  if (value == null) return Math.floor(Date.now() / 1000);
+  return typeof value === 'number' ? value : value.toNumber();
+}
+
+function ignore(reason: string): Normalized {
+  return { kind: 'ignore', reason };
+}

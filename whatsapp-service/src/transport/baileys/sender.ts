@@ -1,0 +1,46 @@
+import type { SessionStore } from './session-store.js';
+
+/** The user part of a JID: "49123:12@s.whatsapp.net" -> "49123". */
+export function jidUser(jid: string): string {
+  return jid.split('@')[0]!.split(':')[0]!;
+}
+
+export const isPhoneJid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith('@s.whatsapp.net');
+export const isLidJid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith('@lid');
+
+/** A chat id (docs/contract.md section 1) as a JID to send to. */
+export function chatToJid(chat: string): string {
+  return chat.startsWith('lid:') ? `${chat.slice(4)}@lid` : `${chat}@s.whatsapp.net`;
+}
+
+/**
+ * Who wrote: the chat id and phone the gateway forwards. A contact first
+ * seen without a phone keeps its "lid:" chat id for good, so all its messages
+ * reach the same ticket, even after its number becomes known.
+ */
+export async function resolveSender(
+  senderJid: string,
+  altJid: string | null,
+  store: SessionStore,
+  lookupPhone: (lidJid: string) => Promise<string | null>,
+): Promise<{ chat: string; phone: string | null }> {
+  if (isPhoneJid(senderJid)) {
+    const phone = jidUser(senderJid);
+    if (!isLidJid(altJid)) return { chat: phone, phone };
+    const lid = jidUser(altJid);
+    const known = store.contact(lid);
+    store.rememberContact(lid, phone, known?.chat ?? phone);
+    return { chat: known?.chat ?? phone, phone };
+  }
+
+  const lid = jidUser(senderJid);
+  const known = store.contact(lid);
+  let phone = known?.phone ?? (isPhoneJid(altJid) ? jidUser(altJid) : null);
+  if (phone === null) {
+    const pnJid = await lookupPhone(senderJid).catch(() => null);
+    phone = isPhoneJid(pnJid) ? jidUser(pnJid) : null;
+  }
+  const chat = known?.chat ?? phone ?? `lid:${lid}`;
+  store.rememberContact(lid, phone, chat);
+  return { chat, phone };
+}

@@ -1,0 +1,105 @@
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from 'baileys';
+
+const FILE = 'session.sqlite';
+
+/**
+ * The linked device's credentials and Signal keys, and what we learned about
+ * contacts, in one SQLite file inside AUTH_DIR (folder 0700, file 0600).
+ * Every write is a transaction, so a crash never leaves half a key set.
+ */
+export class SessionStore {
+  private readonly db: Database.Database;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    const file = path.join(dir, FILE);
+    this.db = new Database(file);
+    chmodSync(file, 0o600);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL'); // keys are few and precious: survive power loss too
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS auth (category TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (category, id));
+      CREATE TABLE IF NOT EXISTS contacts (lid TEXT PRIMARY KEY, phone TEXT, chat TEXT NOT NULL);
+    `);
+  }
+
+  /** Baileys' auth state, backed by this store. */
+  authState(): { state: AuthenticationState; saveCreds: () => void } {
+    const creds: AuthenticationCreds = this.read('creds', 'creds') ?? initAuthCreds();
+    const keys = {
+      get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+        const found: { [id: string]: SignalDataTypeMap[T] } = {};
+        for (const id of ids) {
+          const value = this.read<SignalDataTypeMap[T]>(type, id);
+          if (value === undefined) continue;
+          // Baileys expects this one as a protobuf object, not plain JSON.
+          found[id] = type === 'app-state-sync-key' ? (proto.Message.AppStateSyncKeyData.fromObject(value as object) as unknown as SignalDataTypeMap[T]) : value;
+        }
+        return found;
+      },
+      set: async (data: { [T in keyof SignalDataTypeMap]?: { [id: string]: SignalDataTypeMap[T] | null } }) => {
+        this.db.transaction(() => {
+          for (const [category, entries] of Object.entries(data)) {
+            for (const [id, value] of Object.entries(entries ?? {})) {
+              if (value === null || value === undefined) this.remove(category, id);
+              else this.write(category, id, value);
+            }
+          }
+        })();
+      },
+    };
+    return { state: { creds, keys }, saveCreds: () => this.write('creds', 'creds', creds) };
+  }
+
+  isRegistered(): boolean {
+    return this.read<AuthenticationCreds>('creds', 'creds')?.registered === true;
+  }
+
+  /** The chat id a LID contact was first delivered under, and its phone if known. */
+  contact(lid: string): { phone: string | null; chat: string } | undefined {
+    return this.db.prepare('SELECT phone, chat FROM contacts WHERE lid = ?').get(lid) as { phone: string | null; chat: string } | undefined;
+  }
+
+  /** Remembers a LID contact; the chat id never changes once set, the phone may be learned later. */
+  rememberContact(lid: string, phone: string | null, chat: string): void {
+    this.db
+      .prepare(`INSERT INTO contacts (lid, phone, chat) VALUES (?, ?, ?) ON CONFLICT (lid) DO UPDATE SET phone = COALESCE(excluded.phone, contacts.phone)`)
+      .run(lid, phone, chat);
+  }
+
+  /** Forgets the linked device (contacts stay: they keep tickets together after re-linking). */
+  clearCredentials(): void {
+    this.db.prepare('DELETE FROM auth').run();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private read<T>(category: string, id: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM auth WHERE category = ? AND id = ?').get(category, id) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value, BufferJSON.reviver) as T) : undefined;
+  }
+
+  private write(category: string, id: string, value: unknown): void {
+    this.db
+      .prepare('INSERT INTO auth (category, id, value) VALUES (?, ?, ?) ON CONFLICT (category, id) DO UPDATE SET value = excluded.value')
+      .run(category, id, JSON.stringify(value, BufferJSON.replacer));
+  }
+
+  private remove(category: string, id: string): void {
+    this.db.prepare('DELETE FROM auth WHERE category = ? AND id = ?').run(category, id);
+  }
+}
+
+/** `npm run unlink`: deletes the stored session entirely. */
+export function deleteSession(dir: string): boolean {
+  const file = path.join(dir, FILE);
+  if (!existsSync(file)) return false;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  return true;
+}

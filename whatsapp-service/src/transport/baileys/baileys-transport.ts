@@ -202,7 +202,7 @@ export class BaileysTransport implements Transport {
     const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? null;
     const reason = describeDisconnect(code, error?.message);
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
-    const action = disconnectAction(code, this.store?.isRegistered() ?? false);
+    const action = disconnectAction(code, this.store?.isRegistered() ?? false, error?.message);
     this.dropSocket();
     if (this.stopped) return;
 

@@ -9,10 +9,11 @@ export type DisconnectAction =
 
 /**
  * Codes from Baileys' DisconnectReason. 515 is normal right after pairing.
- * 408 while not registered means the QR codes ran out: nobody is scanning,
- * so we wait for the operator instead of showing codes forever.
+ * 408 "QR refs attempts ended" while not registered means nobody scanned the
+ * codes: we wait for the operator instead of showing codes forever. Any other
+ * 408 (a network timeout) is retried.
  */
-export function disconnectAction(code: number | null, registered: boolean): DisconnectAction {
+export function disconnectAction(code: number | null, registered: boolean, message = ''): DisconnectAction {
   switch (code) {
     case 515:
       return { kind: 'restart' };
@@ -23,7 +24,7 @@ export function disconnectAction(code: number | null, registered: boolean): Disc
     case 403:
       return { kind: 'banned' };
     case 408:
-      return registered ? { kind: 'reconnect' } : { kind: 'wait_for_operator' };
+      return !registered && /QR refs attempts ended/i.test(message) ? { kind: 'wait_for_operator' } : { kind: 'reconnect' };
     default:
       // 428, 500, 503, 411 and anything unknown: a fresh connection usually helps.
       return { kind: 'reconnect' };

@@ -1,0 +1,96 @@
+<?php
+require_once INCLUDE_DIR . 'class.plugin.php';
+require_once INCLUDE_DIR . 'class.forms.php';
+require_once __DIR__ . '/autoload.php';
+
+/**
+ * The settings form: the specification's tables (Basic, Tickets, Commands,
+ * Media, Notifications) plus the service's connection state and QR code.
+ */
+class WhatsAppPluginConfig extends PluginConfig
+{
+    public function getOptions()
+    {
+        $d = WhatsAppTemplates::defaults(WhatsAppDesk::language());
+        $text = function ($label, $default, $hint = '', $rows = 8) {
+            return new TextareaField(['label' => $label, 'default' => $default, 'hint' => $hint,
+                'configuration' => ['html' => false, 'rows' => $rows, 'cols' => 70]]);
+        };
+        $line = function ($label, $default, $hint = '', $required = false) {
+            return new TextboxField(['label' => $label, 'default' => $default, 'hint' => $hint, 'required' => $required,
+                'configuration' => ['size' => 60, 'length' => 255]]);
+        };
+        $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
+        return [
+            'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $this->connectionHtml()]]),
+            'basic' => new SectionBreakField(['label' => 'Basic settings']),
+            'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true),
+            'api_key' => $line('API Key', '', 'The service\'s API_KEY (optional only when the service runs on 127.0.0.1)'),
+            'webhook_secret' => $line('Webhook Secret', '', 'The service\'s WEBHOOK_SECRET, at least 16 characters. Without it the webhook refuses every call.', true),
+            'support_email' => $line('Support Email', '', 'Where customers send files', true),
+            'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)'),
+            'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain'),
+            'tickets' => new SectionBreakField(['label' => 'Ticket settings']),
+            'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + WhatsAppDesk::topics(), 'default' => 0]),
+            'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + WhatsAppDesk::departments(), 'default' => 0]),
+            'auto_confirm' => new BooleanField(['label' => 'Automatic confirmation', 'default' => true,
+                'configuration' => ['desc' => 'Send a confirmation when a ticket is created']]),
+            'confirm_message' => $text('Confirmation message', $d['confirm_message'], 'Variables: {ticket_number}, {name}, {close_keyword}, {switch_keyword}', 16),
+            'commands' => new SectionBreakField(['label' => 'Customer commands']),
+            'close_keyword' => $line('Close keyword', $d['close_keyword'], 'Main keyword; the whole message must be the keyword', true),
+            'close_keywords_alt' => $text('Alternative keywords', $d['close_keywords_alt'], 'One per line', 4),
+            'switch_keyword' => $line('Ticket switch keyword', $d['switch_keyword'], 'Followed by the ticket number, e.g. Ticket-Wechsel #123456', true),
+            'switch_success' => $text('Switch confirmation', $d['switch_success'], $ticketVars, 3),
+            'switch_error' => $text('Switch error', $d['switch_error'], 'Variables: {ticket_number}', 3),
+            'close_success' => $text('Close confirmation', $d['close_success'], $ticketVars, 3),
+            'nothing_to_close' => $text('Nothing to close', $d['nothing_to_close'], '', 3),
+            'media' => new SectionBreakField(['label' => 'Media settings']),
+            'media_reply' => $text('Reply to media', $d['media_reply'], 'Variables: {ticket_number}, {email_link}, {support_email}', 10),
+            'notifications' => new SectionBreakField(['label' => 'Notifications']),
+            'notify_reply' => new BooleanField(['label' => 'Notify on agent reply', 'default' => true,
+                'configuration' => ['desc' => 'Send public agent replies to WhatsApp (never internal notes)']]),
+            'reply_message' => $text('Agent reply format', $d['reply_message'], 'Variables: {ticket_number}, {ticket_subject}, {message}', 5),
+            'notify_close' => new BooleanField(['label' => 'Notify on ticket close', 'default' => true,
+                'configuration' => ['desc' => 'Tell the customer when an agent closes the ticket']]),
+            'closed_message' => $text('Ticket closed message', $d['closed_message'], $ticketVars, 4),
+        ];
+    }
+
+    public function pre_save(&$config, &$errors)
+    {
+        foreach (WhatsAppSettingsCheck::errors($config) as $field => $message) {
+            $this->getForm()->getField($field)->addError($message);
+            $errors[$field] = $message;
+        }
+        return !$errors;
+    }
+
+    /** Connection state and, while no phone is linked, the QR code to scan. */
+    private function connectionHtml()
+    {
+        $settings = WhatsAppSettings::from($this, WhatsAppDesk::language());
+        $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3);
+        $status = $client->status();
+        if ($status === null) {
+            return '<p><strong>The WhatsApp service cannot be reached</strong> at ' . Format::htmlchars($settings['service_url'])
+                . '. Start it (npm start) and check the Service URL and API Key.</p>';
+        }
+        $html = '<p>State: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
+        if (!empty($status['me'])) {
+            $html .= ' — linked to +' . Format::htmlchars($status['me']);
+        }
+        if (!empty($status['last_disconnect']['reason'])) {
+            $html .= '<br>Last disconnect: ' . Format::htmlchars($status['last_disconnect']['reason']);
+        }
+        $html .= '</p>';
+        if (!empty($status['pairing_code'])) {
+            $html .= '<p>Pairing code: <strong>' . Format::htmlchars($status['pairing_code']) . '</strong></p>';
+        }
+        if (!empty($status['qr_available']) && ($svg = $client->qrSvg())) {
+            // The SVG is generated by the service from the QR payload; strip anything but the drawing.
+            $svg = preg_replace('/<\?xml.*?\?>|<script.*?<\/script>|\son\w+="[^"]*"/is', '', $svg);
+            $html .= '<p>Scan with WhatsApp: Settings › Linked devices › Link a device</p><div style="width:260px">' . $svg . '</div>';
+        }
+        return $html;
+    }
+}

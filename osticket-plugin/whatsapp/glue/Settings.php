@@ -1,0 +1,40 @@
+<?php
+/**
+ * The plugin's settings as a plain array, read once per request from the
+ * instance configuration; empty texts fall back to the language's defaults.
+ */
+final class WhatsAppSettings
+{
+    const TEXT_KEYS = [
+        'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_success', 'switch_error',
+        'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message',
+    ];
+
+    public static function from($config, $language)
+    {
+        $get = function ($key, $default = null) use ($config) {
+            $value = $config ? $config->get($key) : null;
+            return $value === null || $value === '' ? $default : $value;
+        };
+        $defaults = WhatsAppTemplates::defaults($language);
+        $texts = $defaults;
+        foreach (self::TEXT_KEYS as $key) {
+            $texts[$key] = (string) $get($key, $defaults[$key]);
+        }
+        return [
+            'language' => $language,
+            'service_url' => (string) $get('service_url', 'http://127.0.0.1:3000'),
+            'api_key' => trim((string) $get('api_key', '')),
+            'webhook_secret' => trim((string) $get('webhook_secret', '')),
+            'support_email' => (string) $get('support_email', ''),
+            'default_country_code' => WhatsAppPhoneNumber::digits($get('default_country_code', '49')),
+            'email_domain' => (string) $get('email_domain', 'tickets.local'),
+            'help_topic_id' => (int) $get('help_topic_id', 0),
+            'dept_id' => (int) $get('dept_id', 0),
+            'auto_confirm' => (bool) $get('auto_confirm', true),
+            'notify_reply' => (bool) $get('notify_reply', true),
+            'notify_close' => (bool) $get('notify_close', true),
+            'texts' => $texts,
+        ];
+    }
+}

@@ -1,0 +1,50 @@
+<?php
+/**
+ * What to do with one customer message, decided without touching osTicket.
+ * The webhook glue carries the decision out.
+ */
+final class WhatsAppConversation
+{
+    const MEDIA_TYPES = ['image', 'video', 'audio', 'document', 'sticker'];
+
+    /**
+     * @param array $message ['type' => ..., 'text' => ..., 'edited' => bool]
+     * @param bool $hasActiveTicket whether the phone has an open, active ticket
+     * @return array ['action' => 'open'|'append'|'close'|'nothing_to_close'|'switch', 'number' => ?string, 'media' => bool]
+     */
+    public static function decide(array $message, $hasActiveTicket, WhatsAppCommandParser $parser)
+    {
+        $type = isset($message['type']) ? $message['type'] : 'text';
+        $media = in_array($type, self::MEDIA_TYPES, true);
+        $edited = !empty($message['edited']);
+        // Only a text the customer typed fresh is a command; captions and edits are content.
+        $command = ($type === 'text' && !$edited) ? $parser->parse(isset($message['text']) ? $message['text'] : '') : ['type' => 'message'];
+
+        if ($command['type'] === 'close') {
+            return ['action' => $hasActiveTicket ? 'close' : 'nothing_to_close', 'number' => null, 'media' => false];
+        }
+        if ($command['type'] === 'switch') {
+            return ['action' => 'switch', 'number' => $command['number'], 'media' => false];
+        }
+        return ['action' => $hasActiveTicket ? 'append' : 'open', 'number' => null, 'media' => $media];
+    }
+
+    /** The text that goes into the ticket for a message (captions, placeholders for files). */
+    public static function ticketText(array $message, array $texts, $locale)
+    {
+        $text = trim(isset($message['text']) ? (string) $message['text'] : '');
+        $type = isset($message['type']) ? $message['type'] : 'text';
+        $parts = [];
+        if (in_array($type, self::MEDIA_TYPES, true)) {
+            $parts[] = WhatsAppTemplates::render($texts['media_placeholder'], ['type' => WhatsAppTemplates::mediaName($type, $locale)]);
+        }
+        if ($text !== '') {
+            $parts[] = $text;
+        }
+        if (!$parts) {
+            $parts[] = $texts['empty_placeholder'];
+        }
+        $body = implode("\n", $parts);
+        return !empty($message['edited']) ? $texts['edited_prefix'] . $body : $body;
+    }
+}

@@ -1,0 +1,10 @@
+<?php
+return [
+    'id' => 'osticket:whatsapp',
+    'version' => '1.0.0',
+    'name' => 'WhatsApp Integration',
+    'author' => 'osTicket WhatsApp Integration contributors',
+    'description' => 'Customers write on WhatsApp: their messages become tickets, agent replies go back to WhatsApp, and simple commands close and switch tickets.',
+    'url' => 'https://github.com/your-username/osticket-whatsapp',
+    'plugin' => 'whatsapp.php:WhatsAppPlugin',
+];

@@ -1,0 +1,64 @@
+<?php
+require_once INCLUDE_DIR . 'class.plugin.php';
+require_once INCLUDE_DIR . 'class.signal.php';
+require_once INCLUDE_DIR . 'class.dispatcher.php';
+require_once __DIR__ . '/config.php';
+
+/**
+ * Glue only: tables on enable, settings captured at bootstrap, osTicket
+ * signals connected once. The work is in glue/ and lib/.
+ */
+class WhatsAppPlugin extends Plugin
+{
+    public $config_class = 'WhatsAppPluginConfig';
+
+    /** Settings of the first active instance; osTicket drops the config after bootstrap. */
+    private static $settings = null;
+    private static $connected = false;
+
+    public function bootstrap()
+    {
+        if (self::$settings === null) {
+            self::$settings = WhatsAppSettings::from($this->getConfig(), WhatsAppDesk::language());
+        }
+        WhatsAppSchema::ensure();
+        if (self::$connected) {
+            return; // osTicket 1.17+ bootstraps once per instance
+        }
+        self::$connected = true;
+
+        // /api/whatsapp/webhook.php, served by osTicket's api/http.php: nothing to copy into osTicket's folders.
+        Signal::connect('api', function ($dispatcher) {
+            $dispatcher->append(url_post('^/whatsapp/webhook\.php$', function () {
+                WhatsAppPlugin::handleWebhook();
+            }));
+        });
+        Signal::connect('threadentry.created', function ($entry) {
+            WhatsAppOutbound::onThreadEntry($entry, self::$settings);
+        });
+        Signal::connect('object.created', function ($object, $data = null) {
+            WhatsAppOutbound::onObjectCreated($object, $data, self::$settings);
+        });
+        Signal::connect('cron', function () {
+            WhatsAppOutbound::retryPending(self::$settings);
+        });
+    }
+
+    public function enable()
+    {
+        WhatsAppSchema::ensure();
+        return parent::enable();
+    }
+
+    /** Also the entry point of webhook.php when it is copied to api/whatsapp/ (the specification's old way). */
+    public static function handleWebhook()
+    {
+        if (self::$settings === null) {
+            http_response_code(503);
+            header('Content-Type: application/json');
+            echo json_encode(['error' => ['code' => 'not_configured', 'message' => 'enable the WhatsApp plugin and an instance of it']]);
+            exit;
+        }
+        WhatsAppWebhook::handle(self::$settings);
+    }
+}

@@ -11,7 +11,10 @@ class WhatsAppPluginConfig extends PluginConfig
 {
     public function getOptions()
     {
-        $d = WhatsAppTemplates::defaults(WhatsAppDesk::language());
+        // osTicket also builds this form while bootstrapping plugins, before its config is loaded:
+        // only on the admin page are there topics to list, a language to default to and a service to ask.
+        $admin = defined('OSTADMININC') && !empty($GLOBALS['cfg']);
+        $d = $admin ? WhatsAppTemplates::defaults(WhatsAppDesk::language()) : array_fill_keys(array_keys(WhatsAppTemplates::EN), '');
         $text = function ($label, $default, $hint = '', $rows = 8) {
             return new TextareaField(['label' => $label, 'default' => $default, 'hint' => $hint,
                 'configuration' => ['html' => false, 'rows' => $rows, 'cols' => 70]]);
@@ -22,7 +25,7 @@ class WhatsAppPluginConfig extends PluginConfig
         };
         $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
         return [
-            'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $this->connectionHtml()]]),
+            'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $admin ? $this->connectionHtml() : '']]),
             'basic' => new SectionBreakField(['label' => 'Basic settings']),
             'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true),
             'api_key' => $line('API Key', '', 'The service\'s API_KEY (optional only when the service runs on 127.0.0.1)'),
@@ -31,8 +34,8 @@ class WhatsAppPluginConfig extends PluginConfig
             'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)'),
             'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain'),
             'tickets' => new SectionBreakField(['label' => 'Ticket settings']),
-            'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + WhatsAppDesk::topics(), 'default' => 0]),
-            'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + WhatsAppDesk::departments(), 'default' => 0]),
+            'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + ($admin ? WhatsAppDesk::topics() : []), 'default' => 0]),
+            'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + ($admin ? WhatsAppDesk::departments() : []), 'default' => 0]),
             'auto_confirm' => new BooleanField(['label' => 'Automatic confirmation', 'default' => true,
                 'configuration' => ['desc' => 'Send a confirmation when a ticket is created']]),
             'confirm_message' => $text('Confirmation message', $d['confirm_message'], 'Variables: {ticket_number}, {name}, {close_keyword}, {switch_keyword}', 16),
@@ -68,7 +71,7 @@ class WhatsAppPluginConfig extends PluginConfig
     /** Connection state and, while no phone is linked, the QR code to scan. */
     private function connectionHtml()
     {
-        $settings = WhatsAppSettings::from($this, WhatsAppDesk::language());
+        $settings = WhatsAppSettings::from($this->getInfo(), WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3);
         $status = $client->status();
         if ($status === null) {

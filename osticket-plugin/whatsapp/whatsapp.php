@@ -12,14 +12,15 @@ class WhatsAppPlugin extends Plugin
 {
     public $config_class = 'WhatsAppPluginConfig';
 
-    /** Settings of the first active instance; osTicket drops the config after bootstrap. */
+    /** Stored values of the first active instance; osTicket drops the config after bootstrap. */
+    private static $values = null;
     private static $settings = null;
     private static $connected = false;
 
     public function bootstrap()
     {
-        if (self::$settings === null) {
-            self::$settings = WhatsAppSettings::from($this->getConfig(), WhatsAppDesk::language());
+        if (self::$values === null) {
+            self::$values = $this->getConfig()->getInfo();
         }
         WhatsAppSchema::ensure();
         if (self::$connected) {
@@ -34,13 +35,13 @@ class WhatsAppPlugin extends Plugin
             }));
         });
         Signal::connect('threadentry.created', function ($entry) {
-            WhatsAppOutbound::onThreadEntry($entry, self::$settings);
+            WhatsAppOutbound::onThreadEntry($entry, self::settings());
         });
         Signal::connect('object.created', function ($object, $data = null) {
-            WhatsAppOutbound::onObjectCreated($object, $data, self::$settings);
+            WhatsAppOutbound::onObjectCreated($object, $data, self::settings());
         });
         Signal::connect('cron', function () {
-            WhatsAppOutbound::retryPending(self::$settings);
+            WhatsAppOutbound::retryPending(self::settings());
         });
     }
 
@@ -51,14 +52,23 @@ class WhatsAppPlugin extends Plugin
     }
 
     /** Also the entry point of webhook.php when it is copied to api/whatsapp/ (the specification's old way). */
+    /** Built on first use: at bootstrap osTicket's language is not known yet. */
+    private static function settings()
+    {
+        if (self::$settings === null && self::$values !== null) {
+            self::$settings = WhatsAppSettings::from(self::$values, WhatsAppDesk::language());
+        }
+        return self::$settings;
+    }
+
     public static function handleWebhook()
     {
-        if (self::$settings === null) {
+        if (self::settings() === null) {
             http_response_code(503);
             header('Content-Type: application/json');
             echo json_encode(['error' => ['code' => 'not_configured', 'message' => 'enable the WhatsApp plugin and an instance of it']]);
             exit;
         }
-        WhatsAppWebhook::handle(self::$settings);
+        WhatsAppWebhook::handle(self::settings());
     }
 }

@@ -18,7 +18,7 @@ final class WhatsAppDesk
         }
         // fromVars skips osTicket's DNS check of e-mail addresses, which a generated address would fail.
         return User::fromVars([
-            'name' => $name !== '' ? WhatsAppText::safeForUtf8mb3($name) : ($phone !== null ? '+' . $phone : 'WhatsApp'),
+            'name' => $name !== '' ? WhatsAppText::readable($name) : ($phone !== null ? '+' . $phone : 'WhatsApp'),
             'email' => $email,
             'phone' => $phone !== null ? '+' . $phone : '',
         ]);

@@ -1,7 +1,7 @@
 <?php
 /**
- * The plugin's settings as a plain array, read once per request from the
- * instance configuration; empty texts fall back to the language's defaults.
+ * The plugin's settings as a plain array, built from the instance's stored
+ * values; empty texts fall back to the defaults of osTicket's language.
  */
 final class WhatsAppSettings
 {
@@ -10,10 +10,10 @@ final class WhatsAppSettings
         'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message',
     ];
 
-    public static function from($config, $language)
+    public static function from(array $values, $language)
     {
-        $get = function ($key, $default = null) use ($config) {
-            $value = $config ? $config->get($key) : null;
+        $get = function ($key, $default = null) use ($values) {
+            $value = isset($values[$key]) ? $values[$key] : null;
             return $value === null || $value === '' ? $default : $value;
         };
         $defaults = WhatsAppTemplates::defaults($language);
@@ -29,12 +29,22 @@ final class WhatsAppSettings
             'support_email' => (string) $get('support_email', ''),
             'default_country_code' => WhatsAppPhoneNumber::digits($get('default_country_code', '49')),
             'email_domain' => (string) $get('email_domain', 'tickets.local'),
-            'help_topic_id' => (int) $get('help_topic_id', 0),
-            'dept_id' => (int) $get('dept_id', 0),
+            'help_topic_id' => self::choiceId($get('help_topic_id', 0)),
+            'dept_id' => self::choiceId($get('dept_id', 0)),
             'auto_confirm' => (bool) $get('auto_confirm', true),
             'notify_reply' => (bool) $get('notify_reply', true),
             'notify_close' => (bool) $get('notify_close', true),
             'texts' => $texts,
         ];
+    }
+
+    /** osTicket stores a choice as {"id":"label"} JSON; older values are plain ids. */
+    private static function choiceId($value)
+    {
+        if (is_numeric($value)) {
+            return (int) $value;
+        }
+        $decoded = is_string($value) ? json_decode($value, true) : $value;
+        return is_array($decoded) && $decoded ? (int) key($decoded) : 0;
     }
 }

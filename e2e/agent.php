@@ -1,0 +1,61 @@
+<?php
+/**
+ * An agent's actions through osTicket's own classes, for the end-to-end
+ * suite: php agent.php <osticket-root> reply|note|close|newticket <ticket-id> [text]
+ *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
+ *        php agent.php <osticket-root> cron
+ * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
+ */
+list(, $root, $action, $ticketId) = $argv + [null, null, null, null];
+$text = isset($argv[4]) ? $argv[4] : '';
+$_SERVER['REMOTE_ADDR'] = '127.0.0.1';
+$_SERVER['HTTP_HOST'] = 'localhost';
+$_SERVER['REQUEST_URI'] = '/';
+chdir($root);
+require $root . '/main.inc.php';
+
+$thisstaff = Staff::objects()->filter(['isactive' => 1])->order_by('staff_id')->first();
+if ($action === 'cron') {
+    Signal::send('cron', null);
+    exit(0);
+}
+if ($action === 'user') {
+    $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
+    echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
+    exit($user ? 0 : 1);
+}
+$ticket = Ticket::lookup((int) $ticketId);
+if (!$ticket || !$thisstaff) {
+    fwrite(STDERR, "no ticket $ticketId or no staff\n");
+    exit(2);
+}
+$errors = [];
+switch ($action) {
+    case 'reply':
+        $entry = $ticket->postReply(['response' => $text, 'reply-to' => 'none', 'emailcollab' => false], $errors, false, false);
+        break;
+    case 'note':
+        $entry = $ticket->postNote(['note' => $text, 'title' => 'Internal'], $errors, $thisstaff, false);
+        break;
+    case 'close':
+        $status = TicketStatus::objects()->filter(['state' => 'closed'])->order_by('sort')->first();
+        $entry = $ticket->setStatus($status, '', $errors, true, true);
+        break;
+    case 'newticket':
+        $user = $ticket->getOwner();
+        $entry = Ticket::create(['uid' => $user->getId(), 'name' => $user->getName()->getOriginal(), 'email' => $user->getEmail()->address,
+            'subject' => $text, 'message' => $text, 'source' => 'Phone', 'topicId' => $ticket->getTopicId()], $errors, 'staff', false, false);
+        if ($entry) {
+            echo json_encode(['id' => $entry->getId(), 'number' => $entry->getNumber()]), "\n";
+            exit(0);
+        }
+        break;
+    default:
+        fwrite(STDERR, "unknown action $action\n");
+        exit(2);
+}
+if (!$entry) {
+    fwrite(STDERR, json_encode($errors) . "\n");
+    exit(1);
+}
+echo json_encode(['ok' => true, 'entry' => is_object($entry) ? $entry->getId() : null]), "\n";

@@ -1,0 +1,204 @@
+/**
+ * End to end: the real service in sandbox mode, the plugin inside a running
+ * osTicket, and osTicket's database checked after each scripted conversation.
+ * Needs OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_* (see e2e/README.md);
+ * skips without them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, type OsTicket } from './osticket.js';
+
+const ost = osTicketFromEnv();
+const API_KEY = randomBytes(16).toString('hex');
+const SECRET = randomBytes(16).toString('hex');
+const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const run = Date.now() % 100_000; // phone numbers unique per run
+const phone = (n: number) => `4915${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
+
+describe('conversations against a running osTicket', { skip: ost ? false : 'set OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_NAME to run' }, () => {
+  const o = ost as OsTicket;
+  let service: { url: string; stop(): Promise<void> };
+  const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
+
+  const say = async (from: string, text: string, extra: Record<string, unknown> = {}) => {
+    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
+    assert.equal(response.status, 202);
+    return ((await response.json()) as { id: string }).id;
+  };
+  const outbound = async (to: string): Promise<string[]> =>
+    ((await (await fetch(`${service.url}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
+  const until = async <T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 20_000): Promise<T> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await get();
+      if (ok(value)) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  };
+  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const ticket = (id: string) => sql(o, `SELECT t.*, s.state FROM ${t(o, 'ticket')} t JOIN ${t(o, 'ticket_status')} s ON s.id = t.status_id WHERE t.ticket_id = ${id}`)[0]!;
+  const entries = (ticketId: string) =>
+    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const log = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' ORDER BY id`);
+
+  before(async () => {
+    installPlugin(o, {
+      service_url: `http://127.0.0.1:${PORT}`, api_key: API_KEY, webhook_secret: SECRET, support_email: 'support@example.com',
+      default_country_code: '49', email_domain: 'tickets.local', close_keyword: 'SCHLIESSEN', close_keywords_alt: 'Danke\nErledigt', switch_keyword: 'Ticket-Wechsel', help_topic_id: '10', dept_id: '1', auto_confirm: '1', notify_reply: '1', notify_close: '1',
+    });
+    service = await startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php` });
+  });
+  after(async () => service?.stop());
+
+  test('first message: user by phone, ticket with topic and department, confirmation with the one-ticket notice', async () => {
+    const chat = phone(1);
+    await say(chat, 'Mein Drucker druckt nicht');
+    const [confirmation] = await until('confirmation', () => outbound(chat), (m) => m.length >= 1);
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    assert.equal(map!.status, 'open');
+    const tk = ticket(map!.ticket_id);
+    assert.equal(tk.topic_id, '10');
+    assert.equal(tk.dept_id, '1');
+    assert.equal(tk.number, map!.ticket_number);
+    assert.match(confirmation!, new RegExp(`#${tk.number}`));
+    assert.match(confirmation!, /Max/);
+    assert.match(confirmation!, /(one ticket at a time|nur ein Ticket gleichzeitig)/);
+    const user = sql(o, `SELECT u.name, e.address FROM ${t(o, 'user')} u JOIN ${t(o, 'user_email')} e ON e.id = u.default_email_id WHERE u.id = ${tk.user_id}`)[0]!;
+    assert.deepEqual(user, { name: 'Max Mustermann', address: `whatsapp+${chat}@tickets.local` });
+    const logged = log(chat);
+    assert.deepEqual(logged.map((r) => [r.direction, r.status]).slice(0, 1), [['in', 'processed']]);
+    await until('confirmation delivered', () => log(chat), (rows) => rows.some((r) => r.direction === 'out' && r.status === 'delivered'));
+    // Staff got the usual new-ticket alert event in the thread.
+    assert.ok(entries(map!.ticket_id).length === 1);
+  });
+
+  test('follow-ups and emoji land complete in the same ticket', async () => {
+    const chat = phone(2);
+    await say(chat, 'Erste Nachricht');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await say(chat, 'Zweite Nachricht mit Emoji 😀🖨️ und Umlauten äöü, danach Text');
+    const thread = await until('two entries', () => entries(map!.ticket_id), (rows) => rows.length === 2);
+    assert.equal(thread[1]!.type, 'M');
+    const body = thread[1]!.body!;
+    assert.match(body, /\[grinning face\]\[printer\]/, 'emoji named, as osTicket cannot store them');
+    assert.match(body, /danach Text/, 'nothing after the emoji is cut off');
+    assert.equal(mapping(chat).length, 1, 'still one ticket');
+    const logged = log(chat).filter((r) => r.direction === 'in')[1]!;
+    assert.match(logged.content!, /&#x1F600;&#x1F5A8;/, 'the message log keeps the exact characters');
+  });
+
+  test('a burst of three quick messages makes one ticket with three entries', async () => {
+    const chat = phone(3);
+    await Promise.all([say(chat, 'eins'), say(chat, 'zwei'), say(chat, 'drei')]);
+    const rows = await until('three processed', () => log(chat), (r) => r.filter((x) => x.direction === 'in' && x.status === 'processed').length === 3);
+    assert.ok(rows);
+    const maps = mapping(chat);
+    assert.equal(maps.length, 1, 'one ticket');
+    assert.equal(entries(maps[0]!.ticket_id).filter((e) => e.type === 'M').length, 3);
+  });
+
+  test('close keyword closes; a sentence that starts with it does not; nothing to close is answered', async () => {
+    const chat = phone(4);
+    await say(chat, 'Problem');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await say(chat, 'Danke, aber es geht immer noch nicht');
+    await until('appended', () => entries(map!.ticket_id), (rows) => rows.length === 2);
+    assert.equal(ticket(map!.ticket_id).state, 'open');
+    await say(chat, 'danke!');
+    await until('closed', () => ticket(map!.ticket_id).state, (state) => state === 'closed');
+    assert.equal(mapping(chat)[0]!.status, 'closed');
+    await say(chat, 'SCHLIESSEN');
+    const texts = await until('answers', () => outbound(chat), (m) => m.length >= 3);
+    assert.match(texts[1]!, /(closed|geschlossen)/);
+    assert.match(texts[2]!, /(no open ticket|kein offenes Ticket)/);
+    assert.equal(texts.filter((x) => /(has been closed|wurde geschlossen)/.test(x)).length, 1, 'no second "closed" notice');
+  });
+
+  test('switch to an own ticket works; a foreign ticket is answered exactly like an unknown one', async () => {
+    const a = phone(5);
+    const b = phone(6);
+    await say(a, 'Ticket eins');
+    const [first] = await until('mapping', () => mapping(a), (rows) => rows.length === 1);
+    const second = agent(o, 'newticket', first!.ticket_id, 'Zweites Ticket');
+    await say(a, `Ticket-Wechsel #${second.number}`);
+    await until('switched', () => mapping(a), (rows) => rows.some((r) => r.ticket_id === String(second.id) && r.status === 'open'));
+    assert.equal(mapping(a).find((r) => r.ticket_id === first!.ticket_id)!.status, 'inactive');
+    await say(a, 'Nachricht an Ticket zwei');
+    await until('entry in the second ticket', () => entries(String(second.id)), (rows) => rows.some((e) => /Ticket zwei/.test(e.body!)));
+
+    await say(b, 'Hallo');
+    await until('b has a ticket', () => mapping(b), (rows) => rows.length === 1);
+    await say(b, `Ticket-Wechsel #${second.number}`);
+    await say(b, 'Ticket-Wechsel #999999999');
+    const texts = await until('answers', () => outbound(b), (m) => m.length >= 3);
+    assert.equal(texts[1]!.replace(String(second.number), 'N'), texts[2]!.replace('999999999', 'N'), 'same answer for foreign and unknown');
+    assert.equal(mapping(b).length, 1, 'b did not get the foreign ticket');
+  });
+
+  test('media: the e-mail hint with the mailto link; the caption goes into the ticket', async () => {
+    const chat = phone(7);
+    await say(chat, 'Fehlermeldung im Bild', { type: 'image' });
+    const texts = await until('confirmation and media hint', () => outbound(chat), (m) => m.length >= 2);
+    const [map] = mapping(chat);
+    const number = map!.ticket_number;
+    assert.ok(texts[1]!.includes(`mailto:support@example.com?subject=`), texts[1]);
+    assert.ok(texts[1]!.includes(`%23${number}`));
+    assert.ok(texts[1]!.includes('support@example.com'));
+    assert.match(entries(map!.ticket_id)[0]!.body!, /Fehlermeldung im Bild/);
+  });
+
+  test('agent reply goes out formatted; an internal note never; agent close notifies and the next message opens a new ticket', async () => {
+    const chat = phone(8);
+    await say(chat, 'Drucker funktioniert nicht');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await until('confirmation', () => outbound(chat), (m) => m.length === 1);
+    const { entry } = agent(o, 'reply', map!.ticket_id, 'Haben Sie den Drucker neu gestartet?');
+    agent(o, 'note', map!.ticket_id, 'Interne Notiz: Kunde ist VIP');
+    const texts = await until('reply', () => outbound(chat), (m) => m.length >= 2);
+    assert.match(texts[1]!, new RegExp(`^\\*(Reply to ticket|Antwort zu Ticket) #${map!.ticket_number} - Drucker funktioniert nicht\\*`));
+    assert.match(texts[1]!, /Haben Sie den Drucker neu gestartet\?/);
+    await until('reply delivered in the log', () => log(chat), (rows) => rows.some((r) => r.message_id === `entry:${entry}` && r.status === 'delivered'));
+
+    agent(o, 'close', map!.ticket_id);
+    const afterClose = await until('close notice', () => outbound(chat), (m) => m.length >= 3);
+    assert.match(afterClose[2]!, /(has been closed|wurde geschlossen)/);
+    assert.ok(!afterClose.some((x) => /Interne Notiz/.test(x)), 'internal notes never reach WhatsApp');
+    assert.equal(mapping(chat)[0]!.status, 'closed');
+    await say(chat, 'Neues Problem');
+    await until('a second ticket', () => mapping(chat), (rows) => rows.length === 2 && rows[1]!.status === 'open');
+  });
+
+  test('a customer entered by hand with a national number is recognised', async () => {
+    const chat = phone(9);
+    const national = `0${chat.slice(2, 5)} ${chat.slice(5)}`;
+    const { id } = agent(o, 'user', national, 'Erika Musterfrau');
+    await say(chat, 'Hallo, ich bin schon Kundin');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    assert.equal(map!.user_id, String(id));
+  });
+
+  test('with the service down, an agent reply waits and is sent from osTicket cron', async () => {
+    const chat = phone(10);
+    await say(chat, 'Bitte melden');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await service.stop();
+    const { entry } = agent(o, 'reply', map!.ticket_id, 'Wir melden uns');
+    assert.equal(log(chat).find((r) => r.message_id === `entry:${entry}`)!.status, 'pending');
+    service = await startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php` });
+    agent(o, 'cron');
+    await until('sent after cron', () => outbound(chat), (m) => m.some((x) => /Wir melden uns/.test(x)));
+  });
+
+  test('the webhook refuses unsigned and wrongly signed calls', async () => {
+    const body = JSON.stringify({ event: 'message', message: { id: 'X', chat: phone(11), phone: phone(11), name: '', timestamp: 1, type: 'text', text: 'x', edited: false } });
+    const unsigned = await fetch(`${o.url}/api/whatsapp/webhook.php`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(unsigned.status, 401);
+    const wrong = await fetch(`${o.url}/api/whatsapp/webhook.php`, {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Timestamp': String(Math.floor(Date.now() / 1000)), 'X-Signature': 'sha256=00' },
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal(mapping(phone(11)).length, 0);
+  });
+});

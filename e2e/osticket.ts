@@ -1,0 +1,95 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The running osTicket the suite targets, from the environment; null skips the suite. */
+export interface OsTicket {
+  url: string;
+  root: string;
+  db: { host: string; name: string; user: string; password: string; prefix: string };
+}
+
+export function osTicketFromEnv(): OsTicket | null {
+  const url = process.env.OSTICKET_URL;
+  const root = process.env.OSTICKET_ROOT;
+  if (!url || !root || !process.env.OSTICKET_DB_NAME) return null;
+  return {
+    url: url.replace(/\/+$/, ''),
+    root,
+    db: {
+      host: process.env.OSTICKET_DB_HOST ?? 'localhost',
+      name: process.env.OSTICKET_DB_NAME,
+      user: process.env.OSTICKET_DB_USER ?? 'root',
+      password: process.env.OSTICKET_DB_PASSWORD ?? '',
+      prefix: process.env.OSTICKET_DB_PREFIX ?? 'ost_',
+    },
+  };
+}
+
+/** Runs SQL with the mysql client; returns rows as objects (tab-separated output, first line names). */
+export function sql(ost: OsTicket, query: string): Array<Record<string, string>> {
+  const out = execFileSync('mysql', ['-h', ost.db.host, '-u', ost.db.user, `-p${ost.db.password}`, '--default-character-set=utf8mb4', '-B', ost.db.name, '-e', query], {
+    encoding: 'utf8',
+  });
+  const [header, ...lines] = out.split('\n').filter((line) => line !== '');
+  if (!header) return [];
+  const names = header.split('\t');
+  return lines.map((line) => Object.fromEntries(line.split('\t').map((value, i) => [names[i]!, value === 'NULL' ? '' : value])));
+}
+
+export const t = (ost: OsTicket, table: string) => `\`${ost.db.prefix}${table}\``;
+
+/** Copies the plugin into osTicket, registers and enables it with one instance, and stores its settings. */
+export function installPlugin(ost: OsTicket, settings: Record<string, string>): void {
+  const target = path.join(ost.root, 'include', 'plugins', 'whatsapp');
+  rmSync(target, { recursive: true, force: true });
+  cpSync(path.join(repo, 'osticket-plugin', 'whatsapp'), target, { recursive: true });
+  const q = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  sql(ost, `DELETE FROM ${t(ost, 'plugin_instance')} WHERE plugin_id IN (SELECT id FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp')`);
+  sql(ost, `DELETE FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`);
+  sql(ost, `INSERT INTO ${t(ost, 'plugin')} (name, install_path, isphar, isactive, version, installed) VALUES ('WhatsApp Integration', 'plugins/whatsapp', 0, 1, '1.0.0', NOW())`);
+  const pluginId = sql(ost, `SELECT id FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`)[0]!.id;
+  sql(ost, `INSERT INTO ${t(ost, 'plugin_instance')} (plugin_id, flags, name, created, updated) VALUES (${pluginId}, 1, 'WhatsApp', NOW(), NOW())`);
+  const instanceId = sql(ost, `SELECT id FROM ${t(ost, 'plugin_instance')} WHERE plugin_id = ${pluginId}`)[0]!.id;
+  const namespace = `plugin.${pluginId}.instance.${instanceId}`;
+  sql(ost, `DELETE FROM ${t(ost, 'config')} WHERE namespace LIKE 'plugin.%.instance.%' AND namespace NOT IN (SELECT CONCAT('plugin.', plugin_id, '.instance.', id) FROM ${t(ost, 'plugin_instance')})`);
+  const values = Object.entries(settings).map(([key, value]) => `(${q(namespace)}, ${q(key)}, ${q(value)}, NOW())`).join(', ');
+  sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ${values}`);
+}
+
+/** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
+export function agent(ost: OsTicket, action: 'reply' | 'note' | 'close' | 'newticket' | 'user' | 'cron', target = '', text = ''): any {
+  const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** The real service in sandbox mode, as its own process. */
+export async function startSandboxService(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: path.join(repo, 'whatsapp-service'),
+    env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', SEND_INTERVAL_MS: '0', DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${env.PORT}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+<?php
+use PHPUnit\Framework\TestCase;
+
+final class ConversationTest extends TestCase
+{
+    private function decide(array $message, $active)
+    {
+        $parser = new WhatsAppCommandParser(['SCHLIESSEN', 'Danke'], 'Ticket-Wechsel');
+        return WhatsAppConversation::decide($message + ['type' => 'text', 'text' => '', 'edited' => false], $active, $parser);
+    }
+
+    public function testFirstMessageOpensFollowUpsAppend()
+    {
+        $this->assertSame('open', $this->decide(['text' => 'Drucker kaputt'], false)['action']);
+        $this->assertSame('append', $this->decide(['text' => 'noch etwas'], true)['action']);
+    }
+
+    public function testCloseOnlyWithAnActiveTicket()
+    {
+        $this->assertSame('close', $this->decide(['text' => 'Danke!'], true)['action']);
+        $this->assertSame('nothing_to_close', $this->decide(['text' => 'SCHLIESSEN'], false)['action']);
+        $this->assertSame('append', $this->decide(['text' => 'Danke, aber es geht immer noch nicht'], true)['action']);
+    }
+
+    public function testEditsAndCaptionsAreNeverCommands()
+    {
+        $this->assertSame('append', $this->decide(['text' => 'Danke', 'edited' => true], true)['action']);
+        $decision = $this->decide(['type' => 'image', 'text' => 'Danke'], true);
+        $this->assertSame(['append', true], [$decision['action'], $decision['media']]);
+    }
+
+    public function testSwitchCarriesTheNumber()
+    {
+        $this->assertSame(['action' => 'switch', 'number' => '654321', 'media' => false], $this->decide(['text' => 'Ticket-Wechsel #654321'], false));
+    }
+
+    public function testMediaOpensOrAppendsAndAsksForEmail()
+    {
+        foreach (['image', 'video', 'audio', 'document', 'sticker'] as $type) {
+            $this->assertTrue($this->decide(['type' => $type], false)['media'], $type);
+        }
+        foreach (['location', 'contact', 'other'] as $type) {
+            $this->assertFalse($this->decide(['type' => $type, 'text' => 'x'], false)['media'], $type);
+        }
+    }
+
+    public function testTicketTextKeepsCaptionsAndNamesFiles()
+    {
+        $texts = WhatsAppTemplates::defaults('de');
+        $this->assertSame("[Bild per WhatsApp gesendet]\nFehlermeldung", WhatsAppConversation::ticketText(['type' => 'image', 'text' => 'Fehlermeldung'], $texts, 'de'));
+        $this->assertSame('[Dokument per WhatsApp gesendet]', WhatsAppConversation::ticketText(['type' => 'document', 'text' => ''], $texts, 'de'));
+        $this->assertSame('(bearbeitet) neu', WhatsAppConversation::ticketText(['type' => 'text', 'text' => 'neu', 'edited' => true], $texts, 'de'));
+        $this->assertSame('[Nachricht ohne Text per WhatsApp gesendet]', WhatsAppConversation::ticketText(['type' => 'other', 'text' => ''], $texts, 'de'));
+    }
+}

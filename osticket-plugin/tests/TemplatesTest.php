@@ -1,0 +1,39 @@
+<?php
+use PHPUnit\Framework\TestCase;
+
+final class TemplatesTest extends TestCase
+{
+    public function testGermanConfirmationIsTheSpecificationsExample()
+    {
+        $text = WhatsAppTemplates::render(WhatsAppTemplates::defaults('de_DE')['confirm_message'], [
+            'name' => 'Max', 'ticket_number' => 'FFK-123456', 'close_keyword' => 'SCHLIESSEN', 'switch_keyword' => 'Ticket-Wechsel',
+        ]);
+        $expected = "Vielen Dank fuer Ihre Nachricht, Max!\n\nIhr Ticket wurde erstellt.\nTicket-Nummer: #FFK-123456\n\n"
+            . "*Wichtig:* Sie koennen via WhatsApp immer nur ein Ticket gleichzeitig bearbeiten.\nAlle Ihre Nachrichten werden diesem Ticket zugeordnet.\n\n"
+            . "Um zu einem anderen Ticket zu wechseln, senden Sie:\nTicket-Wechsel #[Ihre-Ticketnummer]\n\n"
+            . "Um dieses Ticket zu schliessen, senden Sie:\nSCHLIESSEN\n\nWir melden uns schnellstmoeglich bei Ihnen.";
+        $this->assertSame($expected, $text);
+    }
+
+    public function testMediaReplyAndMailtoLinkAsInTheSpecification()
+    {
+        $d = WhatsAppTemplates::defaults('de');
+        $link = WhatsAppTemplates::emailLink('support@example.com', WhatsAppTemplates::render($d['mail_subject'], ['ticket_number' => 'FFK-123456']));
+        $this->assertSame('mailto:support@example.com?subject=Anhang%20zu%20Ticket%20%23FFK-123456', $link);
+        $text = WhatsAppTemplates::render($d['media_reply'], ['ticket_number' => 'FFK-123456', 'support_email' => 'support@example.com', 'email_link' => $link]);
+        $this->assertStringContainsString("Bitte senden Sie Ihre Datei per Email an:\nsupport@example.com", $text);
+        $this->assertStringContainsString("Oder klicken Sie hier:\n$link", $text);
+    }
+
+    public function testAgentReplyFormatAndLanguageChoice()
+    {
+        $vars = ['ticket_number' => 'FFK-123456', 'ticket_subject' => 'Drucker funktioniert nicht', 'message' => 'Haben Sie ihn neu gestartet?'];
+        $this->assertSame("*Antwort zu Ticket #FFK-123456 - Drucker funktioniert nicht*\n\nHaben Sie ihn neu gestartet?\n\n_Ihr Support-Team_",
+            WhatsAppTemplates::render(WhatsAppTemplates::defaults('de')['reply_message'], $vars));
+        $this->assertStringStartsWith('*Reply to ticket #FFK-123456', WhatsAppTemplates::render(WhatsAppTemplates::defaults('en_US')['reply_message'], $vars));
+        $this->assertSame('de', WhatsAppTemplates::language('de_AT'));
+        $this->assertSame('en', WhatsAppTemplates::language('fr'));
+        $this->assertSame(array_keys(WhatsAppTemplates::DE), array_keys(WhatsAppTemplates::EN), 'both languages define every text');
+        $this->assertSame('Hallo {unknown}', WhatsAppTemplates::render('Hallo {unknown}', ['name' => 'x']));
+    }
+}

@@ -4,12 +4,12 @@ set -e
 cd "$(dirname "$0")/.."
 sh scripts/install-dependencies.sh
 
-echo "== whatsapp-service: type check and tests =="
-npm test --workspace whatsapp-service
+echo "== end to end against a running osTicket (skipped unless OSTICKET_URL is set, see e2e/README.md) =="
+node --import tsx --test e2e/*.test.ts
 
 echo "== osticket-plugin: php -l =="
 count=0
-for file in $(find osticket-plugin -name '*.php' | sort); do
+for file in $(find osticket-plugin e2e -name '*.php' | sort); do
   php -l "$file" >/dev/null || { echo "php -l failed: $file" >&2; exit 1; }
   count=$((count + 1))
 done
@@ -18,5 +18,5 @@ echo "$count PHP files without syntax errors"
 echo "== osticket-plugin: PHPUnit =="
 phpunit --configuration osticket-plugin/phpunit.xml
 
-echo "== end to end against a running osTicket (skipped unless OSTICKET_URL is set) =="
-node --import tsx --test e2e/*.test.ts
+echo "== whatsapp-service: type check and tests =="
+npm test --workspace whatsapp-service

@@ -3,6 +3,7 @@
  * An agent's actions through osTicket's own classes, for the end-to-end
  * suite: php agent.php <osticket-root> reply|note|close|newticket <ticket-id> [text]
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
+ *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -23,6 +24,17 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'edit') {
+    // What class.thread_actions.php does: a new entry whose parent is the edited one.
+    $old = ThreadEntry::lookup((int) $ticketId);
+    $entry = ThreadEntry::create(['poster' => $old->poster, 'userId' => $old->user_id, 'staffId' => $old->staff_id, 'type' => $old->type,
+        'threadId' => $old->thread_id, 'recipients' => $old->recipients, 'pid' => $old->id, 'title' => '',
+        'body' => new HtmlThreadEntryBody($text), 'ip_address' => '127.0.0.1']);
+    $entry->flags = ThreadEntry::FLAG_EDITED;
+    $entry->save(true);
+    echo json_encode(['entry' => $entry->getId()]), "\n";
+    exit(0);
 }
 $ticket = Ticket::lookup((int) $ticketId);
 if (!$ticket || !$thisstaff) {

@@ -160,11 +160,15 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     assert.match(texts[1]!, new RegExp(`^\\*(Reply to ticket|Antwort zu Ticket) #${map!.ticket_number} - Drucker funktioniert nicht\\*`));
     assert.match(texts[1]!, /Haben Sie den Drucker neu gestartet\?/);
     await until('reply delivered in the log', () => log(chat), (rows) => rows.some((r) => r.message_id === `entry:${entry}` && r.status === 'delivered'));
+    const edit = agent(o, 'edit', String(entry), 'Haben Sie den Drucker schon neu gestartet?');
+    assert.ok(edit.entry > entry, 'the edit is a new thread entry');
 
     agent(o, 'close', map!.ticket_id);
     const afterClose = await until('close notice', () => outbound(chat), (m) => m.length >= 3);
     assert.match(afterClose[2]!, /(has been closed|wurde geschlossen)/);
     assert.ok(!afterClose.some((x) => /Interne Notiz/.test(x)), 'internal notes never reach WhatsApp');
+    assert.ok(!afterClose.some((x) => /schon neu gestartet/.test(x)), 'an edited reply is not sent again');
+    assert.equal(afterClose.length, 3);
     assert.equal(mapping(chat)[0]!.status, 'closed');
     await say(chat, 'Neues Problem');
     await until('a second ticket', () => mapping(chat), (rows) => rows.length === 2 && rows[1]!.status === 'open');

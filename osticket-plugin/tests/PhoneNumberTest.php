@@ -29,4 +29,15 @@ final class PhoneNumberTest extends TestCase
         $this->assertFalse(WhatsAppPhoneNumber::matches('171 2345678', '491712345678', '49'));
         $this->assertSame('2345678', WhatsAppPhoneNumber::tail('491712345678'));
     }
+
+    /** The service reads numbers with libphonenumber-js; stored numbers must match the same way. */
+    public function testAgreesWithTheServiceOnTheSharedFixture()
+    {
+        $fixture = json_decode(file_get_contents(__DIR__ . '/../../contract/fixtures/phone-numbers.json'), true);
+        $this->assertGreaterThanOrEqual(20, count($fixture['cases']));
+        foreach ($fixture['cases'] as $case) {
+            $country = $case['default_country_code'] === null ? '' : $case['default_country_code'];
+            $this->assertSame($case['chat'], WhatsAppPhoneNumber::international($case['input'], $country), $case['input'] . ' / ' . $country);
+        }
+    }
 }

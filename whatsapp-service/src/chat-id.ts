@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
 /**
  * Chat ids (docs/contract.md section 1): phone digits, E.164 without "+",
  * or "lid:<digits>" for a contact whose number WhatsApp did not reveal.
@@ -5,17 +7,39 @@
 export type ChatIdResult = { ok: true; chat: string } | { ok: false; reason: string };
 
 const LID = /^lid:\d{5,25}$/;
-const DECORATION = /[\s\-./()]/g;
+/** What people write around the digits of a phone number. */
+const PHONE_CHARACTERS = /^[+\d\s\-./()]+$/;
 
-export function parseChatId(input: unknown): ChatIdResult {
+/**
+ * Reads a phone number the way people write it, with libphonenumber:
+ * "+49 (0) 171-2512623", "0049 171 2512623" and "491712512623" are all
+ * 491712512623. A national number ("0171 2512623") needs `defaultCountryCode`
+ * (digits, e.g. "49"); without one it is refused, never guessed.
+ */
+export function parseChatId(input: unknown, defaultCountryCode: string | null = null): ChatIdResult {
   if (typeof input !== 'string' && typeof input !== 'number') return { ok: false, reason: 'phone must be a string of digits' };
   const raw = String(input).trim();
   if (LID.test(raw)) return { ok: true, chat: raw };
-  let digits = raw.replace(DECORATION, '');
-  if (digits.startsWith('+')) digits = digits.slice(1);
-  else if (digits.startsWith('00')) digits = digits.slice(2);
-  if (!/^\d+$/.test(digits)) return { ok: false, reason: 'phone may contain only digits, "+", spaces and dashes' };
-  if (digits.startsWith('0')) return { ok: false, reason: 'phone must start with the country code (e.g. 49 for Germany), not 0' };
-  if (digits.length < 6 || digits.length > 15) return { ok: false, reason: 'phone must have 6 to 15 digits including the country code' };
-  return { ok: true, chat: digits };
+  if (!PHONE_CHARACTERS.test(raw)) return { ok: false, reason: 'phone may contain only digits, "+", spaces, dashes, dots, slashes and parentheses' };
+
+  const compact = raw.replace(/[\s\-./]/g, '');
+  let text: string;
+  let national = false;
+  if (compact.startsWith('+')) text = raw;
+  else if (compact.startsWith('00')) text = `+${raw.replace(/^\s*0\s*0/, '')}`;
+  else if (compact.replace(/^\(/, '').startsWith('0')) {
+    if (defaultCountryCode === null) {
+      return { ok: false, reason: 'phone is a national number: write it with the country code (e.g. +49 171 ...) or set DEFAULT_COUNTRY_CODE' };
+    }
+    text = raw;
+    national = true;
+  } else text = `+${raw}`;
+
+  const number = national
+    ? parsePhoneNumberFromString(text, { defaultCallingCode: defaultCountryCode! })
+    : parsePhoneNumberFromString(text);
+  if (!number || !number.isPossible()) {
+    return { ok: false, reason: 'phone is not a possible phone number (country code and number, e.g. +49 171 2512623)' };
+  }
+  return { ok: true, chat: number.number.slice(1) };
 }

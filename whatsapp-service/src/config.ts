@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseChatId } from './chat-id.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const TRANSPORTS = ['baileys', 'sandbox'] as const;
@@ -7,7 +8,8 @@ export const TRANSPORTS = ['baileys', 'sandbox'] as const;
 export interface Config {
   port: number;
   host: string;
-  webhookUrl: string;
+  /** null until configured: messages are kept and delivered once it is set. */
+  webhookUrl: string | null;
   webhookSecret: string;
   logLevel: (typeof LOG_LEVELS)[number];
   apiKey: string | null;
@@ -15,6 +17,10 @@ export interface Config {
   transport: (typeof TRANSPORTS)[number];
   authDir: string;
   pairingPhone: string | null;
+  /** Digits of the country a national number ("0171 ...") belongs to, or null to refuse them. */
+  defaultCountryCode: string | null;
+  /** A send that has not settled after this long restarts the WhatsApp connection. */
+  sendTimeoutMs: number;
   webhookTimeoutMs: number;
   deliveryConcurrency: number;
   deliveryMaxAgeMs: number;
@@ -67,10 +73,9 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
   const host = read('HOST') ?? '127.0.0.1';
   if (host !== 'localhost' && isIP(host) === 0) errors.push(`HOST: must be an IP address or "localhost", got "${host}"`);
 
-  const webhookUrl = read('WEBHOOK_URL');
-  if (webhookUrl === undefined) {
-    errors.push('WEBHOOK_URL: is required, the address of the plugin\'s webhook, e.g. https://support.example.com/api/whatsapp/webhook.php');
-  } else if (!isHttpUrl(webhookUrl)) {
+  // Missing is a state the service reports (GET /health) and waits out; wrong is a typo to fix now.
+  const webhookUrl = read('WEBHOOK_URL') ?? null;
+  if (webhookUrl !== null && !isHttpUrl(webhookUrl)) {
     errors.push(`WEBHOOK_URL: must be an http:// or https:// URL, got "${webhookUrl}"`);
   }
   const webhookSecret = secret('WEBHOOK_SECRET', true);
@@ -79,15 +84,21 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     errors.push(`API_KEY: is required when HOST (${host}) is reachable from other machines; set one or use HOST=127.0.0.1`);
   }
 
-  const pairingPhone = read('WA_PAIRING_PHONE')?.replace(/[\s+\-]/g, '') ?? null;
-  if (pairingPhone !== null && !/^[1-9]\d{5,14}$/.test(pairingPhone)) {
-    errors.push('WA_PAIRING_PHONE: must be the phone number to link, with country code, digits only (e.g. 49123456789)');
+  const defaultCountryCode = read('DEFAULT_COUNTRY_CODE')?.replace(/^\+/, '') ?? null;
+  if (defaultCountryCode !== null && !/^[1-9]\d{0,2}$/.test(defaultCountryCode)) {
+    errors.push(`DEFAULT_COUNTRY_CODE: must be a country calling code such as 49, got "${defaultCountryCode}"`);
   }
+  const pairingRaw = read('WA_PAIRING_PHONE');
+  const pairing = pairingRaw === undefined ? null : parseChatId(pairingRaw, defaultCountryCode);
+  if (pairing !== null && (!pairing.ok || pairing.chat.startsWith('lid:'))) {
+    errors.push('WA_PAIRING_PHONE: must be the phone number to link, with country code (e.g. +49 171 2512623)');
+  }
+  const pairingPhone = pairing?.ok ? pairing.chat : null;
 
   const config: Config = {
     port,
     host,
-    webhookUrl: webhookUrl ?? '',
+    webhookUrl,
     webhookSecret: webhookSecret ?? '',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiKey,
@@ -95,6 +106,8 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     transport: oneOf('TRANSPORT', TRANSPORTS, 'baileys'),
     authDir: path.resolve(baseDir, read('AUTH_DIR') ?? 'auth_info'),
     pairingPhone,
+    defaultCountryCode,
+    sendTimeoutMs: integer('SEND_TIMEOUT_MS', 60_000, 1_000, 600_000),
     webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 15_000, 100, 300_000),
     deliveryConcurrency: integer('DELIVERY_CONCURRENCY', 4, 1, 64),
     deliveryMaxAgeMs: integer('DELIVERY_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,

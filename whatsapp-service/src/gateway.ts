@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from './store/database.js';
 import type { EventRow, EventStore } from './store/event-store.js';
 import type { OutboxRow, OutboxState, OutboxStore } from './store/outbox-store.js';
+import type { UnreadableStore } from './store/unreadable-store.js';
 import type { SendRequest } from './outbound/send-request.js';
 import { SenderWorker } from './outbound/sender-worker.js';
 import {
@@ -17,12 +18,15 @@ import { parseAnswer } from './webhook/answer.js';
 import { postEvent, type WebhookTarget } from './webhook/client.js';
 import { DeliveryWorker } from './webhook/delivery-worker.js';
 import { messageEvent, statusEvent } from './webhook/events.js';
+import { NOT_CONFIGURED } from './webhook/outcome.js';
+import { TargetHealth, type TargetStatus } from './webhook/target-health.js';
 import type { BackoffPolicy } from './backoff.js';
 
 export interface GatewayOptions {
   db: Db;
   events: EventStore;
   outbox: OutboxStore;
+  unreadable: UnreadableStore;
   transport: Transport;
   webhook: WebhookTarget;
   deliveryConcurrency: number;
@@ -32,7 +36,17 @@ export interface GatewayOptions {
   log: Logger;
   backoff?: BackoffPolicy;
   rescanMs?: number;
+  /** While the webhook is down, one waiting event is tried this often. */
+  probeMs?: number;
+  /** How long an undecryptable message waits for the real one before the ticket is told. */
+  unreadableWaitMs?: number;
   now?: () => number;
+}
+
+/** Something the operator must fix, for /health. */
+export interface Problem {
+  reason: string;
+  since: string;
 }
 
 /**
@@ -46,10 +60,15 @@ export class Gateway {
   private readonly sender: SenderWorker;
   private readonly now: () => number;
   private housekeeping: NodeJS.Timeout | null = null;
+  private unreadableTimer: NodeJS.Timeout | null = null;
+  private readonly target: TargetHealth;
+  private storeProblem: Problem | null = null;
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
     const { events, outbox, log, backoff } = options;
+    this.target = new TargetHealth(log.child({ component: 'webhook' }), options.webhook.url === null ? NOT_CONFIGURED : null, this.now);
     this.delivery = new DeliveryWorker({
       events,
       deliver: (row) => postEvent(options.webhook, row, this.now),
@@ -57,13 +76,15 @@ export class Gateway {
       concurrency: options.deliveryConcurrency,
       maxAgeMs: options.deliveryMaxAgeMs,
       log: log.child({ component: 'delivery' }),
+      health: this.target,
       backoff,
       rescanMs: options.rescanMs,
+      probeMs: options.probeMs,
       now: this.now,
     });
     this.sender = new SenderWorker({
       outbox,
-      send: (chat, text) => options.transport.send(chat, text),
+      send: (chat, text, messageId) => options.transport.send(chat, text, messageId),
       isConnected: () => this.connection.status === 'connected',
       settle: (row, result) => this.settle(row, result),
       intervalMs: options.sendIntervalMs,
@@ -76,11 +97,13 @@ export class Gateway {
 
   /** What the transport calls; the transport sees nothing else of the gateway. */
   readonly handlers: TransportHandlers = {
-    message: async (message) => this.accept(message),
+    message: async (message) => this.storing(message, () => this.accept(message)),
+    unreadable: async (message) => this.storing(message, () => this.holdUnreadable(message)),
     receipt: (receipt) => this.receipt(receipt),
     state: (state) => {
       this.connection = state;
       if (state.status === 'connected') this.sender.wake();
+      for (const listener of this.stateListeners) listener(state);
     },
   };
 
@@ -89,12 +112,15 @@ export class Gateway {
     this.sender.start();
     this.housekeeping = setInterval(() => this.purgeOld(), 3_600_000);
     this.housekeeping.unref();
+    this.unreadableTimer = setInterval(() => this.releaseUnreadable(), Math.min(5_000, this.unreadableWaitMs));
+    this.unreadableTimer.unref();
     await this.options.transport.start(this.handlers);
   }
 
   /** Stops taking work; what is in flight finishes or stays queued for the next start. */
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
+    if (this.unreadableTimer) clearInterval(this.unreadableTimer);
     await this.options.transport.stop().catch((error: unknown) => this.options.log.warn({ err: error }, 'transport did not stop cleanly'));
     await Promise.all([this.delivery.stop(), this.sender.stop()]);
   }
@@ -103,18 +129,76 @@ export class Gateway {
     return this.connection;
   }
 
+  /** The webhook's state: ok, failing (retried) or misconfigured (kept until fixed). */
+  get webhook(): TargetStatus {
+    return this.target.status;
+  }
+
+  /** Set while inbound messages cannot be stored: WhatsApp has acked them, so this is loud. */
+  get storageProblem(): Problem | null {
+    return this.storeProblem;
+  }
+
+  /** Resolves with the first connection state that satisfies `wanted`, or null after `timeoutMs`. */
+  waitForState(wanted: (state: ConnectionState) => boolean, timeoutMs: number): Promise<ConnectionState | null> {
+    if (wanted(this.connection)) return Promise.resolve(this.connection);
+    return new Promise((resolve) => {
+      const done = (state: ConnectionState | null): void => {
+        clearTimeout(timer);
+        this.stateListeners.delete(listener);
+        resolve(state);
+      };
+      const listener = (state: ConnectionState): void => {
+        if (wanted(state)) done(state);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.stateListeners.add(listener);
+    });
+  }
+
   /** Stores a customer's message once (by WhatsApp id) and queues it for the webhook. */
   accept(message: InboundMessage): void {
-    const id = this.options.events.insert(
-      { kind: 'message', dedupeKey: `message:${message.id}`, chat: message.chat, payload: messageEvent(message) },
-      this.now(),
-    );
+    const id = this.options.db.transaction(() => {
+      this.options.unreadable.forget(message.id); // the real message came after all
+      return this.options.events.insert(
+        { kind: 'message', dedupeKey: `message:${message.id}`, chat: message.chat, payload: messageEvent(message) },
+        this.now(),
+      );
+    })();
     if (id === null) {
       this.options.log.debug({ whatsappId: message.id }, 'duplicate inbound message ignored');
       return;
     }
     this.options.log.info({ event: id, type: message.type }, 'inbound message stored');
     this.delivery.enqueue(id, message.chat);
+  }
+
+  /** Holds an undecryptable message back: if the real one does not follow, the ticket gets a notice. */
+  holdUnreadable(message: InboundMessage): void {
+    if (this.options.events.exists(`message:${message.id}`)) return;
+    this.options.unreadable.hold(message, this.now() + this.unreadableWaitMs);
+    this.options.log.warn({ whatsappId: message.id }, 'a message could not be decrypted; waiting for WhatsApp to send it again');
+  }
+
+  /** Turns undecryptable messages whose real version never came into notices for the ticket. */
+  releaseUnreadable(): void {
+    try {
+      for (const message of this.options.unreadable.due(this.now())) {
+        // Its own id: the real message may still come later and must not be taken for a duplicate.
+        const notice = { ...message, id: `${message.id}:unreadable` };
+        const id = this.options.db.transaction(() => {
+          this.options.unreadable.forget(message.id);
+          return this.options.events.insert(
+            { kind: 'message', dedupeKey: `unreadable:${message.id}`, chat: message.chat, payload: messageEvent(notice) },
+            this.now(),
+          );
+        })();
+        this.options.log.warn({ whatsappId: message.id }, 'a message stayed unreadable; the ticket is told');
+        if (id !== null) this.delivery.enqueue(id, message.chat);
+      }
+    } catch (error) {
+      this.options.log.error({ err: error }, 'could not release unreadable messages');
+    }
   }
 
   /** Queues a message for WhatsApp; a known idempotency key returns the existing one. */
@@ -132,6 +216,24 @@ export class Gateway {
   /** The sent text of a message, for WhatsApp's retry requests. */
   sentMessageText(whatsappId: string): string | undefined {
     return this.options.outbox.byWhatsappId(whatsappId)?.body;
+  }
+
+  private get unreadableWaitMs(): number {
+    return this.options.unreadableWaitMs ?? 60_000;
+  }
+
+  /** Runs a store write for an inbound message; a failure is loud: WhatsApp will not offer it again. */
+  private async storing(message: InboundMessage, write: () => void): Promise<void> {
+    try {
+      write();
+      if (this.storeProblem) this.options.log.info('inbound messages are stored again');
+      this.storeProblem = null;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.storeProblem ??= { reason, since: new Date(this.now()).toISOString() };
+      this.options.log.error({ err: error, whatsappId: message.id, chat: message.chat }, 'COULD NOT STORE AN INBOUND MESSAGE: check the disk and DATA_DIR');
+      throw error;
+    }
   }
 
   private complete(row: EventRow, answer: string): void {

@@ -1,10 +1,13 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * Structured JSON logs. Secrets are redacted wherever they might appear;
- * message bodies are only ever logged at debug level or below, by the caller.
+ * Structured logs: JSON lines for machines (journald, PM2, log shippers),
+ * readable lines when a person watches a terminal (`readable`). Secrets are
+ * redacted wherever they might appear; message bodies are only ever logged
+ * at debug level or below, by the caller.
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: NodeJS.WritableStream, readable = false): Logger {
   return pino(
     {
       level,
@@ -14,7 +17,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         censor: '[redacted]',
       },
     },
-    destination ?? process.stdout,
+    readable ? pretty({ destination: destination ?? process.stdout, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', sync: true }) : (destination ?? process.stdout),
   );
 }
 

@@ -4,6 +4,7 @@ import { createEnvFileIfMissing } from './env-file.js';
 import { envFilePath, loadEnvFile, serviceDir } from './environment.js';
 import { createLogger } from './log.js';
 import { createService } from './service.js';
+import { FolderLockedError } from './store/folder-lock.js';
 import { transportFactory } from './transport/create.js';
 
 /** Composition root: read configuration, wire, start, stop on a signal. */
@@ -19,9 +20,14 @@ if (!parsed.ok) {
   process.exit(78); // EX_CONFIG: a supervisor should not restart in a loop
 }
 const config = parsed.config;
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, undefined, process.stdout.isTTY === true);
 
-const service = await createService(config, log, transportFactory(config, log));
+const service = await createService(config, log, transportFactory(config, log)).catch((error: unknown) => {
+  if (!(error instanceof FolderLockedError)) throw error;
+  // One process per WhatsApp session: a second one would take the live number offline.
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(78);
+});
 await service.start().catch((error: unknown) => {
   log.fatal({ err: error }, 'could not start');
   process.exit(1);

@@ -13,7 +13,9 @@ import type { Logger } from './log.js';
 import { startCheckpointer } from './store/checkpointer.js';
 import { databaseFile, openDatabase } from './store/database.js';
 import { EventStore } from './store/event-store.js';
+import { lockFolder, type FolderLock } from './store/folder-lock.js';
 import { OutboxStore } from './store/outbox-store.js';
+import { UnreadableStore } from './store/unreadable-store.js';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
 import type { Transport, TransportContext } from './transport/transport.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -22,6 +24,8 @@ import type { BackoffPolicy } from './backoff.js';
 export interface Tuning {
   backoff?: BackoffPolicy;
   rescanMs?: number;
+  probeMs?: number;
+  unreadableWaitMs?: number;
 }
 
 export interface Service {
@@ -33,8 +37,20 @@ export interface Service {
 
 export type TransportFactory = (context: TransportContext) => Transport | Promise<Transport>;
 
-/** Wires store, gateway, transport and HTTP API; no logic of its own. */
+/**
+ * Wires store, gateway, transport and HTTP API; no logic of its own.
+ * Throws FolderLockedError, before touching anything, when another process
+ * holds DATA_DIR or AUTH_DIR.
+ */
 export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, tuning: Tuning = {}): Promise<Service> {
+  const locks: FolderLock[] = [];
+  try {
+    locks.push(lockFolder(config.dataDir));
+    if (config.transport === 'baileys' && config.authDir !== config.dataDir) locks.push(lockFolder(config.authDir));
+  } catch (error) {
+    for (const lock of locks) lock.release();
+    throw error;
+  }
   const db = openDatabase(config.dataDir);
   const checkpointer = startCheckpointer(databaseFile(config.dataDir));
   let gateway: Gateway | null = null;
@@ -43,6 +59,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     db,
     events: new EventStore(db),
     outbox: new OutboxStore(db),
+    unreadable: new UnreadableStore(db),
     transport,
     webhook: { url: config.webhookUrl, secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
     deliveryConcurrency: config.deliveryConcurrency,
@@ -57,12 +74,12 @@ export async function createService(config: Config, log: Logger, makeTransport: 
   const routes = [
     healthRoute(gateway, startedAt),
     statusRoute(gateway, transport.name),
-    qrRoute(gateway),
-    pairRoute(transport),
+    qrRoute(gateway, transport),
+    pairRoute(transport, config.defaultCountryCode),
     logoutRoute(transport),
-    sendRoute(gateway, '/send', 'api-key'),
-    sendRoute(gateway, '/send-secure', 'api-key-required'),
-    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport) : []),
+    sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode),
+    sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode),
+    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });
   const ready = gateway;
@@ -70,13 +87,15 @@ export async function createService(config: Config, log: Logger, makeTransport: 
   return {
     gateway: ready,
     async start() {
-      await ready.start();
+      // Listen first: a port already taken stops us before WhatsApp is touched.
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
       });
       const address = server.address() as AddressInfo;
       log.info({ host: address.address, port: address.port, transport: transport.name }, 'HTTP API listening');
+      if (config.webhookUrl === null) log.warn('WEBHOOK_URL is not set: customer messages are kept until it is set in .env and the service restarted');
+      await ready.start();
       return address;
     },
     async stop() {
@@ -84,9 +103,11 @@ export async function createService(config: Config, log: Logger, makeTransport: 
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      // The transport stops first (in gateway.stop), then the stores close, then the folders are free.
       await ready.stop();
       await checkpointer.stop();
       db.close();
+      for (const lock of locks) lock.release();
     },
   };
 }

@@ -14,28 +14,33 @@ final class WhatsAppPhoneNumber
 
     /**
      * The international form of a stored or typed number, or null.
-     * "+49 171 2345678", "0049 171 2345678", "0171 2345678" (country 49) -> "491712345678".
+     * "+49 171 2345678", "+49 (0) 171 2345678", "0049 171 2345678", "0171 2345678" (country 49)
+     * -> "491712345678". Agrees with the service (libphonenumber-js) on
+     * contract/fixtures/phone-numbers.json.
      */
     public static function international($raw, $defaultCountry)
     {
         $raw = trim((string) $raw);
         // osTicket appends extensions as "X123"
         $raw = preg_replace('/[xX]\d*$/', '', $raw);
-        $digits = self::digits($raw);
-        if ($digits === '') {
-            return null;
-        }
-        if (strpos($raw, '+') === 0) {
-            return $digits;
-        }
-        if (strpos($digits, '00') === 0) {
-            return substr($digits, 2);
-        }
-        if (strpos($digits, '0') === 0) {
+        $compact = preg_replace('/[\s.\/-]+/', '', $raw);
+        if (strpos($compact, '+') === 0 || strpos($compact, '00') === 0) {
+            // "+49 (0) 171": the bracketed trunk zero is not dialled from abroad
+            $digits = self::digits(str_replace('(0)', '', $compact));
+            if (strpos($compact, '00') === 0) {
+                $digits = substr($digits, 2);
+            }
+        } elseif (strpos(ltrim($compact, '('), '0') === 0) {
             $country = self::digits($defaultCountry);
-            return $country === '' ? null : $country . substr($digits, 1);
+            if ($country === '') {
+                return null;
+            }
+            $digits = $country . substr(self::digits($compact), 1);
+        } else {
+            $digits = self::digits($compact);
         }
-        return $digits;
+        $length = strlen($digits);
+        return ($length >= 7 && $length <= 15) ? $digits : null;
     }
 
     /** Does a stored number denote the WhatsApp number (digits with country code)? */

@@ -6,6 +6,7 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -16,11 +17,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+  send(res, error.status, 'application/json; charset=utf-8', JSON.stringify({ error: { code: error.code, message: error.message } }), error.headers);
 }
 
-export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
+    ...headers,
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',

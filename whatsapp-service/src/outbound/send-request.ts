@@ -12,12 +12,12 @@ export type SendRequestResult =
   | { ok: false; code: 'bad_request' | 'invalid_phone' | 'invalid_message'; message: string };
 
 /** Validates the body of POST /send (docs/contract.md 3.1). */
-export function parseSendRequest(body: unknown, headerKey: string | undefined): SendRequestResult {
+export function parseSendRequest(body: unknown, headerKey: string | undefined, defaultCountryCode: string | null = null): SendRequestResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, code: 'bad_request', message: 'body must be a JSON object with "phone" and "message"' };
   }
   const { phone, message, key } = body as Record<string, unknown>;
-  const chat = parseChatId(phone);
+  const chat = parseChatId(phone, defaultCountryCode);
   if (!chat.ok) return { ok: false, code: 'invalid_phone', message: chat.reason };
   if (!isSendableText(message)) {
     return { ok: false, code: 'invalid_message', message: `message must be non-empty text of at most ${MAX_MESSAGE_CHARS} characters` };

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
 import { SendError, type SendResult } from '../transport/transport.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
+import { outboundMessageId } from './message-id.js';
 
 export interface SenderWorkerOptions {
   outbox: OutboxStore;
-  send(chat: string, text: string): Promise<SendResult>;
+  send(chat: string, text: string, messageId: string): Promise<SendResult>;
   isConnected(): boolean;
   /** Records that a message went out, or failed for good (the store update and its status report). */
   settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void;
@@ -73,7 +74,7 @@ export class SenderWorker {
   private async sendOne(row: OutboxRow): Promise<void> {
     const log = this.options.log.child({ outbox: row.id });
     try {
-      const { whatsappId } = await this.options.send(row.chat, row.body);
+      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key));
       this.options.settle(row, { whatsappId });
       log.info('message sent');
       return;

@@ -36,6 +36,7 @@ export class EventStore {
          ON CONFLICT (dedupe_key) DO NOTHING`,
       ),
       get: db.prepare('SELECT * FROM events WHERE id = ?'),
+      exists: db.prepare('SELECT 1 FROM events WHERE dedupe_key = ?'),
       pending: db.prepare(`SELECT id, chat, next_attempt_at FROM events WHERE state = 'pending' ORDER BY id`),
       delivered: db.prepare(`UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, finished_at = ? WHERE id = ? AND state = 'pending'`),
       retry: db.prepare(`UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`),
@@ -51,6 +52,10 @@ export class EventStore {
   insert(event: NewEvent, now: number): number | null {
     const info = this.statements.insert.run({ ...event, now });
     return info.changes === 1 ? Number(info.lastInsertRowid) : null;
+  }
+
+  exists(dedupeKey: string): boolean {
+    return this.statements.exists.get(dedupeKey) !== undefined;
   }
 
   get(id: number): EventRow | undefined {

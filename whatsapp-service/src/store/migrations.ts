@@ -35,4 +35,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_by_state ON outbox (state, id);
   `,
+
+  // 2: messages WhatsApp could not decrypt, held back a while in case the real one follows.
+  `
+  CREATE TABLE unreadable (
+    whatsapp_id TEXT    PRIMARY KEY,
+    chat        TEXT    NOT NULL,
+    message     TEXT    NOT NULL,
+    due_at      INTEGER NOT NULL
+  );
+  CREATE INDEX unreadable_by_due ON unreadable (due_at);
+  `,
 ];

@@ -51,7 +51,7 @@ export class OutboxStore {
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state'),
-      purge: db.prepare(`DELETE FROM outbox WHERE state IN ('delivered', 'read', 'failed') AND updated_at < ?`),
+      purge: db.prepare(`DELETE FROM outbox WHERE state <> 'queued' AND updated_at < ?`),
     };
   }
 

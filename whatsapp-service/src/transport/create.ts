@@ -11,6 +11,7 @@ export function transportFactory(config: Config, log: Logger): TransportFactory 
     return createBaileysTransport({
       authDir: config.authDir,
       pairingPhone: config.pairingPhone ?? undefined,
+      sendTimeoutMs: config.sendTimeoutMs,
       logger: log.child({ component: 'whatsapp' }),
       context,
     });

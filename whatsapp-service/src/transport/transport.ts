@@ -7,6 +7,8 @@
 
 export const MESSAGE_TYPES = [
   'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'other',
+  // Made by the gateway: WhatsApp delivered a message it could not decrypt, and the real one never followed.
+  'unreadable',
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -35,7 +37,16 @@ export type DeliveryState = 'sent' | 'delivered' | 'read' | 'failed';
 export interface Receipt {
   whatsappId: string;
   state: DeliveryState;
+  /** For `failed`: WhatsApp's reason, with its code (e.g. "463: ..."). */
   error?: string;
+}
+
+/** Limits WhatsApp puts on starting new chats (reach-out time lock, message capping). */
+export interface SendingLimits {
+  /** New chats are blocked until `until` (ISO) while active. */
+  reachout: { active: boolean; until: string | null } | null;
+  /** WhatsApp's last capping report for new chats, as it sent it. */
+  capping: Record<string, unknown> | null;
 }
 
 export const CONNECTION_STATUSES = [
@@ -55,12 +66,15 @@ export interface ConnectionState {
   lastDisconnect: { code: number | null; reason: string; at: string } | null;
   /** ISO time of the last status change. */
   since: string;
+  limits: SendingLimits;
 }
 
 /** Callbacks the gateway gives a transport. */
 export interface TransportHandlers {
   /** Resolves once the message is stored durably; the transport may then forget it. */
   message(message: InboundMessage): Promise<void>;
+  /** A message WhatsApp could not decrypt (type "unreadable"); the real one may follow under the same id. */
+  unreadable(message: InboundMessage): Promise<void>;
   receipt(receipt: Receipt): void;
   state(state: ConnectionState): void;
 }
@@ -85,10 +99,15 @@ export class SendError extends Error {
 export interface Transport {
   readonly name: string;
   start(handlers: TransportHandlers): Promise<void>;
-  /** Send text to a chat id (see InboundMessage.chat). Throws SendError. */
-  send(chat: string, text: string): Promise<SendResult>;
-  /** Ask for a pairing code for linking without a camera (phone: digits). */
+  /**
+   * Send text to a chat id (see InboundMessage.chat) under the given WhatsApp
+   * message id, so a resend after a crash is the same message. Throws SendError.
+   */
+  send(chat: string, text: string, messageId: string): Promise<SendResult>;
+  /** Ask for a pairing code for linking without a camera (phone: digits); the code shown, if one is. */
   requestPairingCode?(phone: string): Promise<string>;
+  /** Start a fresh linking attempt when the last QR codes ran out; a no-op otherwise. */
+  relink?(): void;
   /** Unlink this device: log out and forget the stored session. */
   logout?(): Promise<void>;
   stop(): Promise<void>;
@@ -101,5 +120,8 @@ export interface TransportContext {
 }
 
 export function initialState(status: ConnectionStatus = 'starting'): ConnectionState {
-  return { status, qr: null, pairingCode: null, me: null, lastDisconnect: null, since: new Date().toISOString() };
+  return {
+    status, qr: null, pairingCode: null, me: null, lastDisconnect: null, since: new Date().toISOString(),
+    limits: { reachout: null, capping: null },
+  };
 }

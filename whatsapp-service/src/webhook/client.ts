@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { signedHeaders } from './signature.js';
-import { outcomeOf, type Outcome } from './outcome.js';
+import { NOT_CONFIGURED, outcomeOf, outcomeOfError, type Outcome } from './outcome.js';
 
 export interface WebhookTarget {
-  url: string;
+  /** null: not configured yet. */
+  url: string | null;
   secret: string;
   timeoutMs: number;
 }
@@ -26,8 +27,10 @@ const agents = {
 
 /** POSTs one signed event and classifies the result; never throws. */
 export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () => number = Date.now): Promise<Outcome> {
+  if (target.url === null) return Promise.resolve(NOT_CONFIGURED);
+  const address = target.url;
   return new Promise((resolve) => {
-    const url = new URL(target.url);
+    const url = new URL(address);
     const body = Buffer.from(event.payload, 'utf8');
     const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(
@@ -55,18 +58,15 @@ export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () =>
         });
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'] ?? null;
-          resolve(outcomeOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), retryAfter, now()));
+          resolve(outcomeOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), retryAfter, now(), res.headers.location ?? null));
         });
-        res.on('error', (error) => resolve({ kind: 'retry', reason: describe(error), retryAfterMs: null }));
+        res.on('error', (error) => resolve(outcomeOfError(error)));
       },
     );
     // A redirect is answered like any other non-2xx status: we never follow it with a signed body.
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (error) => resolve({ kind: 'retry', reason: describe(error), retryAfterMs: null }));
+    req.on('error', (error) => resolve(outcomeOfError(error)));
     req.end(body);
   });
 }
 
-function describe(error: Error & { code?: string }): string {
-  return error.code ?? error.message;
-}

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { EventRow, EventStore } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import type { Outcome } from './outcome.js';
+import type { TargetHealth } from './target-health.js';
 
 export interface DeliveryWorkerOptions {
   events: EventStore;
@@ -12,7 +13,11 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   maxAgeMs: number;
   log: Logger;
+  /** The webhook's overall state: a success after a failure wakes every waiting chat. */
+  health: TargetHealth;
   backoff?: BackoffPolicy;
+  /** While the webhook is down, one waiting event is tried at least this often (default 5 s). */
+  probeMs?: number;
   /** How often the store is re-read for events queued by another process (dead-letter replay). */
   rescanMs?: number;
   now?: () => number;
@@ -25,10 +30,17 @@ interface ChatQueue {
   timer: NodeJS.Timeout | null;
 }
 
+/** Retry pace while the webhook is misconfigured: fast enough to notice the fix, capped. */
+const CONFIGURATION_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60_000 };
+
 /**
  * Delivers stored events to the webhook: one at a time per chat and in
  * order, different chats in parallel up to `concurrency`. The database is
  * the truth; the in-memory queues only index its pending rows.
+ *
+ * Backoff belongs to the message and to the target: while the webhook is
+ * down a probe tries one waiting event every `probeMs`, and the first
+ * success wakes every chat, so a backlog drains as soon as it is back.
  */
 export class DeliveryWorker {
   private readonly chats = new Map<string, ChatQueue>();
@@ -37,6 +49,7 @@ export class DeliveryWorker {
   private readonly ready = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private rescanTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   private running = false;
   private readonly now: () => number;
 
@@ -65,6 +78,7 @@ export class DeliveryWorker {
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     for (const queue of this.chats.values()) if (queue.timer) clearTimeout(queue.timer);
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled(this.inFlight.values()), grace]);
@@ -137,6 +151,7 @@ export class DeliveryWorker {
     const outcome = await this.options.deliver(row).catch(
       (error: unknown): Outcome => ({ kind: 'retry', reason: String(error), retryAfterMs: null }),
     );
+    const recovered = this.options.health.record(outcome);
     const log = this.options.log.child({ event: row.id, kind: row.kind });
     try {
       if (outcome.kind === 'delivered') {
@@ -145,21 +160,62 @@ export class DeliveryWorker {
         return this.forget(queue, id);
       }
       const now = this.now();
-      if (outcome.kind === 'final' || now - row.created_at >= this.options.maxAgeMs) {
+      const tooOld = outcome.kind === 'retry' && now - row.created_at >= this.options.maxAgeMs;
+      if (outcome.kind === 'final' || tooOld) {
         const reason = outcome.kind === 'final' ? outcome.reason : `gave up after ${row.attempts + 1} attempts: ${outcome.reason}`;
         this.options.events.markDead(row.id, reason, now);
         log.error({ reason }, 'event moved to the dead-letter list (npm run dead-letters)');
         return this.forget(queue, id);
       }
-      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
+      // A configuration problem is never a reason to give a message up; TargetHealth logs it once.
+      const delay =
+        outcome.kind === 'configuration'
+          ? backoffDelay(row.attempts + 1, CONFIGURATION_BACKOFF, this.options.random)
+          : Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
       this.options.events.markRetry(row.id, now + delay, outcome.reason);
       queue.notBefore = now + delay;
-      log.warn({ reason: outcome.reason, attempt: row.attempts + 1, retryInMs: delay }, 'webhook delivery failed, will retry');
+      log.debug({ reason: outcome.reason, attempt: row.attempts + 1, retryInMs: delay }, 'webhook delivery failed, will retry');
+      this.scheduleProbe();
     } catch (error) {
       // The store failed (disk full?): leave the event pending and try again later.
       queue.notBefore = this.now() + backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
       log.error({ err: error }, 'could not record the delivery result');
+    } finally {
+      if (recovered) this.wakeAll();
     }
+  }
+
+  /** The webhook answered again: every waiting chat may go now. */
+  private wakeAll(): void {
+    for (const [chat, queue] of this.chats) {
+      if (queue.timer) clearTimeout(queue.timer);
+      queue.timer = null;
+      queue.notBefore = 0;
+      if (queue.ids.length > 0 && !this.inFlight.has(chat)) this.ready.add(chat);
+    }
+    // pump() runs when this delivery's finally() frees its slot.
+  }
+
+  /** While the target is unhealthy, try the longest-waiting chat every probeMs instead of waiting out its backoff. */
+  private scheduleProbe(): void {
+    if (this.probeTimer || !this.running) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      if (!this.running || this.options.health.healthy) return;
+      if (this.inFlight.size === 0 && this.ready.size === 0) {
+        let next: [string, ChatQueue] | null = null;
+        for (const entry of this.chats) if (entry[1].timer && (!next || entry[1].notBefore < next[1].notBefore)) next = entry;
+        if (next) {
+          clearTimeout(next[1].timer!);
+          next[1].timer = null;
+          next[1].notBefore = 0;
+          this.ready.add(next[0]);
+          this.pump();
+        }
+      }
+      if (this.chats.size > 0) this.scheduleProbe();
+    }, this.options.probeMs ?? 5_000);
+    this.probeTimer.unref();
   }
 
   private forget(queue: ChatQueue, id: number): void {

@@ -1,18 +1,50 @@
-/** What one delivery attempt to the webhook came to. */
+/**
+ * What one delivery attempt to the webhook came to (docs/contract.md 2.3):
+ * - delivered: 2xx;
+ * - retry: the target is in trouble (5xx, 408, 425, 429, timeouts, connection errors);
+ * - configuration: the target is set up wrong (401, 403, 404, 405, 3xx, TLS errors,
+ *   no WEBHOOK_URL): every message is kept and retried, none is given up for it;
+ * - final: the plugin refused this one event (any other 4xx).
+ */
 export type Outcome =
   | { kind: 'delivered'; body: string }
   | { kind: 'retry'; reason: string; retryAfterMs: number | null }
+  | { kind: 'configuration'; reason: string }
   | { kind: 'final'; reason: string };
 
 const RETRYABLE_STATUS = new Set([408, 425, 429]);
+const CONFIGURATION_STATUS: Record<number, string> = {
+  401: 'the webhook refused our signature: WEBHOOK_SECRET differs from the plugin\'s "Webhook Secret"',
+  403: 'the webhook forbids access (web server or firewall rule)',
+  404: 'WEBHOOK_URL points nowhere (is the plugin enabled, the URL complete?)',
+  405: 'WEBHOOK_URL does not take POST requests (is it the plugin\'s webhook?)',
+};
 
-/** Classifies an HTTP answer (docs/contract.md 2.3). Pure. */
-export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number): Outcome {
+/** Classifies an HTTP answer. Pure. */
+export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number, location: string | null = null): Outcome {
   if (status >= 200 && status < 300) return { kind: 'delivered', body };
   const reason = `HTTP ${status}${summary(body)}`;
+  if (status >= 300 && status < 400) {
+    return { kind: 'configuration', reason: `${reason}: the webhook redirects${location ? ` to ${location}` : ''}; set WEBHOOK_URL to the final address` };
+  }
+  if (CONFIGURATION_STATUS[status]) return { kind: 'configuration', reason: `${reason}: ${CONFIGURATION_STATUS[status]}` };
   if (status >= 500 || RETRYABLE_STATUS.has(status)) return { kind: 'retry', reason, retryAfterMs: retryAfterMs(retryAfter, nowMs) };
   return { kind: 'final', reason };
 }
+
+/** A request that got no HTTP answer: a certificate problem is configuration, anything else may pass. */
+export function outcomeOfError(error: Error & { code?: string }): Outcome {
+  const code = error.code ?? error.message;
+  if (/CERT|SSL|TLS|EPROTO|ALTNAME/i.test(code)) {
+    return { kind: 'configuration', reason: `TLS error ${code}: the webhook's certificate is not trusted, or WEBHOOK_URL uses https on a plain http port` };
+  }
+  return { kind: 'retry', reason: code, retryAfterMs: null };
+}
+
+export const NOT_CONFIGURED: Outcome = {
+  kind: 'configuration',
+  reason: 'WEBHOOK_URL is not set: messages are kept; set it in .env and restart the service',
+};
 
 /** `Retry-After` as seconds or an HTTP date, capped at an hour. */
 export function retryAfterMs(header: string | null, nowMs: number): number | null {

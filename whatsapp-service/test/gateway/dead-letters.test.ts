@@ -16,7 +16,7 @@ function deadLetters(dataDir: string, ...args: string[]): { status: number | nul
 test('dead letters are listed with their reason and, replayed, reach the webhook while the service runs', async () => {
   const receiver = new Receiver(SECRET);
   let pluginBroken = true;
-  receiver.respond = () => (pluginBroken ? { status: 404, body: { error: { code: 'not_found' } } } : { status: 200, body: { ok: true } });
+  receiver.respond = () => (pluginBroken ? { status: 422, body: { error: { code: 'unprocessable' } } } : { status: 200, body: { ok: true } });
   const running = await startService({ WEBHOOK_URL: await receiver.start() });
   try {
     await customerSays(running.url, '4915300000001', 'eins');
@@ -25,7 +25,7 @@ test('dead letters are listed with their reason and, replayed, reach the webhook
 
     const listed = deadLetters(running.dataDir);
     assert.equal(listed.status, 0);
-    assert.match(listed.stdout, /#1 +message +chat 4915300000001 .* HTTP 404 not_found/);
+    assert.match(listed.stdout, /#1 +message +chat 4915300000001 .* HTTP 422 unprocessable/);
     assert.match(listed.stdout, /#2 +message +chat 4915300000002/);
 
     pluginBroken = false;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createService, type Service, type TransportFactory } from '../../src/service.js';
+import { createService, type Service, type TransportFactory, type Tuning } from '../../src/service.js';
 import { SandboxTransport } from '../../src/transport/sandbox/sandbox-transport.js';
 
 export const SECRET = 'test-webhook-secret-0123456789';
@@ -33,12 +33,12 @@ export interface RunningService {
 /** The real service in this process, on a random loopback port, with its own data folder. */
 export async function startService(
   env: Record<string, string>,
-  options: { dataDir?: string; transport?: TransportFactory } = {},
+  options: { dataDir?: string; transport?: TransportFactory; tuning?: Tuning } = {},
 ): Promise<RunningService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'wa-service-'));
   const config = testConfig({ DATA_DIR: dataDir, ...env });
   const sandbox = new SandboxTransport();
-  const service = await createService(config, createLogger('silent'), options.transport ?? (() => sandbox), { backoff: FAST_BACKOFF, rescanMs: 100 });
+  const service = await createService(config, createLogger('silent'), options.transport ?? (() => sandbox), { backoff: FAST_BACKOFF, rescanMs: 100, ...options.tuning });
   const address = await service.start();
   return {
     service,

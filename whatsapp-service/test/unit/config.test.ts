@@ -27,7 +27,25 @@ test('every bad or missing value is one line naming its key', () => {
     assert.equal(errors.filter((line) => line.startsWith(`${key}:`)).length, 1, `one line for ${key}: ${errors.join(' | ')}`);
   }
   const missing = parseConfig({}, '/');
-  assert.deepEqual((missing as { errors: string[] }).errors.map((line) => line.split(':')[0]), ['WEBHOOK_URL', 'WEBHOOK_SECRET']);
+  assert.deepEqual((missing as { errors: string[] }).errors.map((line) => line.split(':')[0]), ['WEBHOOK_SECRET']);
+});
+
+test('a missing WEBHOOK_URL is not a reason to refuse to start: the service keeps messages until it is set', () => {
+  const result = parseConfig({ WEBHOOK_SECRET: 'a'.repeat(32) }, '/');
+  assert.ok(result.ok);
+  assert.equal(result.config.webhookUrl, null);
+});
+
+test('phone settings are read with libphonenumber: pairing phone in any notation, national only with a country code', () => {
+  const pairing = parseConfig({ ...valid, WA_PAIRING_PHONE: '+49 (0) 171-2512623' }, '/');
+  assert.ok(pairing.ok);
+  assert.equal(pairing.config.pairingPhone, '491712512623');
+  const national = parseConfig({ ...valid, WA_PAIRING_PHONE: '0171 2512623', DEFAULT_COUNTRY_CODE: '+49' }, '/');
+  assert.ok(national.ok);
+  assert.equal(national.config.pairingPhone, '491712512623');
+  assert.equal(national.config.defaultCountryCode, '49');
+  const bad = parseConfig({ ...valid, DEFAULT_COUNTRY_CODE: 'DE' }, '/');
+  assert.match((bad as { errors: string[] }).errors[0]!, /^DEFAULT_COUNTRY_CODE:/);
 });
 
 test('a non-loopback HOST needs an API key; loopback does not', () => {

@@ -5,7 +5,7 @@ import { parseSendRequest } from '../../src/outbound/send-request.js';
 import { MAX_MESSAGE_CHARS } from '../../src/outbound/text-limits.js';
 import { parseAnswer } from '../../src/webhook/answer.js';
 import { backoffDelay } from '../../src/backoff.js';
-import { outcomeOf, retryAfterMs } from '../../src/webhook/outcome.js';
+import { outcomeOf, outcomeOfError, retryAfterMs } from '../../src/webhook/outcome.js';
 
 test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {
   assert.deepEqual(parseChatId('+49 (151) 123-456.78'), { ok: true, chat: '4915112345678' });
@@ -60,15 +60,22 @@ test('backoff grows exponentially, is jittered within [half, full] and capped', 
   assert.equal(backoffDelay(50, policy, () => 0), 30_000);
 });
 
-test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, other 4xx final', () => {
+test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, 401/403/404/405/3xx/TLS configuration, other 4xx final', () => {
   assert.deepEqual(outcomeOf(200, '{}', null, 0), { kind: 'delivered', body: '{}' });
   assert.deepEqual(outcomeOf(204, '', null, 0), { kind: 'delivered', body: '' });
   assert.equal(outcomeOf(503, '', null, 0).kind, 'retry');
   assert.equal(outcomeOf(429, '', '7', 0).kind, 'retry');
   assert.equal((outcomeOf(429, '', '7', 0) as any).retryAfterMs, 7000);
   assert.equal(outcomeOf(408, '', null, 0).kind, 'retry');
-  assert.deepEqual(outcomeOf(401, '{"error":{"code":"bad_signature"}}', null, 0), { kind: 'final', reason: 'HTTP 401 bad_signature' });
-  assert.equal(outcomeOf(404, '', null, 0).kind, 'final');
+  const wrongSecret = outcomeOf(401, '{"error":{"code":"bad_signature"}}', null, 0);
+  assert.equal(wrongSecret.kind, 'configuration');
+  assert.match((wrongSecret as any).reason, /^HTTP 401 bad_signature: .*WEBHOOK_SECRET/);
+  for (const status of [403, 404, 405, 301, 302, 307, 308]) assert.equal(outcomeOf(status, '', null, 0).kind, 'configuration', `HTTP ${status}`);
+  assert.match((outcomeOf(301, '', null, 0, 'https://support.example.com/api/whatsapp/webhook.php') as any).reason, /redirects to https:\/\/support/);
+  for (const status of [400, 409, 413, 422]) assert.equal(outcomeOf(status, '', null, 0).kind, 'final', `HTTP ${status}`);
+  assert.equal(outcomeOfError(Object.assign(new Error('x'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).kind, 'configuration');
+  assert.equal(outcomeOfError(Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' })).kind, 'configuration');
+  assert.equal(outcomeOfError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })).kind, 'retry');
   assert.equal(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 0), 10_000);
   assert.equal(retryAfterMs('soon', 0), null);
   assert.equal(retryAfterMs('999999', 0), 3_600_000);

@@ -2,7 +2,11 @@ import type { Gateway } from '../../gateway.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 
-/** Liveness for monitors: open, and free of anything secret. */
+/**
+ * For monitors: open, free of anything secret. `ok` is false (503) while
+ * something needs the operator: the webhook misconfigured or unreachable,
+ * inbound messages not being stored, or the database unreadable.
+ */
 export function healthRoute(gateway: Gateway, startedAt: number): Route {
   return {
     method: 'GET',
@@ -11,10 +15,18 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
     handle({ res }) {
       try {
         const queues = gateway.queueDepths();
-        sendJson(res, 200, {
-          ok: true,
+        const webhook = gateway.webhook;
+        const storage = gateway.storageProblem;
+        const problems = [
+          ...(webhook.problem ? [`webhook: ${webhook.problem}`] : []),
+          ...(storage ? [`storage: inbound messages cannot be stored (${storage.reason})`] : []),
+        ];
+        sendJson(res, problems.length === 0 ? 200 : 503, {
+          ok: problems.length === 0,
+          problems,
           connection: gateway.state.status,
           last_disconnect: gateway.state.lastDisconnect,
+          webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
           queues: {
             webhook: { pending: queues.events.pending ?? 0, dead: queues.events.dead ?? 0 },
             outbox: { queued: queues.outbox.queued, failed: queues.outbox.failed },
@@ -22,7 +34,7 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
           uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
         });
       } catch {
-        sendJson(res, 503, { ok: false, error: { code: 'unavailable', message: 'the database cannot be read' } });
+        sendJson(res, 503, { ok: false, problems: ['storage: the database cannot be read'], error: { code: 'unavailable', message: 'the database cannot be read' } });
       }
     },
   };

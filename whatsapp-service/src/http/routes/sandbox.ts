@@ -7,8 +7,11 @@ import { HttpError, send, sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 import { SANDBOX_PAGE } from './sandbox-page.js';
 
+/** What a customer can send; "unreadable" is the gateway's own. */
+const CUSTOMER_TYPES: readonly MessageType[] = MESSAGE_TYPES.filter((type) => type !== 'unreadable');
+
 /** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
-export function sandboxRoutes(sandbox: SandboxTransport): Route[] {
+export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null): Route[] {
   return [
     {
       method: 'GET',
@@ -25,10 +28,10 @@ export function sandboxRoutes(sandbox: SandboxTransport): Route[] {
       access: 'api-key',
       async handle({ req, res }) {
         const body = ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
-        const chat = parseChatId(body.phone);
+        const chat = parseChatId(body.phone, defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
         const type = (body.type ?? 'text') as MessageType;
-        if (!MESSAGE_TYPES.includes(type)) throw new HttpError(400, 'bad_request', `type must be one of ${MESSAGE_TYPES.join(', ')}`);
+        if (!CUSTOMER_TYPES.includes(type)) throw new HttpError(400, 'bad_request', `type must be one of ${CUSTOMER_TYPES.join(', ')}`);
         const text = body.text ?? '';
         if (typeof text !== 'string' || (type === 'text' && !isSendableText(text))) {
           throw new HttpError(400, 'invalid_message', 'text must be non-empty for a text message');
@@ -46,7 +49,7 @@ export function sandboxRoutes(sandbox: SandboxTransport): Route[] {
       path: '/sandbox/outbound',
       access: 'api-key',
       handle({ res, url }) {
-        const chat = parseChatId(url.searchParams.get('phone') ?? '');
+        const chat = parseChatId(url.searchParams.get('phone') ?? '', defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
         sendJson(res, 200, { messages: sandbox.outbound(chat.chat, url.searchParams.get('read') === '1') });
       },

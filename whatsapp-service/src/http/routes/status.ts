@@ -9,6 +9,7 @@ export function statusRoute(gateway: Gateway, transportName: string): Route {
     access: 'api-key',
     handle({ res }) {
       const state = gateway.state;
+      const webhook = gateway.webhook;
       sendJson(res, 200, {
         connection: state.status,
         me: state.me,
@@ -17,6 +18,8 @@ export function statusRoute(gateway: Gateway, transportName: string): Route {
         last_disconnect: state.lastDisconnect,
         since: state.since,
         transport: transportName,
+        webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
+        limits: { reachout: state.limits.reachout, capping: state.limits.capping },
       });
     },
   };

@@ -1,5 +1,4 @@
-import makeWASocket, { Browsers, type BaileysEventEmitter, type UserFacingSocketConfig } from 'baileys';
-import qrcodeTerminal from 'qrcode-terminal';
+import makeWASocket, { Browsers, type UserFacingSocketConfig } from 'baileys';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import {
@@ -12,25 +11,14 @@ import {
   type TransportContext,
   type TransportHandlers,
 } from '../transport.js';
+import { jidUser, resolveSender, validMapping } from './contacts.js';
 import { describeDisconnect, disconnectAction } from './disconnect.js';
+import { Linking } from './linking.js';
 import { normalizeMessage, type BaileysMessage } from './normalize.js';
-import { receiptState } from './receipts.js';
-import { chatToJid, isPhoneJid, jidUser, resolveSender } from './sender.js';
+import { receiptOf } from './receipts.js';
+import { sendText } from './sending.js';
 import { SessionStore } from './session-store.js';
-
-/** What we use of a Baileys socket; the real one has much more, a test fake needs only this. */
-export interface WhatsAppSocket {
-  ev: BaileysEventEmitter;
-  user?: { id: string } | undefined;
-  sendMessage(jid: string, content: { text: string }): Promise<{ key: { id?: string | null } } | undefined>;
-  requestPairingCode(phone: string): Promise<string>;
-  onWhatsApp(...jids: string[]): Promise<Array<{ exists: unknown; jid: string }> | undefined>;
-  signalRepository: { lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
-  logout(message?: string): Promise<void>;
-  end(error: Error | undefined): void;
-}
-
-export type SocketFactory = (config: UserFacingSocketConfig) => WhatsAppSocket;
+import { MapCache, statusCodeOf, type SocketFactory, type WhatsAppSocket } from './socket.js';
 
 export interface BaileysTransportOptions {
   /** Session folder; created with mode 0700. */
@@ -45,18 +33,21 @@ export interface BaileysTransportOptions {
   socketFactory?: SocketFactory;
   /** Pauses between reconnects (default 2 s doubling to 5 min). */
   reconnectBackoff?: BackoffPolicy;
+  /** A send that has not settled after this long restarts the socket (default 60 s). */
+  sendTimeoutMs?: number;
 }
 
-const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'lid-mapping.update'] as const;
+const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'lid-mapping.update', 'message-capping.update'] as const;
 const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 2_000, maxMs: 5 * 60_000 };
 /** After "logged out" the session is cleared; a short pause avoids hammering WhatsApp. */
 const RELINK_DELAY_MS = 1_000;
 
 /**
- * The real WhatsApp connection. Owns at most one Baileys socket at a time,
- * reconnects for as long as the process runs unless WhatsApp says another
- * client took over or the number is banned, and turns Baileys' events into
- * the gateway's plain ones.
+ * The real WhatsApp connection: the socket's life cycle. Owns at most one
+ * Baileys socket at a time, reconnects for as long as the process runs unless
+ * WhatsApp says another client took over or the number is banned, and turns
+ * Baileys' events into the gateway's plain ones. Linking, sending and LID
+ * learning live in their own modules.
  */
 export class BaileysTransport implements Transport {
   readonly name = 'baileys';
@@ -67,8 +58,7 @@ export class BaileysTransport implements Transport {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempts = 0;
   private stopped = false;
-  private pairingPhone: string | null;
-  private pairingWaiters: Array<{ resolve: (code: string) => void; reject: (error: Error) => void }> = [];
+  private readonly linking: Linking;
   // Outlives sockets: Baileys counts decryption retries per message across reconnects.
   private readonly retryCounters = new MapCache();
   private readonly onWhatsAppCache = new Set<string>();
@@ -76,7 +66,7 @@ export class BaileysTransport implements Transport {
 
   constructor(private readonly options: BaileysTransportOptions) {
     this.log = options.logger;
-    this.pairingPhone = options.pairingPhone ?? null;
+    this.linking = new Linking(this.log, options.pairingPhone ?? null, options.printQrInTerminal !== false);
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
@@ -90,58 +80,66 @@ export class BaileysTransport implements Transport {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.dropSocket();
+    this.linking.fail(new Error('the service is stopping'));
     this.setState({ status: 'stopped', qr: null });
     this.store?.close();
     this.store = null;
   }
 
-  async send(chat: string, text: string): Promise<SendResult> {
+  async send(chat: string, text: string, messageId: string): Promise<SendResult> {
     const socket = this.socket;
-    if (!socket || this.current.status !== 'connected') {
+    const store = this.store;
+    if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    const jid = chatToJid(chat);
-    if (isPhoneJid(jid) && !this.onWhatsAppCache.has(jid)) {
-      const [found] = (await socket.onWhatsApp(jid).catch(() => undefined)) ?? [];
-      if (found && !found.exists) throw new SendError('the number is not on WhatsApp', 'not_on_whatsapp', false);
-      if (found?.exists) this.onWhatsAppCache.add(jid);
-    }
-    try {
-      const sent = await socket.sendMessage(jid, { text });
-      const whatsappId = sent?.key.id;
-      if (!whatsappId) throw new Error('WhatsApp returned no message id');
-      return { whatsappId };
-    } catch (error) {
-      const status = (error as { output?: { statusCode?: number } }).output?.statusCode;
-      // 4xx from WhatsApp's server (e.g. 463, restricted) gets worse when repeated.
-      if (status && status >= 400 && status < 500) throw new SendError(`WhatsApp refused the message (${status})`, `refused_${status}`, false);
-      throw new SendError(error instanceof Error ? error.message : String(error), 'send_failed', true);
-    }
+    return sendText(
+      {
+        socket,
+        store,
+        onWhatsApp: this.onWhatsAppCache,
+        timeoutMs: this.options.sendTimeoutMs ?? 60_000,
+        stalled: () => this.restart(socket, 'a send did not finish in time'),
+      },
+      chat,
+      text,
+      messageId,
+    );
   }
 
   async requestPairingCode(phone: string): Promise<string> {
-    this.pairingPhone = phone;
     if (this.store?.isRegistered()) throw new SendError('already linked; unlink first', 'already_linked', false);
-    const code = new Promise<string>((resolve, reject) => this.pairingWaiters.push({ resolve, reject }));
+    if (this.linking.code && this.linking.phone === phone) return this.linking.code;
+    this.linking.phone = phone;
+    this.linking.reset();
+    const code = this.linking.waitForCode();
     if (this.socket && this.current.status === 'waiting_for_scan' && this.current.qr) {
-      void this.pair(this.socket);
-    } else if (!this.socket && !this.reconnectTimer) {
-      this.connect(); // the QR codes had run out: a new socket, which will ask for the code
+      void this.linking.pair(this.socket, (pairingCode) => this.setState({ pairingCode }));
+    } else {
+      this.relink();
     }
     return code;
+  }
+
+  relink(): void {
+    // Only when linking ran out: no socket, nothing scheduled, and not stopped for a reason the operator must see.
+    if (this.stopped || this.socket || this.reconnectTimer || this.store?.isRegistered()) return;
+    if (this.current.status !== 'waiting_for_scan' && this.current.status !== 'logged_out') return;
+    this.log.info('starting a new linking attempt');
+    this.connect();
   }
 
   async logout(): Promise<void> {
     await this.socket?.logout().catch((error: unknown) => this.log.warn({ err: error }, 'logout request failed; forgetting the session anyway'));
     this.dropSocket();
     this.store?.clearCredentials();
-    this.setState({ status: 'logged_out', qr: null, me: null });
+    this.setState({ status: 'logged_out', qr: null, me: null, pairingCode: null });
   }
 
   private connect(): void {
     if (this.stopped || !this.store) return;
     this.dropSocket();
     this.reconnectTimer = null;
+    this.linking.reset();
     const { state, saveCreds } = this.store.authState();
     const factory = this.options.socketFactory ?? ((config: UserFacingSocketConfig) => makeWASocket(config) as unknown as WhatsAppSocket);
     const socket = factory({
@@ -167,27 +165,35 @@ export class BaileysTransport implements Transport {
     });
     socket.ev.on('messages.update', (updates) => {
       for (const { key, update } of updates) {
-        const state = key.fromMe && key.id ? receiptState(update.status) : null;
-        if (state && key.id) this.handlers?.receipt({ whatsappId: key.id, state, ...(state === 'failed' ? { error: 'WhatsApp reported an error' } : {}) });
+        const receipt = key.fromMe && key.id ? receiptOf(key.id, update) : null;
+        if (receipt) this.handlers?.receipt(receipt);
       }
     });
-    socket.ev.on('lid-mapping.update', ({ lid, pn }) => {
-      const known = this.store?.contact(jidUser(lid));
-      this.store?.rememberContact(jidUser(lid), jidUser(pn), known?.chat ?? jidUser(pn));
+    socket.ev.on('lid-mapping.update', (pair) => {
+      const mapping = validMapping(pair);
+      if (!mapping) return this.log.warn('ignored a LID mapping that is not a LID/phone pair');
+      this.store?.rememberContact(mapping.lid, mapping.phone, this.store.contact(mapping.lid)?.chat ?? mapping.phone);
+    });
+    socket.ev.on('message-capping.update', (capping) => {
+      this.log.warn('WhatsApp limits how many new chats this number may start');
+      this.setState({ limits: { ...this.current.limits, capping: capping as Record<string, unknown> } });
     });
   }
 
-  private onConnectionUpdate(socket: WhatsAppSocket, update: { connection?: string; qr?: string; lastDisconnect?: { error?: Error | undefined } }): void {
+  private onConnectionUpdate(
+    socket: WhatsAppSocket,
+    update: { connection?: string; qr?: string; lastDisconnect?: { error?: Error | undefined }; reachoutTimeLock?: { isActive?: boolean; timeEnforcementEnds?: Date } },
+  ): void {
     if (socket !== this.socket) return; // an event of a socket we already left
     if (update.qr) {
-      if (this.pairingPhone) {
-        this.setState({ status: 'waiting_for_scan', qr: update.qr });
-        void this.pair(socket);
-      } else {
-        this.setState({ status: 'waiting_for_scan', qr: update.qr });
-        this.log.info('scan the QR code with WhatsApp (Settings > Linked devices); also at GET /qr');
-        if (this.options.printQrInTerminal !== false) qrcodeTerminal.generate(update.qr, { small: true }, (art) => process.stdout.write(`${art}\n`));
-      }
+      this.setState({ status: 'waiting_for_scan', qr: update.qr });
+      this.linking.onQr(socket, update.qr, (pairingCode) => this.setState({ pairingCode }));
+    }
+    if (update.reachoutTimeLock) {
+      const { isActive, timeEnforcementEnds } = update.reachoutTimeLock;
+      if (isActive) this.log.warn({ until: timeEnforcementEnds }, 'WhatsApp blocks starting new chats for a while (reach-out time lock)');
+      const until = isActive && timeEnforcementEnds ? timeEnforcementEnds.toISOString() : null;
+      this.setState({ limits: { ...this.current.limits, reachout: { active: !!isActive, until } } });
     }
     if (update.connection === 'open') {
       this.attempts = 0;
@@ -199,7 +205,7 @@ export class BaileysTransport implements Transport {
   }
 
   private onClose(error: Error | undefined): void {
-    const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? null;
+    const code = statusCodeOf(error);
     const reason = describeDisconnect(code, error?.message);
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
     const action = disconnectAction(code, this.store?.isRegistered() ?? false, error?.message);
@@ -211,14 +217,8 @@ export class BaileysTransport implements Transport {
         this.log.info({ code }, 'WhatsApp asked for a restart; reconnecting');
         this.setState({ status: 'connecting', qr: null, lastDisconnect });
         return this.connect();
-      case 'reconnect': {
-        this.attempts++;
-        const delay = backoffDelay(this.attempts, this.options.reconnectBackoff ?? DEFAULT_RECONNECT);
-        this.log.warn({ code, reason, attempt: this.attempts, retryInMs: delay }, 'WhatsApp connection lost; reconnecting');
-        this.setState({ status: 'reconnecting', qr: null, lastDisconnect });
-        this.reconnectTimer = setTimeout(() => this.connect(), delay);
-        return;
-      }
+      case 'reconnect':
+        return this.reconnectLater(lastDisconnect, action.loud);
       case 'logged_out':
         this.log.warn('logged out from the phone; the session is cleared, scan a new QR code');
         this.store?.clearCredentials();
@@ -232,25 +232,29 @@ export class BaileysTransport implements Transport {
         this.log.error({ code }, 'WhatsApp refused this number (403); not reconnecting');
         return this.setState({ status: 'banned', qr: null, lastDisconnect });
       case 'wait_for_operator':
-        this.log.warn('nobody scanned the QR codes; restart the service or POST /pair for new ones');
-        this.setState({ status: 'waiting_for_scan', qr: null, lastDisconnect });
-        for (const waiter of this.pairingWaiters.splice(0)) waiter.reject(new Error('the pairing attempt expired'));
+        this.log.warn('nobody scanned the QR codes; GET /qr (or the plugin settings page) starts a new attempt');
+        this.setState({ status: 'waiting_for_scan', qr: null, pairingCode: null, lastDisconnect });
+        this.linking.fail(new SendError('the pairing code expired; ask for a new one', 'pairing_expired', true));
         return;
     }
   }
 
-  private async pair(socket: WhatsAppSocket): Promise<void> {
-    const phone = this.pairingPhone;
-    if (!phone || this.current.pairingCode) return;
-    try {
-      const code = await socket.requestPairingCode(phone);
-      this.log.info({ code }, 'enter this pairing code in WhatsApp: Linked devices > Link with phone number');
-      this.setState({ pairingCode: code });
-      for (const waiter of this.pairingWaiters.splice(0)) waiter.resolve(code);
-    } catch (error) {
-      this.log.error({ err: error }, 'could not get a pairing code');
-      for (const waiter of this.pairingWaiters.splice(0)) waiter.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+  private reconnectLater(lastDisconnect: ConnectionState['lastDisconnect'], loud = false): void {
+    this.attempts++;
+    const delay = backoffDelay(this.attempts, this.options.reconnectBackoff ?? DEFAULT_RECONNECT);
+    const facts = { code: lastDisconnect?.code, reason: lastDisconnect?.reason, attempt: this.attempts, retryInMs: delay };
+    if (loud) this.log.error(facts, 'WhatsApp connection lost; reconnecting');
+    else this.log.warn(facts, 'WhatsApp connection lost; reconnecting');
+    this.setState({ status: 'reconnecting', qr: null, lastDisconnect });
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** A socket that stopped answering is left for a new one. */
+  private restart(socket: WhatsAppSocket, reason: string): void {
+    if (socket !== this.socket || this.stopped) return;
+    this.log.warn({ reason }, 'WhatsApp connection stuck; reconnecting');
+    this.dropSocket();
+    this.reconnectLater({ code: null, reason, at: new Date().toISOString() });
   }
 
   private async onMessage(socket: WhatsAppSocket, raw: BaileysMessage): Promise<void> {
@@ -260,15 +264,20 @@ export class BaileysTransport implements Transport {
       return;
     }
     const store = this.store;
-    if (!store || !this.handlers) return;
+    const handlers = this.handlers;
+    if (!store || !handlers) return;
     try {
       const { chat, phone } = await resolveSender(normalized.senderJid, normalized.senderAltJid, store, (lid) =>
         socket.signalRepository.lidMapping.getPNForLID(lid),
       );
-      const { id, name, timestamp, type, text, edited } = normalized;
-      await this.handlers.message({ id, chat, phone, name, timestamp, type, text, edited });
+      const { id, name, timestamp } = normalized;
+      if (normalized.kind === 'unreadable') {
+        return await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
+      }
+      const { type, text, edited } = normalized;
+      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited });
     } catch (error) {
-      // Not stored: WhatsApp will offer it again (retry receipts / "append" after reconnect).
+      // Baileys has acked it already: the gateway reports the failure on /health.
       this.log.error({ err: error, id: raw.key.id }, 'could not store an inbound message');
     }
   }
@@ -289,25 +298,5 @@ export class BaileysTransport implements Transport {
     } catch {
       /* already closed */
     }
-  }
-}
-
-/** Baileys' CacheStore on a Map; entries expire after an hour. */
-class MapCache {
-  private readonly entries = new Map<string, { value: unknown; until: number }>();
-  get<T>(key: string): T | undefined {
-    const entry = this.entries.get(key);
-    if (!entry || entry.until < Date.now()) return undefined;
-    return entry.value as T;
-  }
-  set<T>(key: string, value: T): void {
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(key, { value, until: Date.now() + 3_600_000 });
-  }
-  del(key: string): void {
-    this.entries.delete(key);
-  }
-  flushAll(): void {
-    this.entries.clear();
   }
 }

@@ -1,7 +1,7 @@
 /** What to do after WhatsApp closed the connection. Pure. */
 export type DisconnectAction =
   | { kind: 'restart' }
-  | { kind: 'reconnect' }
+  | { kind: 'reconnect'; loud?: boolean }
   | { kind: 'logged_out' }
   | { kind: 'replaced' }
   | { kind: 'banned' }
@@ -23,6 +23,9 @@ export function disconnectAction(code: number | null, registered: boolean, messa
       return { kind: 'replaced' };
     case 403:
       return { kind: 'banned' };
+    case 405:
+      // The WhatsApp Web version this Baileys bundles is refused: only an update helps; keep trying loudly.
+      return { kind: 'reconnect', loud: true };
     case 408:
       return !registered && /QR refs attempts ended/i.test(message) ? { kind: 'wait_for_operator' } : { kind: 'reconnect' };
     default:
@@ -35,6 +38,7 @@ export function describeDisconnect(code: number | null, message: string | undefi
   const known: Record<number, string> = {
     401: 'logged out from the phone',
     403: 'forbidden (the number may be banned)',
+    405: 'WhatsApp Web version outdated, update the service',
     408: 'connection timed out',
     411: 'multi-device mismatch',
     428: 'connection closed',

@@ -2,7 +2,8 @@ import { BaileysTransport, type BaileysTransportOptions } from './baileys-transp
 import { deleteSession } from './session-store.js';
 import type { Transport } from '../transport.js';
 
-export type { BaileysTransportOptions, SocketFactory, WhatsAppSocket } from './baileys-transport.js';
+export type { BaileysTransportOptions } from './baileys-transport.js';
+export type { SocketFactory, WhatsAppSocket } from './socket.js';
 
 export function createBaileysTransport(options: BaileysTransportOptions): Transport {
   return new BaileysTransport(options);

@@ -1,4 +1,4 @@
-import type { proto } from 'baileys';
+import { normalizeMessageContent, proto } from 'baileys';
 import type { MessageType } from '../transport.js';
 
 /**
@@ -17,6 +17,7 @@ export interface BaileysMessage {
     fromMe?: boolean | null;
   };
   message?: proto.IMessage | null;
+  messageStubType?: number | null;
   messageTimestamp?: number | { toNumber(): number } | null;
   pushName?: string | null;
 }
@@ -35,12 +36,16 @@ export type Normalized =
       text: string;
       edited: boolean;
     }
+  | {
+      /** WhatsApp could not decrypt it (a CIPHERTEXT stub); the real message may follow under the same id. */
+      kind: 'unreadable';
+      id: string;
+      senderJid: string;
+      senderAltJid: string | null;
+      name: string;
+      timestamp: number;
+    }
   | { kind: 'ignore'; reason: string };
-
-const WRAPPERS = [
-  'ephemeralMessage', 'viewOnceMessage', 'viewOnceMessageV2', 'viewOnceMessageV2Extension',
-  'documentWithCaptionMessage', 'editedMessage', 'deviceSentMessage',
-] as const;
 
 /** Protocol message types (proto.Message.ProtocolMessage.Type) we act on. */
 const PROTOCOL_REVOKE = 0;
@@ -62,17 +67,13 @@ export function normalizeMessage(message: BaileysMessage): Normalized {
   const chatProblem = ignoredChat(jid);
   if (chatProblem) return ignore(chatProblem);
   if (key.fromMe) return ignore('own message');
-  // A message without content is a placeholder for one that could not be decrypted yet; the real one follows with the same id.
-  if (!message.message) return ignore('no content (placeholder)');
 
   const timestamp = toSeconds(message.messageTimestamp);
-  const base = {
-    kind: 'message' as const,
-    senderJid: jid,
-    senderAltJid: key.remoteJidAlt ?? null,
-    name: (message.pushName ?? '').trim(),
-    timestamp,
-  };
+  const sender = { senderJid: jid, senderAltJid: key.remoteJidAlt ?? null, name: (message.pushName ?? '').trim(), timestamp };
+  // Baileys upserts a message it could not decrypt as a CIPHERTEXT stub without content (messages-recv.js handleMessage).
+  if (message.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) return { kind: 'unreadable', id: key.id, ...sender };
+  if (!message.message) return ignore('no content');
+  const base = { kind: 'message' as const, ...sender };
 
   const content = unwrap(message.message);
   const protocol = content.protocolMessage;
@@ -92,15 +93,9 @@ export function normalizeMessage(message: BaileysMessage): Normalized {
   return { ...base, id: key.id, ...described, edited: false };
 }
 
-/** Strips the envelopes WhatsApp puts around the real content. */
+/** Strips the envelopes WhatsApp puts around the real content (ephemeral, view once, edits, ...), as Baileys does. */
 export function unwrap(content: proto.IMessage): proto.IMessage {
-  let current = content;
-  for (let depth = 0; depth < 5; depth++) {
-    const wrapper = WRAPPERS.map((name) => current[name]?.message).find((inner) => inner);
-    if (!wrapper) break;
-    current = wrapper;
-  }
-  return current;
+  return normalizeMessageContent(content) ?? content;
 }
 
 /** Type and text (or caption) of unwrapped content. */

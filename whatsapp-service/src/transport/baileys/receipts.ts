@@ -1,8 +1,8 @@
-import type { DeliveryState } from '../transport.js';
+import type { DeliveryState, Receipt } from '../transport.js';
 
 /**
  * proto.WebMessageInfo.Status -> our delivery state. 1 (pending) says
- * nothing new; 5 (played) counts as read.
+ * nothing new; 5 (played) counts as read; 0 (ERROR) is WhatsApp refusing it.
  */
 export function receiptState(status: number | null | undefined): DeliveryState | null {
   switch (status) {
@@ -18,4 +18,23 @@ export function receiptState(status: number | null | undefined): DeliveryState |
     default:
       return null;
   }
+}
+
+/** WhatsApp's codes in a bad ack (messages-recv.js handleBadAck). */
+const REFUSALS: Record<string, string> = {
+  '463': 'account restricted or no privacy token for this contact; not retried, retrying makes it worse',
+  '479': 'rejected by WhatsApp (stale device session or addressing)',
+};
+
+/**
+ * A `messages.update` of a message we sent, as a receipt. For ERROR,
+ * handleBadAck puts WhatsApp's code in messageStubParameters[0].
+ */
+export function receiptOf(whatsappId: string, update: { status?: number | null; messageStubParameters?: Array<string | null | undefined> | null }): Receipt | null {
+  const state = receiptState(update.status);
+  if (!state) return null;
+  if (state !== 'failed') return { whatsappId, state };
+  const code = update.messageStubParameters?.[0] ?? null;
+  const error = code ? `WhatsApp refused the message (${code}: ${REFUSALS[code] ?? update.messageStubParameters?.[1] ?? 'error in the acknowledgement'})` : 'WhatsApp reported an error';
+  return { whatsappId, state, error };
 }

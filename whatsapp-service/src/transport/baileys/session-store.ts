@@ -64,6 +64,11 @@ export class SessionStore {
     return this.db.prepare('SELECT phone, chat FROM contacts WHERE lid = ?').get(lid) as { phone: string | null; chat: string } | undefined;
   }
 
+  /** The LID of a contact known by phone, if WhatsApp ever told us. */
+  lidForPhone(phone: string): string | undefined {
+    return (this.db.prepare('SELECT lid FROM contacts WHERE phone = ? LIMIT 1').get(phone) as { lid: string } | undefined)?.lid;
+  }
+
   /** Remembers a LID contact; the chat id never changes once set, the phone may be learned later. */
   rememberContact(lid: string, phone: string | null, chat: string): void {
     this.db

@@ -64,10 +64,10 @@ export class SandboxTransport implements Transport {
     return inbound;
   }
 
-  async send(chat: string, text: string): Promise<SendResult> {
+  async send(chat: string, text: string, messageId: string): Promise<SendResult> {
     const handlers = this.handlers;
     if (!handlers) throw new Error('sandbox transport is not running');
-    const whatsappId = `SANDBOXOUT${randomBytes(8).toString('hex').toUpperCase()}`;
+    const whatsappId = messageId;
     const list = this.sent.get(chat) ?? [];
     list.push({ whatsappId, chat, text, at: new Date().toISOString(), read: false });
     this.sent.set(chat, list.slice(-KEEP_PER_CHAT));

@@ -4,7 +4,19 @@ import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
 
 /**
  * A Baileys socket without the network: a real Baileys event emitter
- * (makeEventBuffer) plus recording stand-ins for what the adapter calls.
+ * (makeEventBuffer) plus stand-ins for what the adapter calls, answering as
+ * baileys 7.0.0-rc14 does (paths under node_modules/baileys/lib):
+ * - sendMessage: the key id is `options.messageId` when given, else a fresh id
+ *   (Socket/messages-send.js: `messageId: generateMessageIDV2(...)`, then `...options`);
+ *   transport trouble is thrown as a Boom with statusCode (428 "Connection Closed").
+ * - onWhatsApp: LIDs are skipped, and numbers not on WhatsApp are left out of the list
+ *   (Socket/socket.js: `results.list.filter(a => !!a.contact)`); no `exists: false` entry.
+ * - lidMapping.getLIDForPN: `<lid>@lid` for a known phone JID, else null
+ *   (Signal/lid-mapping.js getLIDsForPNs -> `?.[0]?.lid || null`).
+ * - a refused message: `messages.update` with status ERROR (0) and the code in
+ *   messageStubParameters[0] (Socket/messages-recv.js handleBadAck).
+ * - an undecryptable message: upserted as a CIPHERTEXT stub without content
+ *   (Utils/decode-wa-message.js, Socket/messages-recv.js handleMessage).
  */
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
@@ -12,15 +24,25 @@ export class FakeSocket implements WhatsAppSocket {
   readonly sent: Array<{ jid: string; text: string; id: string }> = [];
   ended = false;
   loggedOut = false;
-  notOnWhatsApp = new Set<string>();
+  /** Phone numbers (digits) that are on WhatsApp; everything else is not. */
+  onWhatsAppNumbers: Set<string> | null = null;
   lidToPhone = new Map<string, string>();
-  sendFailure: Error | null = null;
+  /** The next sends throw this, once each. */
+  sendFailures: Error[] = [];
+  /** The next send never settles (a stuck connection). */
+  stallNextSend = false;
+  onWhatsAppCalls = 0;
 
   constructor(readonly config: UserFacingSocketConfig) {}
 
-  async sendMessage(jid: string, content: { text: string }) {
-    if (this.sendFailure) throw this.sendFailure;
-    const id = `3EB0FAKE${String(this.sent.length + 1).padStart(4, '0')}`;
+  async sendMessage(jid: string, content: { text: string }, options: { messageId?: string } = {}) {
+    const failure = this.sendFailures.shift();
+    if (failure) throw failure;
+    if (this.stallNextSend) {
+      this.stallNextSend = false;
+      return new Promise<never>(() => {});
+    }
+    const id = options.messageId ?? `3EB0FAKE${String(this.sent.length + 1).padStart(14, '0')}`;
     this.sent.push({ jid, text: content.text, id });
     return { key: { id, remoteJid: jid, fromMe: true } };
   }
@@ -28,9 +50,21 @@ export class FakeSocket implements WhatsAppSocket {
     return `PAIR${phone.slice(-4)}`;
   }
   async onWhatsApp(...jids: string[]) {
-    return jids.map((jid) => ({ jid, exists: !this.notOnWhatsApp.has(jid) }));
+    this.onWhatsAppCalls++;
+    return jids
+      .filter((jid) => !jid.endsWith('@lid'))
+      .filter((jid) => this.onWhatsAppNumbers === null || this.onWhatsAppNumbers.has(jid.split('@')[0]!))
+      .map((jid) => ({ jid, exists: true }));
   }
-  readonly signalRepository = { lidMapping: { getPNForLID: async (lid: string) => this.lidToPhone.get(lid) ?? null } };
+  readonly signalRepository = {
+    lidMapping: {
+      getPNForLID: async (lid: string) => this.lidToPhone.get(lid) ?? null,
+      getLIDForPN: async (pn: string) => {
+        for (const [lid, phoneJid] of this.lidToPhone) if (phoneJid === pn) return lid;
+        return null;
+      },
+    },
+  };
   async logout() {
     this.loggedOut = true;
   }
@@ -56,6 +90,15 @@ export class FakeSocket implements WhatsAppSocket {
   receipt(id: string, status: number) {
     this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid: 'x@s.whatsapp.net' }, update: { status } }]);
   }
+  /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
+  badAck(id: string, remoteJid: string, code: string) {
+    this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid }, update: { status: proto.WebMessageInfo.Status.ERROR, messageStubParameters: [code] } }]);
+  }
+}
+
+/** A Baileys Boom error as Baileys throws it (only the fields the adapter reads). */
+export function boom(message: string, statusCode: number): Error {
+  return Object.assign(new Error(message), { isBoom: true, output: { statusCode, payload: { statusCode, message } } });
 }
 
 /** A WAMessage as Baileys hands it over, built from the real protobuf shapes. */
@@ -67,12 +110,16 @@ export function waMessage(fields: {
   name?: string;
   timestamp?: number;
   message?: proto.IMessage | null;
+  /** An undecryptable message: CIPHERTEXT stub with the decryption error. */
+  undecryptable?: boolean;
 }): WAMessage {
   const info = proto.WebMessageInfo.fromObject({
     key: { id: fields.id, remoteJid: fields.from, fromMe: fields.fromMe ?? false },
     messageTimestamp: fields.timestamp ?? 1732400000,
     pushName: fields.name ?? 'Max Mustermann',
-    ...(fields.message === null ? {} : { message: fields.message ?? { conversation: 'Hallo' } }),
+    ...(fields.undecryptable
+      ? { messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT, messageStubParameters: ['Bad MAC'] }
+      : fields.message === null ? {} : { message: fields.message ?? { conversation: 'Hallo' } }),
   }) as WAMessage;
   if (fields.alt) info.key.remoteJidAlt = fields.alt;
   return info;

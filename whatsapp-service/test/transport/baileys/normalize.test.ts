@@ -58,7 +58,7 @@ test('ignored: groups, status, newsletters, broadcasts, own messages, reactions,
   assert.equal(reason(text({ reactionMessage: { text: '👍', key: { id: 'X' } } })), 'reaction');
   assert.equal(reason(text({ protocolMessage: { type: 0, key: { id: 'OLD' } } })), 'deletion');
   assert.equal(reason(text({ protocolMessage: { type: 3 } })), 'protocol message');
-  assert.equal(reason(text(null)), 'no content (placeholder)');
+  assert.equal(reason(text(null)), 'no content');
   assert.equal(reason(text({ senderKeyDistributionMessage: { groupId: 'x' } })), 'protocol message');
 });
 

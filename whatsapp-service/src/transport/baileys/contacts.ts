@@ -44,3 +44,16 @@ export async function resolveSender(
   store.rememberContact(lid, phone, chat);
   return { chat, phone };
 }
+
+/**
+ * A `lid-mapping.update` pair checked the way Baileys' own store checks it
+ * (Signal/lid-mapping.js storeLIDPNMappings): one side a LID, the other a
+ * phone JID, in either order. Anything else is not a mapping.
+ */
+export function validMapping(pair: { lid?: unknown; pn?: unknown }): { lid: string; phone: string } | null {
+  const { lid, pn } = pair;
+  if (typeof lid !== 'string' || typeof pn !== 'string') return null;
+  if (isLidJid(lid) && isPhoneJid(pn)) return { lid: jidUser(lid), phone: jidUser(pn) };
+  if (isPhoneJid(lid) && isLidJid(pn)) return { lid: jidUser(pn), phone: jidUser(lid) };
+  return null;
+}

@@ -1,0 +1,69 @@
+import { SendError, type SendResult } from '../transport.js';
+import { chatToJid, isLidJid, isPhoneJid, jidUser } from './contacts.js';
+import type { SessionStore } from './session-store.js';
+import { statusCodeOf, type WhatsAppSocket } from './socket.js';
+
+export interface SendContext {
+  socket: WhatsAppSocket;
+  store: SessionStore;
+  /** Phone JIDs already confirmed to be on WhatsApp. */
+  onWhatsApp: Set<string>;
+  timeoutMs: number;
+  /** The send did not settle in time: the connection is stuck and must be rebuilt. */
+  stalled(): void;
+}
+
+/**
+ * Sends one text. Only what is certain never to succeed is final (the number
+ * is not on WhatsApp); whatever Baileys throws is its own connection trouble
+ * (Boom 428 "Connection Closed", 408) and is retried. WhatsApp's refusals of
+ * a message (463, 479) come later as a receipt with status ERROR.
+ */
+export async function sendText(context: SendContext, chat: string, text: string, messageId: string): Promise<SendResult> {
+  const jid = await recipientJid(context, chatToJid(chat));
+  const sent = await withTimeout(context, context.socket.sendMessage(jid, { text }, { messageId })).catch((error: unknown) => {
+    if (error instanceof SendError) throw error;
+    const code = statusCodeOf(error);
+    throw new SendError(`WhatsApp send failed${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`, 'send_failed', true);
+  });
+  const whatsappId = sent?.key.id;
+  if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
+  return { whatsappId };
+}
+
+/**
+ * Where to send: since WhatsApp's move to LIDs, a 1:1 message to
+ * `<phone>@s.whatsapp.net` of a migrated contact is acked with 463 and never
+ * delivered, so a phone with a known LID is addressed by its LID.
+ */
+async function recipientJid(context: SendContext, jid: string): Promise<string> {
+  if (!isPhoneJid(jid)) return jid;
+  const phone = jidUser(jid);
+  const mapped = await context.socket.signalRepository.lidMapping.getLIDForPN(jid).catch(() => null);
+  const lid = isLidJid(mapped) ? jidUser(mapped) : context.store.lidForPhone(phone);
+  if (lid) {
+    context.store.rememberContact(lid, phone, context.store.contact(lid)?.chat ?? phone);
+    return `${lid}@lid`;
+  }
+  if (context.onWhatsApp.has(jid)) return jid;
+  const found = await withTimeout(context, context.socket.onWhatsApp(jid)).catch((error: unknown) => {
+    throw new SendError(`could not check the number with WhatsApp: ${error instanceof Error ? error.message : String(error)}`, 'lookup_failed', true);
+  });
+  // rc14 returns only the numbers that exist; undefined when WhatsApp sent no list (then the send decides).
+  if (Array.isArray(found)) {
+    if (!found.some((entry) => entry.exists)) throw new SendError('the number is not on WhatsApp', 'not_on_whatsapp', false);
+    context.onWhatsApp.add(jid);
+  }
+  return jid;
+}
+
+function withTimeout<T>(context: SendContext, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      context.stalled();
+      reject(new SendError(`WhatsApp did not answer within ${Math.round(context.timeoutMs / 1000)} s; reconnecting`, 'send_timeout', true));
+    }, context.timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

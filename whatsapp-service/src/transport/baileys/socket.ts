@@ -1,0 +1,46 @@
+import type { BaileysEventEmitter, UserFacingSocketConfig } from 'baileys';
+
+/** What we use of a Baileys socket; the real one has much more, a test fake needs only this. */
+export interface WhatsAppSocket {
+  ev: BaileysEventEmitter;
+  user?: { id: string } | undefined;
+  sendMessage(jid: string, content: { text: string }, options?: { messageId?: string }): Promise<{ key: { id?: string | null } } | undefined>;
+  requestPairingCode(phone: string): Promise<string>;
+  /** rc14 leaves numbers that are not on WhatsApp out of the list (socket.js onWhatsApp). */
+  onWhatsApp(...jids: string[]): Promise<Array<{ exists: unknown; jid: string }> | undefined>;
+  signalRepository: {
+    lidMapping: {
+      getPNForLID(lid: string): Promise<string | null>;
+      getLIDForPN(pn: string): Promise<string | null>;
+    };
+  };
+  logout(message?: string): Promise<void>;
+  end(error: Error | undefined): void;
+}
+
+export type SocketFactory = (config: UserFacingSocketConfig) => WhatsAppSocket;
+
+/** The Boom status code Baileys puts on its errors, if any. */
+export function statusCodeOf(error: unknown): number | null {
+  return (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? null;
+}
+
+/** Baileys' CacheStore on a Map; entries expire after an hour. */
+export class MapCache {
+  private readonly entries = new Map<string, { value: unknown; until: number }>();
+  get<T>(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry || entry.until < Date.now()) return undefined;
+    return entry.value as T;
+  }
+  set<T>(key: string, value: T): void {
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(key, { value, until: Date.now() + 3_600_000 });
+  }
+  del(key: string): void {
+    this.entries.delete(key);
+  }
+  flushAll(): void {
+    this.entries.clear();
+  }
+}

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
 import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, type OsTicket } from './osticket.js';
 
 const ost = osTicketFromEnv();
@@ -204,5 +205,38 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     });
     assert.equal(wrong.status, 401);
     assert.equal(mapping(phone(11)).length, 0);
+  });
+
+  test('a wrong webhook secret: the message is kept and named on /health, and becomes a ticket once the secret is fixed', async () => {
+    const chat = phone(12);
+    const setSecret = (value: string) =>
+      sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'webhook_secret'`);
+    setSecret('a-different-secret-0123456789');
+    try {
+      await say(chat, 'Geht meine Nachricht verloren?');
+      const health = await until('misconfigured', async () => (await fetch(`${service.url}/health`)).json() as Promise<any>, (h) => h.webhook.state === 'misconfigured');
+      assert.match(health.webhook.problem, /HTTP 401 bad_signature: .*WEBHOOK_SECRET/);
+      assert.equal(health.queues.webhook.dead, 0);
+      assert.equal(mapping(chat).length, 0);
+    } finally {
+      setSecret(SECRET);
+    }
+    const [map] = await until('ticket after the fix', () => mapping(chat), (rows) => rows.length === 1, 90_000);
+    assert.match(entries(map!.ticket_id)[0]!.body!, /Geht meine Nachricht verloren\?/);
+    await until('healthy', async () => (await fetch(`${service.url}/health`)).json() as Promise<any>, (h) => h.ok === true);
+  });
+
+  test('a message WhatsApp could not decrypt reaches the ticket as a notice asking for it again', async () => {
+    const chat = phone(13);
+    await say(chat, 'Hallo');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const body = JSON.stringify({ event: 'message', message: { id: `U${run}:unreadable`, chat, phone: chat, name: 'Max Mustermann', timestamp: Math.floor(Date.now() / 1000), type: 'unreadable', text: '', edited: false } });
+    const post = () => fetch(`${o.url}/api/whatsapp/webhook.php`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...signedHeaders(SECRET, body, Date.now()) } });
+    assert.equal((await post()).status, 200);
+    assert.equal((await post()).status, 200, 'a retry changes nothing');
+    const thread = await until('notice', () => entries(map!.ticket_id), (rows) => rows.length === 2);
+    assert.match(thread[1]!.body!, /(could not be decrypted|konnte nicht entschl)/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(entries(map!.ticket_id).length, 2, 'one notice');
   });
 });

@@ -51,5 +51,6 @@ final class ConversationTest extends TestCase
         $this->assertSame('[Dokument per WhatsApp gesendet]', WhatsAppConversation::ticketText(['type' => 'document', 'text' => ''], $texts, 'de'));
         $this->assertSame('(bearbeitet) neu', WhatsAppConversation::ticketText(['type' => 'text', 'text' => 'neu', 'edited' => true], $texts, 'de'));
         $this->assertSame('[Nachricht ohne Text per WhatsApp gesendet]', WhatsAppConversation::ticketText(['type' => 'other', 'text' => ''], $texts, 'de'));
+        $this->assertStringContainsString('konnte nicht entschlüsselt werden', WhatsAppConversation::ticketText(['type' => 'unreadable', 'text' => ''], $texts, 'de'));
     }
 }

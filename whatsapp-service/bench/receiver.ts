@@ -4,10 +4,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 let arrivals: Array<[string, number]> = [];
+let down = false; // 'down' / 'up' over IPC: an osTicket outage for bench/drain.ts
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
+    if (down) {
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      return res.end('{"error":{"code":"unavailable","message":"down for the bench"}}');
+    }
     const at = performance.timeOrigin + performance.now();
     const event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     if (event.event === 'message') arrivals.push([event.message.id, at]);
@@ -23,6 +28,9 @@ process.on('message', (message) => {
   } else if (message === 'report') {
     process.send!({ arrivals });
     arrivals = [];
+  } else if (message === 'down' || message === 'up') {
+    down = message === 'down';
+    process.send!({ down });
   } else if (message === 'exit') {
     process.exit(0);
   }

@@ -34,6 +34,10 @@ final class WhatsAppConversation
     {
         $text = trim(isset($message['text']) ? (string) $message['text'] : '');
         $type = isset($message['type']) ? $message['type'] : 'text';
+        if ($type === 'unreadable') {
+            // The service's notice for a message WhatsApp could not decrypt (docs/contract.md 2.1).
+            return $texts['unreadable_notice'];
+        }
         $parts = [];
         if (in_array($type, self::MEDIA_TYPES, true)) {
             $parts[] = WhatsAppTemplates::render($texts['media_placeholder'], ['type' => WhatsAppTemplates::mediaName($type, $locale)]);

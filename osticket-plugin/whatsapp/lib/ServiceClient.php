@@ -39,14 +39,18 @@ final class WhatsAppServiceClient
         return $answer['status'] === 200 ? $answer['json'] : null;
     }
 
-    /** The QR code to scan as SVG markup, or null when there is none. */
-    public function qrSvg()
+    /**
+     * The QR code to scan as PNG bytes, or null when there is none. When the
+     * last codes ran out, the service starts a new linking attempt and waits
+     * up to 10 s for its code (docs/contract.md 3), hence the longer timeout.
+     */
+    public function qrPng()
     {
-        $answer = $this->request('GET', '/qr?format=svg');
-        return $answer['status'] === 200 && strpos($answer['body'], '<svg') !== false ? $answer['body'] : null;
+        $answer = $this->request('GET', '/qr?format=png', null, 12);
+        return $answer['status'] === 200 && strpos($answer['body'], "\x89PNG") === 0 ? $answer['body'] : null;
     }
 
-    private function request($method, $path, $body = null)
+    private function request($method, $path, $body = null, $timeoutSeconds = null)
     {
         $headers = ['Accept: application/json'];
         if ($this->apiKey !== '') {
@@ -61,7 +65,7 @@ final class WhatsAppServiceClient
             CURLOPT_RETURNTRANSFER => true,
             CURLOPT_HTTPHEADER => $headers,
             CURLOPT_CONNECTTIMEOUT => 3,
-            CURLOPT_TIMEOUT => $this->timeout,
+            CURLOPT_TIMEOUT => $timeoutSeconds === null ? $this->timeout : $timeoutSeconds,
             CURLOPT_FOLLOWLOCATION => false,
         ]);
         if ($body !== null) {

@@ -20,6 +20,7 @@ final class WhatsAppTemplates
         'mail_subject' => 'Anhang zu Ticket #{ticket_number}',
         'media_placeholder' => '[{type} per WhatsApp gesendet]',
         'empty_placeholder' => '[Nachricht ohne Text per WhatsApp gesendet]',
+        'unreadable_notice' => '[Eine WhatsApp-Nachricht des Kunden konnte nicht entschlüsselt werden. Bitte bitten Sie ihn, sie noch einmal zu senden.]',
         'subject_fallback' => 'WhatsApp-Nachricht von {name}',
         'edited_prefix' => '(bearbeitet) ',
     ];
@@ -39,6 +40,7 @@ final class WhatsAppTemplates
         'mail_subject' => 'Attachment for ticket #{ticket_number}',
         'media_placeholder' => '[{type} sent via WhatsApp]',
         'empty_placeholder' => '[message without text sent via WhatsApp]',
+        'unreadable_notice' => '[A WhatsApp message from the customer could not be decrypted. Please ask them to send it again.]',
         'subject_fallback' => 'WhatsApp message from {name}',
         'edited_prefix' => '(edited) ',
     ];

@@ -17,7 +17,8 @@ export class Receiver {
   respond: Responder = () => ({ status: 200, body: { ok: true, replies: [] } });
   private server: Server | null = null;
 
-  constructor(private readonly secret: string) {}
+  /** Public so a test can "fix" the plugin's secret while the service runs. */
+  constructor(public secret: string) {}
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {

@@ -13,6 +13,7 @@ test('chat ids: phone numbers in common notations become digits, LIDs stay', () 
   assert.deepEqual(parseChatId(491511234567), { ok: true, chat: '491511234567' });
   assert.deepEqual(parseChatId('lid:123456789012345'), { ok: true, chat: 'lid:123456789012345' });
   assert.equal(parseChatId('0151 1234567').ok, false, 'national numbers lack the country code');
+  assert.deepEqual(parseChatId('0151 1234567', '49'), { ok: true, chat: '491511234567' });
   assert.equal(parseChatId('49abc').ok, false);
   assert.equal(parseChatId('12345').ok, false, 'too short');
   assert.equal(parseChatId('1234567890123456').ok, false, 'too long');

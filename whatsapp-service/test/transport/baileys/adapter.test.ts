@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../../src/log.js';
 import { outboundMessageId } from '../../../src/outbound/message-id.js';
-import { createBaileysTransport } from '../../../src/transport/baileys/index.js';
-import { SECRET, api, startService, type RunningService } from '../../helpers/service.js';
+import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
-import { socketFactory, waMessage, type FakeSocket } from './fake-socket.js';
+import { waMessage } from './fake-socket.js';
+import { startHarness, type Harness } from './harness.js';
 
 let receiver: Receiver;
 let webhookUrl: string;
@@ -20,36 +18,10 @@ before(async () => {
 });
 after(() => receiver.stop());
 
-interface Harness {
-  running: RunningService;
-  sockets: FakeSocket[];
-  socket(): FakeSocket;
-  logs: string[];
-  authDir: string;
-  close(): Promise<void>;
-}
-
-async function harness(authDir = mkdtempSync(path.join(tmpdir(), 'wa-auth-'))): Promise<Harness> {
+const harness = (authDir?: string) => {
   receiver.received.length = 0;
-  const { sockets, factory } = socketFactory();
-  const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _encoding, done) { logs.push(String(chunk)); done(); } });
-  const running = await startService(
-    { WEBHOOK_URL: webhookUrl },
-    {
-      transport: (context) =>
-        createBaileysTransport({
-          authDir, logger: createLogger('debug', sink), context, printQrInTerminal: false, socketFactory: factory,
-          reconnectBackoff: { baseMs: 20, maxMs: 40 },
-        }),
-    },
-  );
-  return {
-    running, sockets, logs, authDir,
-    socket: () => sockets[sockets.length - 1]!,
-    close: () => running.stop(),
-  };
-}
+  return startHarness(webhookUrl, { authDir });
+};
 
 const status = async (h: Harness) => (await api(`${h.running.url}/status`)).body;
 

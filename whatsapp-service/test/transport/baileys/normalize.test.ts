@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { disconnectAction } from '../../../src/transport/baileys/disconnect.js';
 import { normalizeMessage } from '../../../src/transport/baileys/normalize.js';
-import { receiptState } from '../../../src/transport/baileys/receipts.js';
+import { receiptOf, receiptState } from '../../../src/transport/baileys/receipts.js';
+import { validMapping } from '../../../src/transport/baileys/contacts.js';
 import { waMessage } from './fake-socket.js';
 
 const from = '4917012345678@s.whatsapp.net';
@@ -85,4 +86,30 @@ test('disconnect codes map to the documented actions', () => {
 
 test('receipt statuses: 2 sent, 3 delivered, 4/5 read, 0 failed, 1 nothing', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, undefined].map(receiptState), ['failed', null, 'sent', 'delivered', 'read', 'read', null]);
+});
+
+test('an undecryptable message (CIPHERTEXT stub) is reported as such, not dropped', () => {
+  const stub = normalizeMessage(waMessage({ id: 'ID9', from, undecryptable: true }));
+  assert.equal(stub.kind, 'unreadable');
+  assert.equal((stub as { id: string }).id, 'ID9');
+});
+
+test('wrappers Baileys knows beyond ours are unwrapped too (normalizeMessageContent): associated child message', () => {
+  const wrapped = text({ associatedChildMessage: { message: { conversation: 'innen' } } } as never);
+  assert.equal((wrapped as { text: string }).text, 'innen');
+});
+
+test('lid-mapping pairs: LID and phone in either order, anything else refused', () => {
+  assert.deepEqual(validMapping({ lid: '123456789012345@lid', pn: '4917012345678@s.whatsapp.net' }), { lid: '123456789012345', phone: '4917012345678' });
+  assert.deepEqual(validMapping({ lid: '4917012345678:3@s.whatsapp.net', pn: '123456789012345@lid' }), { lid: '123456789012345', phone: '4917012345678' });
+  assert.equal(validMapping({ lid: '4917012345678@s.whatsapp.net', pn: '4917012345679@s.whatsapp.net' }), null);
+  assert.equal(validMapping({ lid: 5, pn: null }), null);
+});
+
+test('a bad ack carries WhatsApp code into the failed receipt', () => {
+  assert.deepEqual(receiptOf('X', { status: 0, messageStubParameters: ['479'] }), {
+    whatsappId: 'X', state: 'failed', error: 'WhatsApp refused the message (479: rejected by WhatsApp (stale device session or addressing))',
+  });
+  assert.deepEqual(receiptOf('X', { status: 3 }), { whatsappId: 'X', state: 'delivered' });
+  assert.equal(receiptOf('X', { status: 1 }), null);
 });

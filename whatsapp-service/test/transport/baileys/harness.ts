@@ -1,0 +1,45 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../src/log.js';
+import type { Tuning } from '../../../src/service.js';
+import { createBaileysTransport } from '../../../src/transport/baileys/index.js';
+import { startService, type RunningService } from '../../helpers/service.js';
+import { socketFactory, type FakeSocket } from './fake-socket.js';
+
+export interface Harness {
+  running: RunningService;
+  sockets: FakeSocket[];
+  socket(): FakeSocket;
+  logs: string[];
+  authDir: string;
+  close(): Promise<void>;
+}
+
+/** The real service with the Baileys adapter on fake sockets (Baileys' own event buffer), logging to `logs`. */
+export async function startHarness(
+  webhookUrl: string,
+  options: { authDir?: string; sendTimeoutMs?: number; tuning?: Tuning } = {},
+): Promise<Harness> {
+  const authDir = options.authDir ?? mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
+  const { sockets, factory } = socketFactory();
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _encoding, done) { logs.push(String(chunk)); done(); } });
+  const running = await startService(
+    { WEBHOOK_URL: webhookUrl },
+    {
+      transport: (context) =>
+        createBaileysTransport({
+          authDir, logger: createLogger('debug', sink), context, printQrInTerminal: false, socketFactory: factory,
+          reconnectBackoff: { baseMs: 20, maxMs: 40 }, sendTimeoutMs: options.sendTimeoutMs,
+        }),
+      tuning: options.tuning,
+    },
+  );
+  return {
+    running, sockets, logs, authDir,
+    socket: () => sockets[sockets.length - 1]!,
+    close: () => running.stop(),
+  };
+}

@@ -94,7 +94,6 @@ export async function createService(config: Config, log: Logger, makeTransport: 
       });
       const address = server.address() as AddressInfo;
       log.info({ host: address.address, port: address.port, transport: transport.name }, 'HTTP API listening');
-      if (config.webhookUrl === null) log.warn('WEBHOOK_URL is not set: customer messages are kept until it is set in .env and the service restarted');
       await ready.start();
       return address;
     },

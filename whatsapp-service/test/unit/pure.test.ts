@@ -81,3 +81,23 @@ test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, 401/403/404/405/3xx/
   assert.equal(retryAfterMs('soon', 0), null);
   assert.equal(retryAfterMs('999999', 0), 3_600_000);
 });
+
+test('webhook health: one log line per change of state, not one per failed message; recovery is reported', async () => {
+  const { Writable } = await import('node:stream');
+  const { createLogger } = await import('../../src/log.js');
+  const { TargetHealth } = await import('../../src/webhook/target-health.js');
+  const lines: string[] = [];
+  const log = createLogger('info', new Writable({ write(chunk, _e, done) { lines.push(String(chunk)); done(); } }));
+  const health = new TargetHealth(log);
+  const wrongSecret = outcomeOf(401, '{"error":{"code":"bad_signature"}}', null, 0);
+  for (let i = 0; i < 5; i++) assert.equal(health.record(wrongSecret), false);
+  assert.equal(lines.length, 1);
+  assert.equal(health.status.state, 'misconfigured');
+  assert.equal(health.record(outcomeOf(503, '', null, 0)), false);
+  assert.equal(health.record(outcomeOf(503, '', null, 0)), false);
+  assert.equal(lines.length, 2, 'misconfigured -> failing is a change');
+  assert.equal(health.record(outcomeOf(200, '{}', null, 0)), true, 'recovered: wake the waiting chats');
+  assert.equal(health.record(outcomeOf(422, '', null, 0)), false, 'a refusal of one event is not an outage');
+  assert.equal(lines.length, 3);
+  assert.match(lines[2]!, /webhook reachable again/);
+});

@@ -7,16 +7,16 @@ import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
  * (makeEventBuffer) plus stand-ins for what the adapter calls, answering as
  * baileys 7.0.0-rc14 does (paths under node_modules/baileys/lib):
  * - sendMessage: the key id is `options.messageId` when given, else a fresh id
- *   (Socket/messages-send.js: `messageId: generateMessageIDV2(...)`, then `...options`);
+ *   (Socket/messages-send.js:1086-1087: `messageId: generateMessageIDV2(...)`, then `...options`);
  *   transport trouble is thrown as a Boom with statusCode (428 "Connection Closed").
  * - onWhatsApp: LIDs are skipped, and numbers not on WhatsApp are left out of the list
- *   (Socket/socket.js: `results.list.filter(a => !!a.contact)`); no `exists: false` entry.
+ *   (Socket/socket.js:226-228 and 244: `results.list.filter(a => !!a.contact)`); no `exists: false` entry.
  * - lidMapping.getLIDForPN: `<lid>@lid` for a known phone JID, else null
- *   (Signal/lid-mapping.js getLIDsForPNs -> `?.[0]?.lid || null`).
+ *   (Signal/lid-mapping.js:83-85 getLIDForPN -> `?.[0]?.lid || null`, device 0 -> no ":device" part, line 117).
  * - a refused message: `messages.update` with status ERROR (0) and the code in
- *   messageStubParameters[0] (Socket/messages-recv.js handleBadAck).
+ *   messageStubParameters[0] (Socket/messages-recv.js:1558-1566, handleBadAck).
  * - an undecryptable message: upserted as a CIPHERTEXT stub without content
- *   (Utils/decode-wa-message.js, Socket/messages-recv.js handleMessage).
+ *   (Utils/decode-wa-message.js:297-298, upserted by Socket/messages-recv.js handleMessage).
  */
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));

@@ -1,7 +1,7 @@
 <?php
 /**
  * An agent's actions through osTicket's own classes, for the end-to-end
- * suite: php agent.php <osticket-root> reply|note|close|newticket <ticket-id> [text]
+ * suite: php agent.php <osticket-root> reply|replyall|note|close|newticket <ticket-id> [text]
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
  *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
  *        php agent.php <osticket-root> cron
@@ -45,6 +45,10 @@ $errors = [];
 switch ($action) {
     case 'reply':
         $entry = $ticket->postReply(['response' => $text, 'reply-to' => 'none', 'emailcollab' => false], $errors, false, false);
+        break;
+    case 'replyall':
+        // The staff panel's defaults: reply to all active recipients, with alerts.
+        $entry = $ticket->postReply(['response' => $text, 'reply-to' => 'all', 'emailreply' => 1], $errors, true, false);
         break;
     case 'note':
         $entry = $ticket->postNote(['note' => $text, 'title' => 'Internal'], $errors, $thisstaff, false);

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
 import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, type OsTicket } from './osticket.js';
@@ -238,5 +240,172 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     assert.match(thread[1]!.body!, /(could not be decrypted|konnte nicht entschl)/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(entries(map!.ticket_id).length, 2, 'one notice');
+  });
+
+  // ---- in the field: requests that die, refusals, text as typed, outbound problems ----
+
+  test('exactly once wherever the request dies: each step killed, then the retry completes it', async () => {
+    // The plugin's fault switch (lib/Fault.php): a constant only this file defines, a step name the plugin consumes.
+    const dir = mkdtempSync('/tmp/wa-fault-');
+    chmodSync(dir, 0o777); // Apache's user consumes (deletes) the file
+    const faultFile = path.join(dir, 'step');
+    const switchFile = path.join(o.root, 'include', 'plugins', 'whatsapp', 'fault-injection.php');
+    writeFileSync(switchFile, `<?php define('WHATSAPP_FAULT_FILE', ${JSON.stringify(faultFile)});\n`);
+    const arm = (step: string) => writeFileSync(faultFile, step, { mode: 0o666 });
+    const inbound = (chat: string) => log(chat).filter((r) => r.direction === 'in');
+    try {
+      const steps = ['after_log', 'after_user', 'after_ticket', 'after_message', 'after_mapping', 'before_processed'];
+      for (const [i, step] of steps.entries()) {
+        const chat = phone(30 + i);
+        arm(step);
+        await say(chat, `Erste Nachricht (${step})`);
+        await until(`${step}: the request was killed`, () => existsSync(faultFile), (armed) => !armed);
+        await until(`${step}: the retry completed it`, () => inbound(chat), (rows) => rows.length === 1 && rows[0]!.status === 'processed', 30_000);
+        const [map, ...more] = mapping(chat);
+        assert.equal(more.length, 0, `${step}: one mapping`);
+        assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'ticket')} WHERE user_id = ${map!.user_id}`)[0]!.n, '1', `${step}: one ticket, no empty one`);
+        assert.equal(entries(map!.ticket_id).filter((e) => e.type === 'M').length, 1, `${step}: one thread entry`);
+        await until(`${step}: confirmation`, () => outbound(chat), (m) => m.length >= 1);
+        if (step === 'after_ticket') continue; // a follow-up creates no ticket: that step never comes
+        arm(step);
+        await say(chat, `Nachtrag (${step})`);
+        await until(`${step}: follow-up killed`, () => existsSync(faultFile), (armed) => !armed);
+        await until(`${step}: follow-up completed`, () => inbound(chat), (rows) => rows.length === 2 && rows.every((r) => r.status === 'processed'), 30_000);
+        assert.deepEqual(entries(map!.ticket_id).filter((e) => e.type === 'M').map((e) => /Nachtrag/.test(e.body!)), [false, true], `${step}: one follow-up entry`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal((await outbound(chat)).length, 1, `${step}: one confirmation, none for the follow-up`);
+      }
+    } finally {
+      rmSync(switchFile, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a message osTicket refuses (reject filter) is answered at once, logged, and the next one gets a ticket', async () => {
+    const chat = phone(40);
+    const word = `SPERRE${run}`;
+    sql(o, `INSERT INTO ${t(o, 'filter')} (execorder, isactive, target, name, notes, created, updated) VALUES (1, 1, 'Any', 'wa-e2e-${run}', '', NOW(), NOW())`);
+    const filterId = sql(o, `SELECT id FROM ${t(o, 'filter')} WHERE name = 'wa-e2e-${run}'`)[0]!.id;
+    try {
+      // Filters see ticket form fields as "field.<id>": the subject is the ticket form's field named "subject".
+      const subjectField = sql(o, `SELECT f.id FROM ${t(o, 'form_field')} f JOIN ${t(o, 'form')} fo ON fo.id = f.form_id WHERE fo.type = 'T' AND f.name = 'subject'`)[0]!.id;
+      sql(o, `INSERT INTO ${t(o, 'filter_rule')} (filter_id, what, how, val, isactive, notes, created, updated) VALUES (${filterId}, 'field.${subjectField}', 'contains', '${word}', 1, '', NOW(), NOW())`);
+      sql(o, `INSERT INTO ${t(o, 'filter_action')} (filter_id, sort, type, configuration, updated) VALUES (${filterId}, 1, 'reject', '{}', NOW())`);
+      await say(chat, `${word} bitte ablehnen`);
+      const [answer] = await until('the refusal answer', () => outbound(chat), (m) => m.length >= 1);
+      assert.match(answer!, /konnte leider nicht angenommen werden|could not be accepted/);
+      assert.match(answer!, /support@example\.com/);
+      const refused = log(chat).find((r) => r.direction === 'in')!;
+      assert.equal(refused.status, 'refused');
+      assert.match(refused.error!, /osTicket refused the ticket/);
+      assert.equal(mapping(chat).length, 0);
+      assert.ok(sql(o, `SELECT log_id FROM ${t(o, 'syslog')} WHERE title = 'WhatsApp: message refused by osTicket' AND log LIKE '%${chat}%'`).length === 1, 'in the system log');
+
+      const started = Date.now();
+      await say(chat, 'Jetzt eine normale Nachricht');
+      await until('a ticket for the next message', () => mapping(chat), (rows) => rows.length === 1);
+      assert.ok(Date.now() - started < 15_000, 'not held behind the refused one');
+    } finally {
+      sql(o, `DELETE FROM ${t(o, 'filter_action')} WHERE filter_id = ${filterId}`);
+      sql(o, `DELETE FROM ${t(o, 'filter_rule')} WHERE filter_id = ${filterId}`);
+      sql(o, `DELETE FROM ${t(o, 'filter')} WHERE id = ${filterId}`);
+    }
+  });
+
+  test('customer text is stored as typed: markup stays text, 60,000 characters arrive whole', async () => {
+    const chat = phone(41);
+    const markup = '<a href="https://evil.example/reset">Passwort hier zuruecksetzen</a> <b>fett</b>';
+    await say(chat, markup);
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const [first] = entries(map!.ticket_id);
+    assert.equal(first!.format, 'text', 'a text body: shown escaped');
+    assert.doesNotMatch(first!.body!, /<a |<b>/, 'no live markup');
+    assert.ok(first!.body!.includes('&lt;a href=&quot;https://evil.example/reset&quot;&gt;Passwort hier zuruecksetzen&lt;/a&gt; &lt;b&gt;fett&lt;/b&gt;'));
+
+    const long = 'Größe äöü '.repeat(6000).trim(); // 60,000 characters, 90,000 bytes
+    assert.ok(Buffer.byteLength(long) > 78_740);
+    await say(chat, long);
+    const parts = await until('both parts', () => entries(map!.ticket_id).filter((e) => e.type === 'M').slice(1), (rows) => rows.length === 2);
+    for (const [i, part] of parts.entries()) {
+      assert.ok(Buffer.byteLength(part.body!) <= 65_535);
+      assert.match(part.body!, new RegExp(`^\\[(Teil|Part) ${i + 1} (von|of) 2`));
+    }
+    // (the mysql client prints a line break in a value as \n)
+    // Split at a space, which osTicket trims from the end of an entry: the parts joined by one space are the text.
+    const joined = parts.map((p) => p.body!.replace(/^\[[^\]]*\](\\n|\n)/, '')).join(' ');
+    assert.equal(joined.replace(/\s+/g, ' ').trim(), long, 'every character is in the ticket');
+  });
+
+  test('an agent reply with paragraphs, a list, a link and bold arrives as WhatsApp text, not hard-wrapped', async () => {
+    const chat = phone(42);
+    await say(chat, 'Formatierung bitte');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const paragraph = 'Wir haben Ihr Problem untersucht und festgestellt, dass der Druckertreiber veraltet ist und deshalb keine Aufträge annimmt.';
+    agent(o, 'reply', map!.ticket_id,
+      `<p>Hallo Herr M&uuml;ller,</p><p>${paragraph}</p><ul><li>Drucker <strong>neu starten</strong></li><li>Treiber aktualisieren</li></ul><p>Anleitung: <a href="https://example.com/hilfe">unsere Hilfe</a> &amp; mehr.</p>`);
+    const reply = (await until('reply', () => outbound(chat), (m) => m.length >= 2))[1]!;
+    assert.ok(reply.includes(`Hallo Herr Müller,\n\n${paragraph}\n\n• Drucker *neu starten*\n• Treiber aktualisieren\n\nAnleitung: unsere Hilfe (https://example.com/hilfe) & mehr.`), reply);
+    assert.doesNotMatch(reply, /&amp;|&nbsp;|<\w/);
+  });
+
+  test('a wrong API key keeps replies pending, tells the administrator once, and cron sends them once fixed', async () => {
+    const chat = phone(43);
+    await say(chat, 'Schlüssel-Test');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const setKey = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'api_key'`);
+    const problem = () => sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.service' AND \`key\` = 'problem'`)[0]?.value ?? '';
+    const logged = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'syslog')} WHERE title = 'WhatsApp: replies are waiting'`)[0]!.n;
+    sql(o, `DELETE FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.service'`);
+    const before = Number(logged());
+    setKey('wrong-key-0123456789abcdef');
+    try {
+      const first = agent(o, 'reply', map!.ticket_id, 'Antwort eins').entry;
+      const second = agent(o, 'reply', map!.ticket_id, 'Antwort zwei').entry;
+      for (const entry of [first, second]) assert.equal(log(chat).find((r) => r.message_id === `entry:${entry}`)!.status, 'pending');
+      assert.match(problem(), /API Key/);
+      assert.equal(Number(logged()) - before, 1, 'one system log entry, not one per reply');
+    } finally {
+      setKey(API_KEY);
+    }
+    agent(o, 'cron');
+    const texts = await until('both sent after the fix', () => outbound(chat), (m) => m.filter((x) => /Antwort (eins|zwei)/.test(x)).length === 2);
+    assert.ok(texts.findIndex((x) => /Antwort eins/.test(x)) < texts.findIndex((x) => /Antwort zwei/.test(x)), 'in order');
+    assert.equal(problem(), '', 'the banner is gone');
+  });
+
+  test('a reply that cannot reach the customer (not on WhatsApp) becomes an internal note for the agent', async () => {
+    const chat = phone(44);
+    await say(chat, 'Bitte zurückrufen');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await fetch(`${service.url}/sandbox/contacts`, { method: 'POST', headers, body: JSON.stringify({ phone: chat, on_whatsapp: false }) });
+    agent(o, 'reply', map!.ticket_id, 'Wir rufen Sie an');
+    const notes = await until('internal note', () => entries(map!.ticket_id).filter((e) => e.type === 'N'), (rows) => rows.length === 1);
+    assert.match(notes[0]!.body!, /(nicht erreicht|did not reach)/);
+    assert.match(notes[0]!.body!, /not on WhatsApp/);
+    assert.match(notes[0]!.body!, /Wir rufen Sie an/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(entries(map!.ticket_id).filter((e) => e.type === 'N').length, 1, 'one note');
+  });
+
+  test('ten photos in a row get one media reply; every caption reaches the ticket', async () => {
+    const chat = phone(45);
+    await say(chat, 'Ich schicke Fotos');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    for (let i = 1; i <= 10; i++) await say(chat, `Foto ${i}`, { type: 'image' });
+    await until('all captions', () => entries(map!.ticket_id).filter((e) => e.type === 'M'), (rows) => rows.length === 11);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const hints = (await outbound(chat)).filter((x) => x.includes('mailto:'));
+    assert.equal(hints.length, 1);
+  });
+
+  test('a signed event with wrongly typed fields is refused with 400 and changes nothing', async () => {
+    const chat = phone(46);
+    for (const bad of [{ text: ['Array'] }, { name: { first: 'Max' } }, { type: 'fax' }, { edited: 'yes' }]) {
+      const body = JSON.stringify({ event: 'message', message: { id: `BAD${run}`, chat, phone: chat, name: 'Max', timestamp: 1, type: 'text', text: 'x', edited: false, ...bad } });
+      const answer = await fetch(`${o.url}/api/whatsapp/webhook.php`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...signedHeaders(SECRET, body, Date.now()) } });
+      assert.equal(answer.status, 400, JSON.stringify(bad));
+    }
+    assert.equal(mapping(chat).length, 0);
+    assert.equal(log(chat).length, 0);
   });
 });

@@ -10,11 +10,20 @@ final class CommandParserTest extends TestCase
 
     public function testTheWholeMessageMustBeAKeyword()
     {
-        foreach (['SCHLIESSEN', 'schliessen', '  Danke!  ', 'danke.', 'Erledigt!!', 'Gelöst', 'GELOEST ?', "Danke\n"] as $text) {
+        foreach (['SCHLIESSEN', 'schliessen', 'schließen', 'Schließen!', '  Danke!  ', 'danke.', 'Erledigt!!', 'Gelöst', 'GELOEST ?', 'Geloest', "Danke\n"] as $text) {
             $this->assertSame(['type' => 'close'], $this->parser()->parse($text), $text);
         }
         foreach (['Danke, aber es geht immer noch nicht', 'Danke für nichts', 'Nicht erledigt', 'schliessen bitte nicht', ''] as $text) {
             $this->assertSame(['type' => 'message'], $this->parser()->parse($text), $text);
+        }
+    }
+
+    public function testTheGermanDefaultsMatchWithOrWithoutUmlauts()
+    {
+        $d = WhatsAppTemplates::defaults('de');
+        $parser = new WhatsAppCommandParser(array_merge([$d['close_keyword']], WhatsAppCommandParser::lines($d['close_keywords_alt'])), $d['switch_keyword']);
+        foreach (['Gelöst', 'Geloest', 'SCHLIESSEN', 'schließen'] as $text) {
+            $this->assertSame(['type' => 'close'], $parser->parse($text), $text);
         }
     }
 

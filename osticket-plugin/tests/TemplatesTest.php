@@ -3,15 +3,16 @@ use PHPUnit\Framework\TestCase;
 
 final class TemplatesTest extends TestCase
 {
+    /** The specification's example, in proper German (it writes "fuer" only to stay ASCII). */
     public function testGermanConfirmationIsTheSpecificationsExample()
     {
         $text = WhatsAppTemplates::render(WhatsAppTemplates::defaults('de_DE')['confirm_message'], [
             'name' => 'Max', 'ticket_number' => 'FFK-123456', 'close_keyword' => 'SCHLIESSEN', 'switch_keyword' => 'Ticket-Wechsel',
         ]);
-        $expected = "Vielen Dank fuer Ihre Nachricht, Max!\n\nIhr Ticket wurde erstellt.\nTicket-Nummer: #FFK-123456\n\n"
-            . "*Wichtig:* Sie koennen via WhatsApp immer nur ein Ticket gleichzeitig bearbeiten.\nAlle Ihre Nachrichten werden diesem Ticket zugeordnet.\n\n"
+        $expected = "Vielen Dank für Ihre Nachricht, Max!\n\nIhr Ticket wurde erstellt.\nTicket-Nummer: #FFK-123456\n\n"
+            . "*Wichtig:* Sie können über WhatsApp immer nur ein Ticket gleichzeitig bearbeiten.\nAlle Ihre Nachrichten werden diesem Ticket zugeordnet.\n\n"
             . "Um zu einem anderen Ticket zu wechseln, senden Sie:\nTicket-Wechsel #[Ihre-Ticketnummer]\n\n"
-            . "Um dieses Ticket zu schliessen, senden Sie:\nSCHLIESSEN\n\nWir melden uns schnellstmoeglich bei Ihnen.";
+            . "Um dieses Ticket zu schließen, senden Sie:\nSCHLIESSEN\n\nWir melden uns schnellstmöglich bei Ihnen.";
         $this->assertSame($expected, $text);
     }
 
@@ -21,7 +22,7 @@ final class TemplatesTest extends TestCase
         $link = WhatsAppTemplates::emailLink('support@example.com', WhatsAppTemplates::render($d['mail_subject'], ['ticket_number' => 'FFK-123456']));
         $this->assertSame('mailto:support@example.com?subject=Anhang%20zu%20Ticket%20%23FFK-123456', $link);
         $text = WhatsAppTemplates::render($d['media_reply'], ['ticket_number' => 'FFK-123456', 'support_email' => 'support@example.com', 'email_link' => $link]);
-        $this->assertStringContainsString("Bitte senden Sie Ihre Datei per Email an:\nsupport@example.com", $text);
+        $this->assertStringContainsString("Bitte senden Sie Ihre Datei per E-Mail an:\nsupport@example.com", $text);
         $this->assertStringContainsString("Oder klicken Sie hier:\n$link", $text);
     }
 

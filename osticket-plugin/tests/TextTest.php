@@ -13,10 +13,54 @@ final class TextTest extends TestCase
         $this->assertSame($text, WhatsAppText::fromUtf8mb3($safe));
     }
 
-    public function testHtmlBodyEscapesNamesEmojiAndKeepsLines()
+    public function testEmojiAreNamedForOsTicket()
     {
-        $this->assertSame("&lt;b&gt;Hallo&lt;/b&gt; [grinning face]<br>\nZeile 2", WhatsAppText::toHtml("<b>Hallo</b> 😀\nZeile 2"));
         $this->assertSame('Daumen [thumbs up sign] [printer]️ Ende', WhatsAppText::readable('Daumen 👍🏽 🖨️ Ende'));
+    }
+
+    /** A 60,000-character German text is 78,740 bytes: it must reach the ticket whole, in parts that each fit. */
+    public function testLongTextIsSplitByStoredBytesAndNothingIsLost()
+    {
+        $word = 'Größenänderung ';
+        $text = str_repeat($word, 4000);
+        $this->assertSame(60000, mb_strlen($text));
+        $parts = WhatsAppText::parts($text);
+        $this->assertCount(2, $parts);
+        $this->assertSame($text, implode('', $parts));
+        foreach ($parts as $part) {
+            $this->assertLessThanOrEqual(WhatsAppText::MAX_BODY_BYTES, WhatsAppText::storedBytes($part));
+            $this->assertStringEndsWith(' ', $parts[0], 'split at a word break');
+        }
+        // Escaping counts: 20,000 "<" are 80,000 bytes once osTicket stored them as "&lt;".
+        $angles = str_repeat('<', 20000);
+        $this->assertSame(80000, WhatsAppText::storedBytes($angles));
+        $this->assertSame($angles, implode('', WhatsAppText::parts($angles)));
+        $this->assertCount(2, WhatsAppText::parts($angles));
+        $this->assertSame(['kurz'], WhatsAppText::parts('kurz'));
+    }
+
+    public function testEveryMessageFieldIsTypeAndLengthChecked()
+    {
+        $ok = ['id' => '3EB0X', 'chat' => '491701234567', 'phone' => '491701234567', 'name' => 'Max', 'timestamp' => 1, 'type' => 'text', 'text' => 'Hallo', 'edited' => false];
+        $this->assertSame([], WhatsAppMessageCheck::errors($ok));
+        $this->assertSame([], WhatsAppMessageCheck::errors(['id' => 'X', 'chat' => 'lid:123456789012345', 'phone' => null]));
+        $this->assertSame(['text must be a string'], WhatsAppMessageCheck::errors(['text' => ['a']] + $ok));
+        $this->assertSame(['name must be a string'], WhatsAppMessageCheck::errors(['name' => ['Max']] + $ok));
+        $this->assertSame(['id is required'], WhatsAppMessageCheck::errors(array_diff_key($ok, ['id' => 1])));
+        $this->assertSame(['chat must be phone digits or lid:<digits>'], WhatsAppMessageCheck::errors(['chat' => '0171'] + $ok));
+        $this->assertSame(['edited must be true or false'], WhatsAppMessageCheck::errors(['edited' => 'yes'] + $ok));
+        $this->assertSame(['timestamp must be a whole number'], WhatsAppMessageCheck::errors(['timestamp' => '1'] + $ok));
+        $this->assertStringStartsWith('type must be one of', WhatsAppMessageCheck::errors(['type' => 'fax'] + $ok)[0]);
+        $this->assertSame(['text must be at most 65536 characters'], WhatsAppMessageCheck::errors(['text' => str_repeat('a', 65537)] + $ok));
+        $this->assertSame(['text must be UTF-8'], WhatsAppMessageCheck::errors(['text' => "\xff"] + $ok));
+        $this->assertSame(['message must be an object'], WhatsAppMessageCheck::errors('x'));
+    }
+
+    public function testFaultInjectionIsInertWithoutTheTestConstant()
+    {
+        $this->assertFalse(defined('WHATSAPP_FAULT_FILE'));
+        WhatsAppFault::at('after_log'); // would kill this process if it were armed
+        $this->assertContains('before_processed', WhatsAppFault::STEPS);
     }
 
     public function testSubjectIsTheFirstLineShortened()

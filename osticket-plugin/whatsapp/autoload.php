@@ -1,8 +1,12 @@
 <?php
 // The plugin's classes: lib/ is plain PHP, glue/ talks to osTicket.
-foreach (['PhoneNumber', 'Signature', 'CommandParser', 'Text', 'Templates', 'Conversation', 'ServiceClient', 'SettingsCheck'] as $class) {
+// fault-injection.php exists only where the end-to-end suite put it (lib/Fault.php).
+if (is_file(__DIR__ . '/fault-injection.php')) {
+    require_once __DIR__ . '/fault-injection.php';
+}
+foreach (['PhoneNumber', 'Signature', 'CommandParser', 'Text', 'Templates', 'Conversation', 'ServiceClient', 'SettingsCheck', 'MessageCheck', 'Markup', 'Fault'] as $class) {
     require_once __DIR__ . "/lib/$class.php";
 }
-foreach (['Schema', 'Store', 'Desk', 'Settings', 'Webhook', 'Outbound'] as $class) {
+foreach (['Schema', 'Store', 'PhoneIndex', 'Desk', 'Settings', 'ServiceHealth', 'Webhook', 'Outbound'] as $class) {
     require_once __DIR__ . "/glue/$class.php";
 }

@@ -13,7 +13,7 @@ class WhatsAppPluginConfig extends PluginConfig
     {
         // osTicket also builds this form while bootstrapping plugins, before its config is loaded:
         // only on the admin page are there topics to list, a language to default to and a service to ask.
-        $admin = defined('OSTADMININC') && !empty($GLOBALS['cfg']);
+        $admin = self::onAdminPage();
         $d = $admin ? WhatsAppTemplates::defaults(WhatsAppDesk::language()) : array_fill_keys(array_keys(WhatsAppTemplates::EN), '');
         $text = function ($label, $default, $hint = '', $rows = 8) {
             return new TextareaField(['label' => $label, 'default' => $default, 'hint' => $hint,
@@ -47,8 +47,13 @@ class WhatsAppPluginConfig extends PluginConfig
             'switch_error' => $text('Switch error', $d['switch_error'], 'Variables: {ticket_number}', 3),
             'close_success' => $text('Close confirmation', $d['close_success'], $ticketVars, 3),
             'nothing_to_close' => $text('Nothing to close', $d['nothing_to_close'], '', 3),
+            'refused_message' => $text('Message not accepted', $d['refused_message'],
+                'Sent when osTicket refuses a message for good (ticket filter, open-ticket limit). Variables: {support_email}', 4),
             'media' => new SectionBreakField(['label' => 'Media settings']),
             'media_reply' => $text('Reply to media', $d['media_reply'], 'Variables: {ticket_number}, {email_link}, {support_email}', 10),
+            'media_hint_minutes' => new TextboxField(['label' => 'Media reply at most every', 'default' => '10',
+                'hint' => 'Minutes, per ticket: ten photos in a row get one reply, not ten (captions always reach the ticket). 0 = every time.',
+                'validator' => 'number', 'configuration' => ['size' => 4, 'length' => 5]]),
             'notifications' => new SectionBreakField(['label' => 'Notifications']),
             'notify_reply' => new BooleanField(['label' => 'Notify on agent reply', 'default' => true,
                 'configuration' => ['desc' => 'Send public agent replies to WhatsApp (never internal notes)']]),
@@ -59,9 +64,43 @@ class WhatsAppPluginConfig extends PluginConfig
         ];
     }
 
+    /**
+     * On the settings page an empty text shows its default, so an administrator
+     * edits the default instead of starting from nothing. Empty still means
+     * "the default of osTicket's language" when the plugin runs.
+     */
+    public function getInfo()
+    {
+        $info = parent::getInfo();
+        if (self::onAdminPage()) {
+            $defaults = WhatsAppTemplates::defaults(WhatsAppDesk::language());
+            foreach (WhatsAppSettings::TEXT_KEYS as $key) {
+                if (!isset($info[$key]) || $info[$key] === '') {
+                    $info[$key] = $defaults[$key];
+                }
+            }
+        }
+        return $info;
+    }
+
+    private static function onAdminPage()
+    {
+        return defined('OSTADMININC') && !empty($GLOBALS['cfg']);
+    }
+
     public function pre_save(&$config, &$errors)
     {
-        foreach (WhatsAppSettingsCheck::errors($config) as $field => $message) {
+        $problems = WhatsAppSettingsCheck::errors($config);
+        if (!isset($problems['service_url']) && !isset($problems['api_key'])) {
+            // A wrong key or an address that is not the service is said now, not discovered at the first reply.
+            // An unreachable service is not: it may simply not run yet (the connection panel says so).
+            $client = new WhatsAppServiceClient(trim($config['service_url']), trim((string) $config['api_key']), 3);
+            $problem = $client->problem();
+            if ($problem !== null && strpos($problem, 'cannot be reached') === false) {
+                $problems[strpos($problem, 'API Key') !== false ? 'api_key' : 'service_url'] = $problem;
+            }
+        }
+        foreach ($problems as $field => $message) {
             $this->getForm()->getField($field)->addError($message);
             $errors[$field] = $message;
         }
@@ -71,14 +110,18 @@ class WhatsAppPluginConfig extends PluginConfig
     /** Connection state and, while no phone is linked, the QR code to scan. */
     private function connectionHtml()
     {
-        $settings = WhatsAppSettings::from($this->getInfo(), WhatsAppDesk::language());
+        $settings = WhatsAppSettings::from(parent::getInfo(), WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3);
+        $html = '';
+        if ($waiting = WhatsAppServiceHealth::current()) {
+            $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
+                . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';
+        }
         $status = $client->status();
         if ($status === null) {
-            return '<p><strong>The WhatsApp service cannot be reached</strong> at ' . Format::htmlchars($settings['service_url'])
-                . '. Start it (npm start) and check the Service URL and API Key.</p>';
+            return $html . '<p style="color:#a00"><strong>' . Format::htmlchars($client->problem() ?: 'The WhatsApp service cannot be reached.') . '</strong></p>';
         }
-        $html = '<p>State: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
+        $html .= '<p>State: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
         if (!empty($status['me'])) {
             $html .= ' — linked to +' . Format::htmlchars($status['me']);
         }

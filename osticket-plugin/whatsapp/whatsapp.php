@@ -40,8 +40,19 @@ class WhatsAppPlugin extends Plugin
         Signal::connect('object.created', function ($object, $data = null) {
             WhatsAppOutbound::onObjectCreated($object, $data, self::settings());
         });
+        // A user's phone saved anywhere (staff panel, import, our own users): the phone index follows.
+        $phoneSaved = function ($answer) {
+            if ($settings = self::settings()) {
+                WhatsAppPhoneIndex::onAnswerSaved($answer, $settings['default_country_code']);
+            }
+        };
+        Signal::connect('model.created', $phoneSaved, 'DynamicFormEntryAnswer');
+        Signal::connect('model.updated', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('cron', function () {
-            WhatsAppOutbound::retryPending(self::settings());
+            if ($settings = self::settings()) {
+                WhatsAppOutbound::retryPending($settings);
+                WhatsAppPhoneIndex::buildIfNeeded($settings['default_country_code']);
+            }
         });
     }
 

@@ -1,59 +1,88 @@
 <?php
+/** osTicket said no to this one message, for good: answered, logged, never retried. */
+final class WhatsAppRefused extends RuntimeException
+{
+}
+
 /**
  * Everything the plugin does to osTicket itself: users, tickets, thread
  * entries. The only place besides the signal glue that touches osTicket classes.
  */
 final class WhatsAppDesk
 {
-    /** The osTicket user with this WhatsApp number, or a new one. */
+    /**
+     * The e-mail message id our thread entries carry, so that a retried webhook
+     * finds what an interrupted one already posted (osTicket keeps it in
+     * thread_entry_email, as for e-mail). Part 1 of a long message is "p1".
+     */
+    public static function messageId($whatsappId, $part = 1)
+    {
+        return sprintf('<%s.p%d@whatsapp.osticket>', preg_replace('/[^A-Za-z0-9._-]/', '.', $whatsappId), $part);
+    }
+
+    /** The thread entry posted with this message id, if any. */
+    public static function entryByMessageId($mid)
+    {
+        return ThreadEntry::objects()->filter(['email_info__mid' => $mid])->order_by('id')->first() ?: null;
+    }
+
+    /** The ticket a thread entry belongs to. */
+    public static function ticketOf(ThreadEntry $entry)
+    {
+        $object = $entry->getThread() ? $entry->getThread()->getObject() : null;
+        return $object instanceof Ticket ? $object : null;
+    }
+
+    /** An internal note from the system (never sent to the customer). */
+    public static function note(Ticket $ticket, $title, $text)
+    {
+        return $ticket->logNote($title, $text, 'SYSTEM', false);
+    }
+
+    /** The osTicket user with this WhatsApp number, or a new one. Throws WhatsAppRefused. */
     public static function customer($chat, $phone, $name, array $settings)
     {
-        if ($phone !== null && ($user = self::userByPhone($phone, $settings['default_country_code']))) {
+        if ($phone !== null && ($user = WhatsAppPhoneIndex::user($phone, $settings['default_country_code']))) {
             return $user;
         }
         $local = $phone !== null ? $phone : str_replace(':', '', $chat);
         $email = sprintf('whatsapp+%s@%s', $local, $settings['email_domain']);
-        if ($user = User::lookupByEmail($email)) {
-            return $user;
+        if (!($user = User::lookupByEmail($email))) {
+            // fromVars skips osTicket's DNS check of e-mail addresses, which a generated address would fail.
+            $user = User::fromVars([
+                'name' => $name !== '' ? WhatsAppText::readable($name) : ($phone !== null ? '+' . $phone : 'WhatsApp'),
+                'email' => $email,
+                'phone' => $phone !== null ? '+' . $phone : '',
+            ]);
         }
-        // fromVars skips osTicket's DNS check of e-mail addresses, which a generated address would fail.
-        return User::fromVars([
-            'name' => $name !== '' ? WhatsAppText::readable($name) : ($phone !== null ? '+' . $phone : 'WhatsApp'),
-            'email' => $email,
-            'phone' => $phone !== null ? '+' . $phone : '',
-        ]);
+        if (!$user) {
+            self::refused('osTicket could not create the user', []);
+        }
+        if ($phone !== null) {
+            WhatsAppPhoneIndex::remember($phone, $user->getId());
+        }
+        return $user;
     }
 
-    /** Users whose stored phone, in whatever format, is this number. */
-    public static function userByPhone($phone, $defaultCountry)
+    /** The user of a known conversation: no phone lookup at all. */
+    public static function user($userId)
     {
-        $sql = sprintf(
-            "SELECT e.object_id AS user_id, v.value
-               FROM %sform_entry e
-               JOIN %sform_entry_values v ON v.entry_id = e.id
-               JOIN %sform_field f ON f.id = v.field_id
-              WHERE e.object_type = 'U' AND f.name = 'phone' AND f.type = 'phone' AND v.value LIKE %s
-              ORDER BY e.object_id",
-            TABLE_PREFIX, TABLE_PREFIX, TABLE_PREFIX, db_input('%' . WhatsAppPhoneNumber::tail($phone) . '%')
-        );
-        $result = db_query($sql);
-        while ($result && ($row = db_fetch_array($result))) {
-            if (WhatsAppPhoneNumber::matches($row['value'], $phone, $defaultCountry) && ($user = User::lookup($row['user_id']))) {
-                return $user;
-            }
-        }
-        return null;
+        return User::lookup($userId) ?: null;
     }
 
-    /** A new ticket; staff get the usual new-ticket alerts. Returns [Ticket|null, errors]. */
-    public static function openTicket(User $user, $subject, $text, array $settings)
+    /**
+     * A new ticket; staff get the usual new-ticket alerts. Throws
+     * WhatsAppRefused when osTicket refuses it (filter, limit, validation).
+     */
+    public static function openTicket(User $user, $subject, $text, $mid, array $settings)
     {
         $vars = [
             'uid' => $user->getId(),
             'name' => $user->getName()->getOriginal(),
             'email' => $user->getEmail()->address,
             'subject' => $subject,
-            'message' => new HtmlThreadEntryBody(WhatsAppText::toHtml($text)),
+            'message' => self::body($text),
+            'mid' => $mid,
             'source' => 'Other',
             'ip' => '',
         ];
@@ -66,18 +95,41 @@ final class WhatsAppDesk
         $errors = [];
         // No autoresponse e-mail (the customer gets the WhatsApp confirmation); staff alerts stay on.
         $ticket = Ticket::create($vars, $errors, 'api', false, true);
-        return [$ticket ?: null, $errors];
+        if (!$ticket) {
+            self::refused('osTicket refused the ticket', $errors);
+        }
+        return $ticket;
     }
 
-    /** Adds the customer's message to the ticket; returns the thread entry or null. */
-    public static function addMessage(Ticket $ticket, User $user, $text)
+    /** Adds the customer's message to the ticket; returns the thread entry. Throws WhatsAppRefused. */
+    public static function addMessage(Ticket $ticket, User $user, $text, $mid)
     {
-        $entry = $ticket->postMessage([
-            'userId' => $user->getId(),
-            'message' => new HtmlThreadEntryBody(WhatsAppText::toHtml($text)),
-            'ip' => '',
-        ], 'api');
-        return $entry ?: null;
+        $entry = $ticket->postMessage(['userId' => $user->getId(), 'message' => self::body($text), 'mid' => $mid, 'ip' => ''], 'api');
+        if (!$entry) {
+            self::refused('osTicket refused the message', []);
+        }
+        return $entry;
+    }
+
+    /** Customer text is plain text: shown escaped, plain URLs clickable, no markup of theirs ever active. */
+    private static function body($text)
+    {
+        return new TextThreadEntryBody(WhatsAppText::readable($text));
+    }
+
+    /** A database failure is worth a retry; anything else osTicket said no to is its answer for good. */
+    private static function refused($what, array $errors)
+    {
+        if (db_errno()) {
+            throw new RuntimeException($what . ': database error ' . db_errno());
+        }
+        $reasons = [];
+        array_walk_recursive($errors, function ($value, $key) use (&$reasons) {
+            if ($key !== 'errno' && is_scalar($value) && (string) $value !== '') {
+                $reasons[] = (string) $value;
+            }
+        });
+        throw new WhatsAppRefused($what . ($reasons ? ': ' . implode('; ', array_unique($reasons)) : ''));
     }
 
     /** Closes the ticket on the customer's word, with the first status whose state is "closed". */

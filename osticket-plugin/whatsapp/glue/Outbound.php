@@ -2,7 +2,9 @@
 /**
  * Agent replies and ticket closures out to WhatsApp, through the service's
  * /send-secure with an idempotency key. A message the service cannot take
- * now stays 'pending' and osTicket's cron tries again: nothing is dropped.
+ * now (down, wrong key or URL) stays 'pending', the settings page says why,
+ * and osTicket's cron tries again: nothing is dropped. A message WhatsApp
+ * will never take becomes an internal note, so the agent can call or write.
  */
 final class WhatsAppOutbound
 {
@@ -25,7 +27,10 @@ final class WhatsAppOutbound
             return; // not a WhatsApp ticket
         }
         $body = $entry->getBody();
-        $message = $body->getType() === 'html' ? Format::html2text($body->getClean(), 90, false) : $body->getClean();
+        // Paragraphs, lists, links and emphasis as WhatsApp shows them; never hard-wrapped.
+        $message = $body->getType() === 'html'
+            ? WhatsAppMarkup::toWhatsApp($body->getClean())
+            : html_entity_decode((string) $body->getClean(), ENT_QUOTES | ENT_HTML5, 'UTF-8');
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'message' => trim($message),
         ]);
@@ -50,6 +55,17 @@ final class WhatsAppOutbound
         }
     }
 
+    /** A `status` event from the service (docs/contract.md 2.2). */
+    public static function onStatus(array $status, array $settings)
+    {
+        $key = $status['key'];
+        $error = isset($status['error']) && is_string($status['error']) ? $status['error'] : null;
+        $changed = WhatsAppStore::recordStatus($key, $status['state'], isset($status['whatsapp_id']) && is_string($status['whatsapp_id']) ? $status['whatsapp_id'] : null, $error);
+        if ($changed && $status['state'] === 'failed') {
+            self::tellTheAgent($key, $error ?: 'WhatsApp reported an error', $settings);
+        }
+    }
+
     /** osTicket's cron: hand pending messages to the service again. */
     public static function retryPending(array $settings)
     {
@@ -70,14 +86,35 @@ final class WhatsAppOutbound
     {
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
         $result = $client->send($chat, $text, $key);
-        if ($result['outcome'] === 'queued') {
-            WhatsAppStore::update('out', $key, ['status' => 'queued', 'error' => null, 'attempts' => $attempts + 1]);
-        } else {
-            WhatsAppStore::update('out', $key, [
-                'status' => $result['outcome'] === 'failed' ? 'failed' : 'pending',
-                'error' => mb_substr((string) $result['error'], 0, 255),
-                'attempts' => $attempts + 1,
-            ]);
+        $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
+        switch ($result['outcome']) {
+            case 'queued':
+                WhatsAppStore::update('out', $key, ['status' => 'queued', 'error' => null, 'attempts' => $attempts + 1]);
+                WhatsAppServiceHealth::ok();
+                return;
+            case 'failed':
+                WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
+                self::tellTheAgent($key, $error, $settings);
+                return;
+            default: // retry, configuration: kept for cron, and the administrator is told why
+                WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);
+                WhatsAppServiceHealth::problem($result['outcome'] === 'configuration'
+                    ? 'The WhatsApp service refused the plugin (' . $error . '): check the API Key and Service URL. Replies wait and are sent once it is fixed.'
+                    : 'The WhatsApp service cannot be reached (' . $error . '). Replies wait and are sent from osTicket\'s cron once it is back.');
         }
+    }
+
+    /** The customer did not get a message: an internal note on the ticket says so, with the text. */
+    private static function tellTheAgent($key, $reason, array $settings)
+    {
+        $row = WhatsAppStore::outbound($key);
+        $mapping = $row && $row['mapping_id'] ? WhatsAppStore::mapping($row['mapping_id']) : null;
+        $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
+        if (!$ticket) {
+            return;
+        }
+        WhatsAppDesk::note($ticket, 'WhatsApp message not delivered', WhatsAppTemplates::render($settings['texts']['failed_note'], [
+            'reason' => $reason, 'message' => WhatsAppText::fromUtf8mb3($row['content']),
+        ]));
     }
 }

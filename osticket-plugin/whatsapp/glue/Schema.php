@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 1;
+    const VERSION = 2;
 
     public static function mappingTable()
     {
@@ -15,6 +15,11 @@ final class WhatsAppSchema
     public static function messagesTable()
     {
         return TABLE_PREFIX . 'whatsapp_messages';
+    }
+
+    public static function phoneIndexTable()
+    {
+        return TABLE_PREFIX . 'whatsapp_phone_index';
     }
 
     /** Creates or upgrades the tables when the stored version is behind. Cheap when current. */
@@ -30,7 +35,7 @@ final class WhatsAppSchema
                 continue;
             }
             foreach ($statements as $sql) {
-                if (!db_query($sql)) {
+                if (is_array($sql) ? !self::addColumn($sql[0], $sql[1], $sql[2]) : !db_query($sql)) {
                     return false;
                 }
             }
@@ -39,11 +44,19 @@ final class WhatsAppSchema
         return true;
     }
 
-    /** Numbered like the service's migrations: append, never edit. */
+    /** ALTER TABLE ... ADD, skipped when the column exists: a migration killed half way can run again. */
+    private static function addColumn($table, $column, $definition)
+    {
+        $exists = db_query(sprintf("SHOW COLUMNS FROM `%s` LIKE '%s'", $table, $column));
+        return ($exists && db_num_rows($exists) > 0) || db_query(sprintf('ALTER TABLE `%s` ADD `%s` %s', $table, $column, $definition));
+    }
+
+    /** Numbered like the service's migrations: append, never edit. [table, column, definition] adds a column. */
     private static function migrations()
     {
         $mapping = self::mappingTable();
         $messages = self::messagesTable();
+        $phones = self::phoneIndexTable();
         return [
             1 => [
                 // status: open = the phone's active ticket, inactive = switched away, closed.
@@ -85,6 +98,22 @@ final class WhatsAppSchema
                     UNIQUE KEY `direction_message` (`direction`, `message_id`),
                     KEY `mapping_id` (`mapping_id`),
                     KEY `status` (`direction`, `status`)
+                ) DEFAULT CHARSET=utf8",
+            ],
+            2 => [
+                // Progress of an inbound message, recorded before its side effects: a retried
+                // webhook resumes the same action on the same ticket instead of deciding anew.
+                [$messages, 'action', "varchar(16) DEFAULT NULL AFTER `status`"],
+                [$messages, 'ticket_id', "int(11) unsigned DEFAULT NULL AFTER `action`"],
+                // One media hint per ticket and window, not one per picture.
+                [$mapping, 'media_hint_at', 'datetime DEFAULT NULL'],
+                [$mapping, 'media_hint_by', 'varchar(191) DEFAULT NULL'],
+                // Phone (international digits) -> osTicket user, so a first contact needs no scan of all users.
+                "CREATE TABLE IF NOT EXISTS `$phones` (
+                    `phone` varchar(20) NOT NULL,
+                    `user_id` int(11) unsigned NOT NULL,
+                    PRIMARY KEY (`phone`, `user_id`),
+                    KEY `user_id` (`user_id`)
                 ) DEFAULT CHARSET=utf8",
             ],
         ];

@@ -7,7 +7,7 @@ final class WhatsAppSettings
 {
     const TEXT_KEYS = [
         'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_success', 'switch_error',
-        'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message',
+        'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
     ];
 
     public static function from(array $values, $language)
@@ -34,6 +34,7 @@ final class WhatsAppSettings
             'auto_confirm' => (bool) $get('auto_confirm', true),
             'notify_reply' => (bool) $get('notify_reply', true),
             'notify_close' => (bool) $get('notify_close', true),
+            'media_hint_minutes' => max(0, (int) $get('media_hint_minutes', 10)),
             'texts' => $texts,
         ];
     }

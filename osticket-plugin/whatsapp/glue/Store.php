@@ -36,6 +36,16 @@ final class WhatsAppStore
         return db_affected_rows() > 0;
     }
 
+    public static function outbound($key)
+    {
+        return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND message_id = %s", WhatsAppSchema::messagesTable(), db_input($key)));
+    }
+
+    public static function mapping($id)
+    {
+        return self::row(sprintf('SELECT * FROM `%s` WHERE id = %d', WhatsAppSchema::mappingTable(), $id));
+    }
+
     public static function inbound($messageId)
     {
         return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'in' AND message_id = %s", WhatsAppSchema::messagesTable(), db_input($messageId)));
@@ -73,7 +83,7 @@ final class WhatsAppStore
         return $rows;
     }
 
-    /** Delivery reports only move forward (docs/contract.md 2.2). */
+    /** Delivery reports only move forward (docs/contract.md 2.2). Returns whether the row changed. */
     public static function recordStatus($key, $state, $whatsappId, $error)
     {
         $order = "FIELD(status, 'pending', 'queued', 'sent', 'delivered', 'read')";
@@ -81,6 +91,24 @@ final class WhatsAppStore
             WHERE direction = 'out' AND message_id = %s AND status <> 'failed' AND (%s = 'failed' OR %s < FIELD(%s, 'pending', 'queued', 'sent', 'delivered', 'read'))",
             WhatsAppSchema::messagesTable(), db_input($state), $whatsappId === null ? 'NULL' : db_input($whatsappId),
             $error === null ? 'NULL' : db_input(mb_substr($error, 0, 255)), db_input($key), db_input($state), $order, db_input($state)));
+        return db_affected_rows() > 0;
+    }
+
+    /**
+     * Whether this message may send the media hint: one per ticket and window.
+     * The message that took it keeps it, so a retried webhook answers the same.
+     */
+    public static function takeMediaHint($mappingId, $windowMinutes, $messageId)
+    {
+        if ((int) $windowMinutes <= 0) {
+            return true;
+        }
+        $table = WhatsAppSchema::mappingTable();
+        db_query(sprintf('UPDATE `%s` SET media_hint_at = NOW(), media_hint_by = %s
+            WHERE id = %d AND (media_hint_by = %s OR media_hint_at IS NULL OR media_hint_at < NOW() - INTERVAL %d MINUTE)',
+            $table, db_input($messageId), $mappingId, db_input($messageId), (int) $windowMinutes));
+        $row = self::row(sprintf('SELECT media_hint_by FROM `%s` WHERE id = %d', $table, $mappingId));
+        return $row && $row['media_hint_by'] === $messageId;
     }
 
     private static function row($sql)

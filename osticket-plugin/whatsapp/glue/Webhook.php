@@ -24,30 +24,27 @@ final class WhatsAppWebhook
         }
         $event = json_decode($body, true);
         $kind = is_array($event) && isset($event['event']) ? $event['event'] : null;
-        if ($kind === 'message' && self::validMessage(isset($event['message']) ? $event['message'] : null)) {
+        if ($kind === 'message') {
+            $problems = WhatsAppMessageCheck::errors(isset($event['message']) ? $event['message'] : null);
+            if ($problems) {
+                self::respond(400, ['error' => ['code' => 'bad_request', 'message' => implode('; ', $problems)]]);
+            }
             try {
                 $replies = self::onMessage($event['message'], $settings);
             } catch (Throwable $error) {
-                // 500: the service keeps the message and tries again later.
+                // 500: osTicket or its database is not ready; the service keeps the message and tries again.
                 global $ost;
-                $ost && $ost->logError('WhatsApp: message not processed', $error->getMessage(), false);
-                self::respond(500, ['error' => ['code' => 'internal', 'message' => 'the message could not be processed, see the osTicket system log']]);
+                $ost && $ost->logError('WhatsApp: message not processed, will be retried', $error->getMessage(), false);
+                self::respond(500, ['error' => ['code' => 'internal', 'message' => 'the message could not be processed now, see the osTicket system log']]);
             }
             self::respond(200, ['ok' => true, 'replies' => $replies]);
         }
-        if ($kind === 'status' && isset($event['status']['key'], $event['status']['state'])) {
-            $status = $event['status'];
-            WhatsAppStore::recordStatus((string) $status['key'], (string) $status['state'],
-                isset($status['whatsapp_id']) ? (string) $status['whatsapp_id'] : null, isset($status['error']) ? (string) $status['error'] : null);
+        if ($kind === 'status' && isset($event['status']['key'], $event['status']['state'])
+                && is_string($event['status']['key']) && is_string($event['status']['state'])) {
+            WhatsAppOutbound::onStatus($event['status'], $settings);
             self::respond(200, ['ok' => true]);
         }
         self::respond(400, ['error' => ['code' => 'bad_request', 'message' => 'not a message or status event']]);
-    }
-
-    private static function validMessage($message)
-    {
-        return is_array($message) && isset($message['id'], $message['chat']) && is_string($message['id']) && $message['id'] !== ''
-            && is_string($message['chat']) && preg_match('/^(\d{6,15}|lid:\d{5,25})$/', $message['chat']);
     }
 
     /** @return array the replies for the service to send */
@@ -57,27 +54,42 @@ final class WhatsAppWebhook
         // One message per phone at a time: three quick messages make one ticket, never three.
         $lock = 'whatsapp:' . $chat;
         if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, 30)', db_input($lock)))) != 1) {
-            self::respond(503, ['error' => ['code' => 'busy', 'message' => 'another message of this phone is being processed']]);
+            throw new RuntimeException('another message of this phone is being processed');
         }
         try {
-            $known = WhatsAppStore::inbound($message['id']);
-            if ($known && $known['status'] === 'processed') {
-                return json_decode($known['replies'], true) ?: [];
+            $row = WhatsAppStore::inbound($message['id']);
+            if ($row && in_array($row['status'], ['processed', 'refused'], true)) {
+                return json_decode($row['replies'], true) ?: [];
             }
-            $type = isset($message['type']) ? (string) $message['type'] : 'text';
-            $text = isset($message['text']) ? (string) $message['text'] : '';
-            WhatsAppStore::log('in', $chat, $message['id'], $type, $text, 'received');
-
-            list($mappingId, $entryId, $texts) = self::converse($message, $settings);
+            if (!$row) {
+                $type = isset($message['type']) ? $message['type'] : 'text';
+                WhatsAppStore::log('in', $chat, $message['id'], $type, isset($message['text']) ? $message['text'] : '', 'received');
+                $row = WhatsAppStore::inbound($message['id']);
+            }
+            WhatsAppFault::at('after_log');
+            $mappingId = $entryId = $error = null;
+            $status = 'processed';
+            try {
+                list($mappingId, $entryId, $texts) = self::converse($message, $row, $settings);
+            } catch (WhatsAppRefused $refusal) {
+                // Refused for good: the customer hears so at once and their next message goes on.
+                $status = 'refused';
+                $error = $refusal->getMessage();
+                $texts = [WhatsAppTemplates::render($settings['texts']['refused_message'], ['support_email' => $settings['support_email']])];
+                global $ost;
+                $ost && $ost->logWarning('WhatsApp: message refused by osTicket', sprintf('From %s: %s', $chat, $error), false);
+            }
             $replies = [];
             foreach ($texts as $index => $replyText) {
                 $key = sprintf('reply:%s:%d', $message['id'], $index);
                 $replies[] = ['text' => $replyText, 'key' => $key];
                 WhatsAppStore::log('out', $chat, $key, 'text', $replyText, 'queued', $mappingId);
             }
+            WhatsAppFault::at('before_processed');
             // json_encode escapes non-ASCII, so the 3-byte connection keeps every character.
             WhatsAppStore::update('in', $message['id'], [
-                'status' => 'processed', 'mapping_id' => $mappingId, 'thread_entry_id' => $entryId, 'replies' => json_encode($replies),
+                'status' => $status, 'mapping_id' => $mappingId, 'thread_entry_id' => $entryId, 'replies' => json_encode($replies),
+                'error' => $error === null ? null : mb_substr($error, 0, 255),
             ]);
             return $replies;
         } finally {
@@ -85,22 +97,34 @@ final class WhatsAppWebhook
         }
     }
 
-    /** Carries out the conversation's decision; returns [mapping id, thread entry id, reply texts]. */
-    private static function converse(array $message, array $settings)
+    /**
+     * Carries out the conversation's decision; returns [mapping id, thread entry id, reply texts].
+     * The decision is recorded on the message's log row before anything is done, and every step
+     * looks for its own earlier result first: a request killed at any point is completed by the
+     * retry, with one ticket, one thread entry per message and one confirmation.
+     */
+    private static function converse(array $message, array $row, array $settings)
     {
         $chat = $message['chat'];
-        $phone = isset($message['phone']) && is_string($message['phone']) ? $message['phone'] : null;
-        $name = isset($message['name']) ? trim((string) $message['name']) : '';
+        $phone = isset($message['phone']) ? $message['phone'] : null;
+        $name = isset($message['name']) ? trim($message['name']) : '';
         $t = $settings['texts'];
-        $parser = new WhatsAppCommandParser(array_merge([$t['close_keyword']], WhatsAppCommandParser::lines($t['close_keywords_alt'])), $t['switch_keyword']);
 
-        $mapping = WhatsAppStore::activeMapping($chat);
-        $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
-        if ($mapping && (!$ticket || $ticket->isClosed())) {
-            WhatsAppStore::closeTicket($mapping['ticket_id']); // closed in osTicket meanwhile: a new message opens a new ticket
-            $mapping = $ticket = null;
+        if ($row['action']) {
+            $decision = WhatsAppConversation::decide($message, true, self::parser($t));
+            $decision['action'] = $row['action'];
+            $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
+            $mapping = $ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
+        } else {
+            $mapping = WhatsAppStore::activeMapping($chat);
+            $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
+            if ($mapping && (!$ticket || $ticket->isClosed())) {
+                WhatsAppStore::closeTicket($mapping['ticket_id']); // closed in osTicket meanwhile: a new message opens a new ticket
+                $mapping = $ticket = null;
+            }
+            $decision = WhatsAppConversation::decide($message, $ticket !== null, self::parser($t));
+            WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? $ticket->getId() : null]);
         }
-        $decision = WhatsAppConversation::decide($message, $ticket !== null, $parser);
         $vars = function ($ticket) use ($t, $name) {
             return [
                 'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'name' => $name,
@@ -112,51 +136,73 @@ final class WhatsAppWebhook
             case 'nothing_to_close':
                 return [null, null, [$t['nothing_to_close']]];
             case 'close':
-                WhatsAppOutbound::$closedByCustomer = $ticket->getId();
-                WhatsAppDesk::close($ticket);
-                WhatsAppStore::closeTicket($ticket->getId());
-                return [$mapping['id'], null, [WhatsAppTemplates::render($t['close_success'], $vars($ticket))]];
+                if ($ticket) {
+                    WhatsAppOutbound::$closedByCustomer = $ticket->getId();
+                    WhatsAppDesk::close($ticket);
+                    WhatsAppStore::closeTicket($ticket->getId());
+                }
+                return [$mapping ? $mapping['id'] : null, null, $ticket ? [WhatsAppTemplates::render($t['close_success'], $vars($ticket))] : [$t['nothing_to_close']]];
             case 'switch':
                 $user = WhatsAppDesk::customer($chat, $phone, $name, $settings);
                 $target = WhatsAppDesk::ticketByNumber($decision['number']);
                 // A foreign ticket is answered exactly like an unknown one: nothing about other customers leaks.
-                if (!$user || !$target || $target->getUserId() != $user->getId() || $target->isClosed()) {
+                if (!$target || $target->getUserId() != $user->getId() || $target->isClosed()) {
                     return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
                 }
                 $switched = WhatsAppStore::activate($chat, $target->getId(), $target->getNumber(), $user->getId());
                 return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], $vars($target))]];
         }
 
-        $user = WhatsAppDesk::customer($chat, $phone, $name, $settings);
-        if (!$user) {
-            throw new RuntimeException('could not find or create the osTicket user');
-        }
-        $locale = $settings['language'];
-        $ticketText = WhatsAppConversation::ticketText($message, $t, $locale);
-        $replies = [];
+        // A known conversation knows its user; only a first contact looks the phone up.
+        $user = ($decision['action'] === 'append' && $mapping ? WhatsAppDesk::user($mapping['user_id']) : null)
+            ?: WhatsAppDesk::customer($chat, $phone, $name, $settings);
+        WhatsAppFault::at('after_user');
+        $parts = WhatsAppConversation::ticketParts($message, $t, $settings['language']);
+        $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
         if ($decision['action'] === 'open') {
-            $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
-                WhatsAppTemplates::render($t['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
-            list($ticket, $errors) = WhatsAppDesk::openTicket($user, $subject, $ticketText, $settings);
-            if (!$ticket) {
-                throw new RuntimeException('osTicket refused the ticket: ' . json_encode($errors));
+            if ($first) {
+                $ticket = WhatsAppDesk::ticketOf($first);
+            } else {
+                $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
+                    WhatsAppTemplates::render($t['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
+                $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], WhatsAppDesk::messageId($message['id']), $settings);
+                $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
             }
-            $mapping = WhatsAppStore::activate($chat, $ticket->getId(), $ticket->getNumber(), $user->getId());
-            $entry = $ticket->getThread() ? $ticket->getThread()->getEntries()->filter(['type' => 'M'])->order_by('-id')->first() : null;
-            if ($settings['auto_confirm']) {
-                $replies[] = WhatsAppTemplates::render($t['confirm_message'], $vars($ticket));
-            }
-        } else {
-            $entry = WhatsAppDesk::addMessage($ticket, $user, $ticketText);
+            WhatsAppStore::update('in', $message['id'], ['ticket_id' => $ticket->getId()]);
+            WhatsAppFault::at('after_ticket');
+        } elseif (!$ticket) {
+            throw new RuntimeException('the ticket of this conversation is gone');
+        } elseif (!$first) {
+            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']));
         }
-        if ($decision['media']) {
+        // The rest of a message too long for one thread entry, each part once.
+        foreach (array_slice($parts, 1, null, true) as $index => $part) {
+            $mid = WhatsAppDesk::messageId($message['id'], $index + 1);
+            if (!WhatsAppDesk::entryByMessageId($mid)) {
+                WhatsAppDesk::addMessage($ticket, $user, $part, $mid);
+            }
+        }
+        WhatsAppFault::at('after_message');
+
+        $mapping = $decision['action'] === 'open' ? WhatsAppStore::activate($chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
+        WhatsAppFault::at('after_mapping');
+        $replies = [];
+        if ($decision['action'] === 'open' && $settings['auto_confirm']) {
+            $replies[] = WhatsAppTemplates::render($t['confirm_message'], $vars($ticket));
+        }
+        if ($decision['media'] && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
             $subjectLine = WhatsAppTemplates::render($t['mail_subject'], $vars($ticket));
             $replies[] = WhatsAppTemplates::render($t['media_reply'], $vars($ticket) + [
                 'support_email' => $settings['support_email'],
                 'email_link' => WhatsAppTemplates::emailLink($settings['support_email'], $subjectLine),
             ]);
         }
-        return [$mapping['id'], $entry ? $entry->getId() : null, $replies];
+        return [$mapping['id'], $first ? $first->getId() : null, $replies];
+    }
+
+    private static function parser(array $t)
+    {
+        return new WhatsAppCommandParser(array_merge([$t['close_keyword']], WhatsAppCommandParser::lines($t['close_keywords_alt'])), $t['switch_keyword']);
     }
 
     private static function respond($status, array $body)

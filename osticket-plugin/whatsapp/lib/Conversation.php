@@ -29,6 +29,24 @@ final class WhatsAppConversation
         return ['action' => $hasActiveTicket ? 'append' : 'open', 'number' => null, 'media' => $media];
     }
 
+    /**
+     * The ticket text in parts that each fit one thread entry (emoji named as
+     * osTicket stores them); a long message is split, never cut, and each
+     * part says so.
+     * @return string[]
+     */
+    public static function ticketParts(array $message, array $texts, $locale)
+    {
+        $parts = WhatsAppText::parts(WhatsAppText::readable(self::ticketText($message, $texts, $locale)));
+        if (count($parts) === 1) {
+            return $parts;
+        }
+        foreach ($parts as $index => $part) {
+            $parts[$index] = WhatsAppTemplates::render($texts['part_note'], ['part' => $index + 1, 'parts' => count($parts)]) . "\n" . $part;
+        }
+        return $parts;
+    }
+
     /** The text that goes into the ticket for a message (captions, placeholders for files). */
     public static function ticketText(array $message, array $texts, $locale)
     {

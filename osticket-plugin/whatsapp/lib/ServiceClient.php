@@ -16,8 +16,9 @@ final class WhatsAppServiceClient
     }
 
     /**
-     * Queues a message. Returns ['outcome' => 'queued'|'retry'|'failed', 'error' => ?string, 'id' => ?int].
-     * 'retry': the service is unreachable or busy (5xx, 429); 'failed': it refused the message for good.
+     * Queues a message. Returns ['outcome' => 'queued'|'retry'|'configuration'|'failed', 'error' => ?string, 'id' => ?int]
+     * (docs/contract.md 2.3): 'retry': unreachable or busy (5xx, 429); 'configuration': wrong key or URL
+     * (401, 403, 404, 3xx), kept until fixed; 'failed': this message is refused for good (e.g. not a phone number).
      */
     public function send($chat, $text, $key)
     {
@@ -28,8 +29,22 @@ final class WhatsAppServiceClient
             return ['outcome' => 'queued', 'error' => null, 'id' => isset($answer['json']['id']) ? (int) $answer['json']['id'] : null];
         }
         $error = isset($answer['json']['error']['message']) ? $answer['json']['error']['message'] : $answer['error'];
-        $retry = $answer['status'] === 0 || $answer['status'] === 429 || $answer['status'] >= 500;
-        return ['outcome' => $retry ? 'retry' : 'failed', 'error' => $error, 'id' => null];
+        return ['outcome' => self::outcome($answer['status']), 'error' => $error, 'id' => null];
+    }
+
+    /** An HTTP status of the service as the contract's failure kind. Pure. */
+    public static function outcome($status)
+    {
+        if ($status === 200 || $status === 202) {
+            return 'queued';
+        }
+        if ($status === 0 || $status === 408 || $status === 429 || $status >= 500) {
+            return 'retry';
+        }
+        if (in_array($status, [401, 403, 404], true) || ($status >= 300 && $status < 400)) {
+            return 'configuration';
+        }
+        return 'failed';
     }
 
     /** GET /status as an array, or null when the service cannot be reached. */
@@ -77,5 +92,24 @@ final class WhatsAppServiceClient
         curl_close($curl);
         $text = $response === false ? '' : (string) $response;
         return ['status' => $response === false ? 0 : $status, 'body' => $text, 'json' => json_decode($text, true), 'error' => $error ?: "HTTP $status"];
+    }
+
+    /**
+     * What is wrong with reaching the service at this URL with this key, or null when
+     * GET /status answers. For the settings page and saving the settings.
+     */
+    public function problem()
+    {
+        $answer = $this->request('GET', '/status');
+        switch (true) {
+            case $answer['status'] === 200:
+                return null;
+            case $answer['status'] === 0:
+                return 'The WhatsApp service cannot be reached at ' . $this->baseUrl . ' (' . $answer['error'] . '). Is it running, and is the Service URL right?';
+            case $answer['status'] === 401 || $answer['status'] === 403:
+                return 'The WhatsApp service refused the API Key: enter the API_KEY from the service\'s .env.';
+            default:
+                return 'The WhatsApp service answered HTTP ' . $answer['status'] . ' at ' . $this->baseUrl . '/status: is the Service URL the service\'s address?';
+        }
     }
 }

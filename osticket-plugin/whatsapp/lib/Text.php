@@ -36,10 +36,50 @@ final class WhatsAppText
         }, (string) $text);
     }
 
-    /** A customer's plain text as an HTML thread body osTicket stores whole. */
-    public static function toHtml($text)
+    /**
+     * A thread body is a TEXT column (65,535 bytes) and osTicket stores text
+     * bodies HTML-escaped ("<" is 4 bytes then). Leaves room for the part note.
+     */
+    const MAX_BODY_BYTES = 60000;
+
+    /** Bytes a text takes once osTicket has escaped it for a text thread body (Format::htmlchars). */
+    public static function storedBytes($text)
     {
-        return nl2br(htmlspecialchars(self::readable($text), ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8'), false);
+        return strlen(htmlspecialchars((string) $text, ENT_COMPAT | ENT_HTML401, 'UTF-8', false));
+    }
+
+    /**
+     * Splits a text into parts that each fit a thread body, at a line break
+     * or a space where there is one, never inside a character. Nothing is lost:
+     * the parts joined are the text.
+     * @return string[]
+     */
+    public static function parts($text, $maxBytes = self::MAX_BODY_BYTES)
+    {
+        $text = (string) $text;
+        $parts = [];
+        while (self::storedBytes($text) > $maxBytes) {
+            // The longest prefix that fits, found by halving (escaping makes bytes per character uneven).
+            $low = 1;
+            $high = mb_strlen($text, 'UTF-8');
+            while ($low < $high) {
+                $mid = intdiv($low + $high + 1, 2);
+                if (self::storedBytes(mb_substr($text, 0, $mid, 'UTF-8')) <= $maxBytes) {
+                    $low = $mid;
+                } else {
+                    $high = $mid - 1;
+                }
+            }
+            $head = mb_substr($text, 0, $low, 'UTF-8');
+            $break = max(mb_strrpos($head, "\n", 0, 'UTF-8'), mb_strrpos($head, ' ', 0, 'UTF-8'));
+            if ($break !== false && $break > $low / 2) {
+                $head = mb_substr($head, 0, $break + 1, 'UTF-8');
+            }
+            $parts[] = $head;
+            $text = mb_substr($text, mb_strlen($head, 'UTF-8'), null, 'UTF-8');
+        }
+        $parts[] = $text;
+        return $parts;
     }
 
     /** A short subject line from the first message. */

@@ -45,6 +45,19 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
       },
     },
     {
+      method: 'POST',
+      path: '/sandbox/contacts',
+      access: 'api-key',
+      async handle({ req, res }) {
+        const body = ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
+        const chat = parseChatId(body.phone, defaultCountryCode);
+        if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
+        if (typeof body.on_whatsapp !== 'boolean') throw new HttpError(400, 'bad_request', 'on_whatsapp must be true or false');
+        sandbox.setOnWhatsApp(chat.chat, body.on_whatsapp);
+        sendJson(res, 200, { phone: chat.chat, on_whatsapp: body.on_whatsapp });
+      },
+    },
+    {
       method: 'GET',
       path: '/sandbox/outbound',
       access: 'api-key',

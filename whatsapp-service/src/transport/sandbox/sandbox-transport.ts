@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   initialState,
+  SendError,
   type InboundMessage,
   type MessageType,
   type SendResult,
@@ -36,6 +37,8 @@ export class SandboxTransport implements Transport {
   readonly name = 'sandbox';
   private handlers: TransportHandlers | null = null;
   private readonly sent = new Map<string, SandboxSentMessage[]>();
+  /** Chats played as "not on WhatsApp", to try what agents see when a reply cannot arrive. */
+  private readonly notOnWhatsApp = new Set<string>();
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
@@ -67,6 +70,7 @@ export class SandboxTransport implements Transport {
   async send(chat: string, text: string, messageId: string): Promise<SendResult> {
     const handlers = this.handlers;
     if (!handlers) throw new Error('sandbox transport is not running');
+    if (this.notOnWhatsApp.has(chat)) throw new SendError('the number is not on WhatsApp', 'not_on_whatsapp', false);
     const whatsappId = messageId;
     const list = this.sent.get(chat) ?? [];
     list.push({ whatsappId, chat, text, at: new Date().toISOString(), read: false });
@@ -74,6 +78,12 @@ export class SandboxTransport implements Transport {
     // As on a real phone, the receipt comes after the send has returned.
     setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);
     return { whatsappId };
+  }
+
+  /** Plays a number that is (not) on WhatsApp: sends to it then fail as they would for real. */
+  setOnWhatsApp(chat: string, onWhatsApp: boolean): void {
+    if (onWhatsApp) this.notOnWhatsApp.delete(chat);
+    else this.notOnWhatsApp.add(chat);
   }
 
   /** What was sent to a chat, oldest first; `markRead` plays the customer opening the chat. */

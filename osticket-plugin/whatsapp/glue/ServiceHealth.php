@@ -1,0 +1,46 @@
+<?php
+/**
+ * Whether the plugin can hand replies to the service, remembered in
+ * osTicket's config table: the settings page shows the problem as a banner,
+ * and the system log gets it once an hour, not once per reply.
+ */
+final class WhatsAppServiceHealth
+{
+    const LOG_EVERY_SECONDS = 3600;
+
+    public static function problem($reason)
+    {
+        $state = self::state();
+        $now = time();
+        if ($state->get('problem') !== $reason) {
+            $state->set('problem', $reason);
+            $state->set('since', $now);
+        }
+        if ($now - (int) $state->get('logged', 0) >= self::LOG_EVERY_SECONDS) {
+            $state->set('logged', $now);
+            global $ost;
+            $ost && $ost->logWarning('WhatsApp: replies are waiting', $reason, false);
+        }
+    }
+
+    public static function ok()
+    {
+        $state = self::state();
+        if ($state->get('problem')) {
+            $state->set('problem', '');
+            $state->set('logged', 0);
+        }
+    }
+
+    /** @return array|null ['reason' => ..., 'since' => unix time] */
+    public static function current()
+    {
+        $state = self::state();
+        return $state->get('problem') ? ['reason' => $state->get('problem'), 'since' => (int) $state->get('since')] : null;
+    }
+
+    private static function state()
+    {
+        return new Config('plugin.whatsapp.service');
+    }
+}

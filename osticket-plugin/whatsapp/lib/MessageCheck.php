@@ -1,0 +1,63 @@
+<?php
+/**
+ * The fields of a `message` event (docs/contract.md 2.1), checked for type
+ * and length before anything is stored. Pure.
+ */
+final class WhatsAppMessageCheck
+{
+    const TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'other', 'unreadable'];
+    /** WhatsApp's limit for one text, in characters. */
+    const MAX_TEXT_CHARS = 65536;
+
+    /** @return string[] what is wrong, empty when the message is usable */
+    public static function errors($message)
+    {
+        if (!is_array($message)) {
+            return ['message must be an object'];
+        }
+        $errors = [];
+        $string = function ($field, $max, $required = true) use ($message, &$errors) {
+            if (!array_key_exists($field, $message) || $message[$field] === null) {
+                if ($required) {
+                    $errors[] = "$field is required";
+                }
+                return;
+            }
+            if (!is_string($message[$field])) {
+                $errors[] = "$field must be a string";
+            } elseif (!mb_check_encoding($message[$field], 'UTF-8')) {
+                $errors[] = "$field must be UTF-8";
+            } elseif (mb_strlen($message[$field], 'UTF-8') > $max) {
+                $errors[] = "$field must be at most $max characters";
+            }
+        };
+        $string('id', 191);
+        $string('chat', 64);
+        $string('phone', 15, false);
+        $string('name', 256, false);
+        $string('type', 16, false);
+        $string('text', self::MAX_TEXT_CHARS, false);
+        if ($errors) {
+            return $errors;
+        }
+        if ($message['id'] === '') {
+            $errors[] = 'id must not be empty';
+        }
+        if (!preg_match('/^(\d{6,15}|lid:\d{5,25})$/', $message['chat'])) {
+            $errors[] = 'chat must be phone digits or lid:<digits>';
+        }
+        if (isset($message['phone']) && !preg_match('/^\d{6,15}$/', $message['phone'])) {
+            $errors[] = 'phone must be digits with country code, or null';
+        }
+        if (isset($message['type']) && !in_array($message['type'], self::TYPES, true)) {
+            $errors[] = 'type must be one of ' . implode(', ', self::TYPES);
+        }
+        if (isset($message['timestamp']) && !is_int($message['timestamp'])) {
+            $errors[] = 'timestamp must be a whole number';
+        }
+        if (isset($message['edited']) && !is_bool($message['edited'])) {
+            $errors[] = 'edited must be true or false';
+        }
+        return $errors;
+    }
+}

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, type OsTicket } from './osticket.js';
+import { agent, installPlugin, osTicketFromEnv, sql, staffPanelReply, startSandboxService, t, type OsTicket } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -407,5 +407,26 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     }
     assert.equal(mapping(chat).length, 0);
     assert.equal(log(chat).length, 0);
+  });
+
+  test('no mail into the void: a staff-panel reply to a WhatsApp-only customer goes to WhatsApp, not to the generated address', async () => {
+    const chat = phone(47);
+    await say(chat, 'Bitte per WhatsApp antworten');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    assert.ok([200, 302].includes(await staffPanelReply(o, map!.ticket_id, '<p>Antwort aus dem Staff-Panel</p>')));
+    await until('reply on WhatsApp', () => outbound(chat), (m) => m.some((x) => /Antwort aus dem Staff-Panel/.test(x)));
+    const reply = entries(map!.ticket_id).filter((e) => e.type === 'R').pop()!;
+    assert.match(reply.body!, /Antwort aus dem Staff-Panel/);
+    assert.equal(reply.recipients ?? '', '', 'osTicket e-mailed no one');
+
+    // A customer matched to an existing user with a real address keeps getting e-mail as osTicket is configured.
+    const known = phone(48);
+    const { id: userId } = agent(o, 'user', `0${known.slice(2, 5)} ${known.slice(5)}`, 'Erika Mail');
+    await say(known, 'Ich habe auch E-Mail');
+    const [km] = await until('mapping', () => mapping(known), (rows) => rows.length === 1);
+    assert.equal(km!.user_id, String(userId));
+    await staffPanelReply(o, km!.ticket_id, '<p>Antwort per Mail und WhatsApp</p>');
+    const mailed = await until('reply entry', () => entries(km!.ticket_id).filter((e) => e.type === 'R'), (rows) => rows.length === 1);
+    assert.match(mailed[0]!.recipients!, new RegExp(`customer0${known.slice(2)}@example\\.com`), 'e-mailed to the real address');
   });
 });

@@ -93,3 +93,31 @@ export async function startSandboxService(env: Record<string, string>): Promise<
     },
   };
 }
+
+/** An agent replies in the staff panel over HTTP, with the panel's defaults (reply to all active recipients). */
+export async function staffPanelReply(ost: OsTicket, ticketId: string, html: string, login = { user: 'admin', password: 'Admin1234!' }): Promise<number> {
+  const cookies = new Map<string, string>();
+  const call = async (url: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...value] = pair!.split('=');
+      cookies.set(name!.trim(), value.join('='));
+    }
+    return response;
+  };
+  const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  const token = (page: string, pattern: RegExp) => page.match(pattern)?.[1] ?? '';
+  const loginPage = await (await call(`${ost.url}/scp/login.php`)).text();
+  await call(`${ost.url}/scp/login.php`, form({ __CSRFToken__: token(loginPage, /name="__CSRFToken__" value="([^"]+)"/), do: 'scplogin', userid: login.user, passwd: login.password }));
+  const ticketPage = await (await call(`${ost.url}/scp/tickets.php?id=${ticketId}`)).text();
+  const csrf = token(ticketPage, /name="csrf_token" content="([^"]+)"/);
+  if (!csrf) throw new Error('staff login failed');
+  const lock = (await (await call(`${ost.url}/scp/ajax.php/lock/ticket/${ticketId}`, { method: 'POST', headers: { 'X-CSRFToken': csrf, 'X-Requested-With': 'XMLHttpRequest' } })).json()) as { code?: string };
+  const answer = await call(`${ost.url}/scp/tickets.php?id=${ticketId}`, form({
+    __CSRFToken__: csrf, id: ticketId, a: 'reply', lockCode: lock.code ?? '', 'reply-to': 'all', emailreply: '1', response: html, signature: 'none', reply_status_id: '',
+  }));
+  return answer.status;
+}

@@ -7,6 +7,6 @@ if (is_file(__DIR__ . '/fault-injection.php')) {
 foreach (['PhoneNumber', 'Signature', 'CommandParser', 'Text', 'Templates', 'Conversation', 'ServiceClient', 'SettingsCheck', 'MessageCheck', 'Markup', 'Fault'] as $class) {
     require_once __DIR__ . "/lib/$class.php";
 }
-foreach (['Schema', 'Store', 'PhoneIndex', 'Desk', 'Settings', 'ServiceHealth', 'Webhook', 'Outbound'] as $class) {
+foreach (['Schema', 'Store', 'PhoneIndex', 'Desk', 'Settings', 'ServiceHealth', 'Webhook', 'Outbound', 'MailGuard'] as $class) {
     require_once __DIR__ . "/glue/$class.php";
 }

@@ -23,13 +23,18 @@ class WhatsAppPluginConfig extends PluginConfig
             return new TextboxField(['label' => $label, 'default' => $default, 'hint' => $hint, 'required' => $required,
                 'configuration' => ['size' => 60, 'length' => 255]]);
         };
+        // Stored encrypted, never written into the page; left empty, the stored value stays.
+        $secret = function ($label, $hint) {
+            return new PasswordField(['label' => $label, 'hint' => $hint . ' Leave empty to keep the stored value.', 'validator' => 'noop',
+                'configuration' => ['size' => 60, 'length' => 255]]);
+        };
         $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
         return [
             'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $admin ? $this->connectionHtml() : '']]),
             'basic' => new SectionBreakField(['label' => 'Basic settings']),
             'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true),
-            'api_key' => $line('API Key', '', 'The service\'s API_KEY (optional only when the service runs on 127.0.0.1)'),
-            'webhook_secret' => $line('Webhook Secret', '', 'The service\'s WEBHOOK_SECRET, at least 16 characters. Without it the webhook refuses every call.', true),
+            'api_key' => $secret('API Key', 'The service\'s API_KEY (optional only when the service runs on 127.0.0.1).'),
+            'webhook_secret' => $secret('Webhook Secret', 'The service\'s WEBHOOK_SECRET, at least 16 characters. Without it the webhook refuses every call.'),
             'support_email' => $line('Support Email', '', 'Where customers send files', true),
             'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)'),
             'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain'),
@@ -69,9 +74,14 @@ class WhatsAppPluginConfig extends PluginConfig
      * edits the default instead of starting from nothing. Empty still means
      * "the default of osTicket's language" when the plugin runs.
      */
+    const SECRETS = ['api_key', 'webhook_secret'];
+
     public function getInfo()
     {
         $info = parent::getInfo();
+        foreach (self::SECRETS as $key) {
+            $info[$key] = $this->secret($key);
+        }
         if (self::onAdminPage()) {
             $defaults = WhatsAppTemplates::defaults(WhatsAppDesk::language());
             foreach (WhatsAppSettings::TEXT_KEYS as $key) {
@@ -83,6 +93,20 @@ class WhatsAppPluginConfig extends PluginConfig
         return $info;
     }
 
+    /**
+     * A secret as the plugin uses it. PasswordField decrypts what the form
+     * saved; a value stored in plain text (before secrets were encrypted, or
+     * written by a script) does not decrypt and is taken as it is.
+     */
+    private function secret($key)
+    {
+        $value = $this->get($key);
+        if (!is_string($value) || $value === '') {
+            $value = Config::get($key); // the stored text, without PasswordField's decryption
+        }
+        return is_string($value) ? $value : '';
+    }
+
     private static function onAdminPage()
     {
         return defined('OSTADMININC') && !empty($GLOBALS['cfg']);
@@ -90,6 +114,12 @@ class WhatsAppPluginConfig extends PluginConfig
 
     public function pre_save(&$config, &$errors)
     {
+        // An empty secret field means "keep it": checked, and saved again (now encrypted), as stored.
+        foreach (self::SECRETS as $key) {
+            if (!isset($config[$key]) || $config[$key] === '') {
+                $config[$key] = $this->secret($key);
+            }
+        }
         $problems = WhatsAppSettingsCheck::errors($config);
         if (!isset($problems['service_url']) && !isset($problems['api_key'])) {
             // A wrong key or an address that is not the service is said now, not discovered at the first reply.

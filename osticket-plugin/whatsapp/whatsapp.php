@@ -23,6 +23,7 @@ class WhatsAppPlugin extends Plugin
             self::$values = $this->getConfig()->getInfo();
         }
         WhatsAppSchema::ensure();
+        WhatsAppMailGuard::onRequest(isset(self::$values['email_domain']) && self::$values['email_domain'] !== '' ? self::$values['email_domain'] : 'tickets.local');
         if (self::$connected) {
             return; // osTicket 1.17+ bootstraps once per instance
         }

@@ -1,7 +1,7 @@
 <?php
 /**
  * An agent's actions through osTicket's own classes, for the end-to-end
- * suite: php agent.php <osticket-root> reply|replyall|note|close|newticket <ticket-id> [text]
+ * suite: php agent.php <osticket-root> reply|replyall|note|close|delete|newticket <ticket-id> [text]
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
  *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
  *        php agent.php <osticket-root> cron
@@ -52,6 +52,9 @@ switch ($action) {
         break;
     case 'note':
         $entry = $ticket->postNote(['note' => $text, 'title' => 'Internal'], $errors, $thisstaff, false);
+        break;
+    case 'delete':
+        $entry = $ticket->delete();
         break;
     case 'close':
         $status = TicketStatus::objects()->filter(['state' => 'closed'])->order_by('sort')->first();

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const sandbox = new SandboxTransport();
     const service = await createService(parsed.config, createLogger('silent'), () => sandbox);
     await service.start();
-    const viaService = await measure('service', async (m) => void (await sandbox.receive(m)), receiver);
+    const viaService = await measure('service', async (m) => void (await sandbox.receive({ ...m, media: undefined })), receiver);
     await service.stop();
 
     // The bare forwarder: same signing and HTTP client, same concurrency bound, nothing stored.

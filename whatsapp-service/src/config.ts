@@ -26,6 +26,8 @@ export interface Config {
   deliveryMaxAgeMs: number;
   sendIntervalMs: number;
   retentionDays: number;
+  /** Largest media file a customer can send that the service downloads and keeps. */
+  mediaMaxBytes: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -113,6 +115,7 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     deliveryMaxAgeMs: integer('DELIVERY_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,
     sendIntervalMs: integer('SEND_INTERVAL_MS', 1_500, 0, 600_000),
     retentionDays: integer('RETENTION_DAYS', 30, 1, 3650),
+    mediaMaxBytes: integer('MEDIA_MAX_MB', 16, 1, 100) * 1024 * 1024,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

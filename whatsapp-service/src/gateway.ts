@@ -3,6 +3,8 @@ import type { Db } from './store/database.js';
 import type { EventRow, EventStore } from './store/event-store.js';
 import type { OutboxRow, OutboxState, OutboxStore } from './store/outbox-store.js';
 import type { UnreadableStore } from './store/unreadable-store.js';
+import type { MediaStore } from './media/media-store.js';
+import { MediaWorker } from './media/media-worker.js';
 import type { SendRequest } from './outbound/send-request.js';
 import { SenderWorker } from './outbound/sender-worker.js';
 import {
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   events: EventStore;
   outbox: OutboxStore;
   unreadable: UnreadableStore;
+  media: MediaStore;
+  mediaMaxBytes: number;
   transport: Transport;
   webhook: WebhookTarget;
   deliveryConcurrency: number;
@@ -40,6 +44,8 @@ export interface GatewayOptions {
   probeMs?: number;
   /** How long an undecryptable message waits for the real one before the ticket is told. */
   unreadableWaitMs?: number;
+  /** Pauses between media download attempts. */
+  mediaRetryDelaysMs?: number[];
   now?: () => number;
 }
 
@@ -58,6 +64,7 @@ export class Gateway {
   private connection: ConnectionState = initialState();
   private readonly delivery: DeliveryWorker;
   private readonly sender: SenderWorker;
+  private readonly mediaWorker: MediaWorker;
   private readonly now: () => number;
   private housekeeping: NodeJS.Timeout | null = null;
   private unreadableTimer: NodeJS.Timeout | null = null;
@@ -80,6 +87,19 @@ export class Gateway {
       backoff,
       rescanMs: options.rescanMs,
       probeMs: options.probeMs,
+      now: this.now,
+    });
+    this.mediaWorker = new MediaWorker({
+      events,
+      media: options.media,
+      download: (source, maxBytes) => {
+        if (!options.transport.downloadMedia) throw new Error(`the ${options.transport.name} transport cannot download media`);
+        return options.transport.downloadMedia(source, maxBytes);
+      },
+      maxBytes: options.mediaMaxBytes,
+      ready: (_eventId, chat) => this.delivery.wake(chat),
+      log: log.child({ component: 'media' }),
+      retryDelaysMs: options.mediaRetryDelaysMs,
       now: this.now,
     });
     this.sender = new SenderWorker({
@@ -108,6 +128,7 @@ export class Gateway {
   };
 
   async start(): Promise<void> {
+    this.mediaWorker.start();
     this.delivery.start();
     this.sender.start();
     this.housekeeping = setInterval(() => this.purgeOld(), 3_600_000);
@@ -122,6 +143,7 @@ export class Gateway {
     if (this.housekeeping) clearInterval(this.housekeeping);
     if (this.unreadableTimer) clearInterval(this.unreadableTimer);
     await this.options.transport.stop().catch((error: unknown) => this.options.log.warn({ err: error }, 'transport did not stop cleanly'));
+    this.mediaWorker.stop();
     await Promise.all([this.delivery.stop(), this.sender.stop()]);
   }
 
@@ -161,7 +183,7 @@ export class Gateway {
     const id = this.options.db.transaction(() => {
       this.options.unreadable.forget(message.id); // the real message came after all
       return this.options.events.insert(
-        { kind: 'message', dedupeKey: `message:${message.id}`, chat: message.chat, payload: messageEvent(message) },
+        { kind: 'message', dedupeKey: `message:${message.id}`, chat: message.chat, payload: messageEvent(message), mediaSource: message.media?.source ?? null },
         this.now(),
       );
     })();
@@ -170,6 +192,7 @@ export class Gateway {
       return;
     }
     this.options.log.info({ event: id, type: message.type }, 'inbound message stored');
+    if (message.media) this.mediaWorker.add(id, message.chat, message.media.source);
     this.delivery.enqueue(id, message.chat);
   }
 
@@ -288,6 +311,7 @@ export class Gateway {
     const before = this.now() - this.options.retentionDays * 86_400_000;
     const events = this.options.events.purgeDelivered(before);
     const outbox = this.options.outbox.purgeFinished(before);
-    if (events + outbox > 0) this.options.log.info({ events, outbox }, 'forgot old delivered messages');
+    const media = this.options.media.purge(before);
+    if (events + outbox + media > 0) this.options.log.info({ events, outbox, media }, 'forgot old delivered messages and media');
   }
 }

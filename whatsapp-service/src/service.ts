@@ -16,6 +16,8 @@ import { EventStore } from './store/event-store.js';
 import { lockFolder, type FolderLock } from './store/folder-lock.js';
 import { OutboxStore } from './store/outbox-store.js';
 import { UnreadableStore } from './store/unreadable-store.js';
+import { MediaStore } from './media/media-store.js';
+import { mediaRoute } from './http/routes/media.js';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.js';
 import type { Transport, TransportContext } from './transport/transport.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -26,6 +28,7 @@ export interface Tuning {
   rescanMs?: number;
   probeMs?: number;
   unreadableWaitMs?: number;
+  mediaRetryDelaysMs?: number[];
 }
 
 export interface Service {
@@ -53,6 +56,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
   }
   const db = openDatabase(config.dataDir);
   const checkpointer = startCheckpointer(databaseFile(config.dataDir));
+  const media = new MediaStore(db, config.dataDir);
   let gateway: Gateway | null = null;
   const transport = await makeTransport({ sentMessageText: (id) => gateway?.sentMessageText(id) });
   gateway = new Gateway({
@@ -60,6 +64,8 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     events: new EventStore(db),
     outbox: new OutboxStore(db),
     unreadable: new UnreadableStore(db),
+    media,
+    mediaMaxBytes: config.mediaMaxBytes,
     transport,
     webhook: { url: config.webhookUrl, secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
     deliveryConcurrency: config.deliveryConcurrency,
@@ -77,9 +83,10 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     qrRoute(gateway, transport),
     pairRoute(transport, config.defaultCountryCode),
     logoutRoute(transport),
+    mediaRoute(media),
     sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode),
     sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode),
-    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode) : []),
+    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });
   const ready = gateway;

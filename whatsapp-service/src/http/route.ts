@@ -17,6 +17,8 @@ export interface RequestContext {
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** Also answers `path/<anything>` (e.g. /media/<id>). */
+  prefix?: boolean;
   access: Access;
   handle(context: RequestContext): Promise<void> | void;
 }

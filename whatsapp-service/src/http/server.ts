@@ -19,8 +19,9 @@ export function createHttpServer({ routes, apiKey, log }: HttpOptions): Server {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://service.local');
     try {
-      const candidates = byPath.get(url.pathname.replace(/\/+$/, '') || '/');
-      if (!candidates) throw new HttpError(404, 'not_found', `no endpoint ${url.pathname}`);
+      const pathname = url.pathname.replace(/\/+$/, '') || '/';
+      const candidates = byPath.get(pathname) ?? routes.filter((r) => r.prefix && pathname.startsWith(`${r.path}/`));
+      if (candidates.length === 0) throw new HttpError(404, 'not_found', `no endpoint ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
       if (!route) {
         res.setHeader('Allow', candidates.map((r) => r.method).join(', '));

@@ -15,6 +15,8 @@ export interface EventRow {
   last_error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** Set while the event's media file waits to be downloaded: not delivered until then. */
+  media_source: string | null;
 }
 
 export interface NewEvent {
@@ -22,6 +24,7 @@ export interface NewEvent {
   dedupeKey: string;
   chat: string;
   payload: string;
+  mediaSource?: string | null;
 }
 
 /** Events waiting for, or done with, delivery to the plugin's webhook. */
@@ -31,8 +34,8 @@ export class EventStore {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO events (kind, dedupe_key, chat, payload, next_attempt_at, created_at)
-         VALUES (@kind, @dedupeKey, @chat, @payload, @now, @now)
+        `INSERT INTO events (kind, dedupe_key, chat, payload, media_source, next_attempt_at, created_at)
+         VALUES (@kind, @dedupeKey, @chat, @payload, @mediaSource, @now, @now)
          ON CONFLICT (dedupe_key) DO NOTHING`,
       ),
       get: db.prepare('SELECT * FROM events WHERE id = ?'),
@@ -44,13 +47,15 @@ export class EventStore {
       listDead: db.prepare(`SELECT * FROM events WHERE state = 'dead' ORDER BY id LIMIT ?`),
       replay: db.prepare(`UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE id = ? AND state = 'dead'`),
       counts: db.prepare(`SELECT state, COUNT(*) AS n FROM events GROUP BY state`),
+      awaitingMedia: db.prepare(`SELECT id, chat, media_source FROM events WHERE state = 'pending' AND media_source IS NOT NULL ORDER BY id`),
+      mediaDone: db.prepare(`UPDATE events SET payload = ?, media_source = NULL WHERE id = ? AND media_source IS NOT NULL`),
       purge: db.prepare(`DELETE FROM events WHERE state = 'delivered' AND finished_at < ?`),
     };
   }
 
   /** Stores an event once per dedupe key; returns its id, or null if it was already there. */
   insert(event: NewEvent, now: number): number | null {
-    const info = this.statements.insert.run({ ...event, now });
+    const info = this.statements.insert.run({ mediaSource: null, ...event, now });
     return info.changes === 1 ? Number(info.lastInsertRowid) : null;
   }
 
@@ -85,6 +90,16 @@ export class EventStore {
   /** Puts dead events back in the queue; returns how many were dead. */
   replay(ids: number[], now: number): number {
     return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.replay.run(now, id).changes, 0))();
+  }
+
+  /** Events whose media still has to be downloaded. */
+  awaitingMedia(): Array<{ id: number; chat: string; media_source: string }> {
+    return this.statements.awaitingMedia.all() as Array<{ id: number; chat: string; media_source: string }>;
+  }
+
+  /** The media is stored (or given up): the event gets its final payload and may be delivered. */
+  completeMedia(id: number, payload: string): boolean {
+    return this.statements.mediaDone.run(payload, id).changes === 1;
   }
 
   counts(): Record<EventState, number> {

@@ -46,4 +46,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX unreadable_by_due ON unreadable (due_at);
   `,
+
+  // 3: customers' media files. An event whose media still has to be downloaded keeps where
+  // from in media_source and is not delivered until the file is stored (or given up).
+  `
+  ALTER TABLE events ADD COLUMN media_source TEXT;
+  CREATE TABLE media (
+    id         TEXT    PRIMARY KEY,
+    sha256     TEXT    NOT NULL,
+    mimetype   TEXT    NOT NULL,
+    filename   TEXT    NOT NULL,
+    size       INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX media_by_created ON media (created_at);
+  `,
 ];

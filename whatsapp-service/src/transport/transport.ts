@@ -29,6 +29,19 @@ export interface InboundMessage {
   text: string;
   /** True when this is the new text of a message the customer edited. */
   edited: boolean;
+  /** The file of an image, video, voice note, audio, document or sticker; absent otherwise. */
+  media?: InboundMedia | null;
+}
+
+/** A customer's file, before the gateway has downloaded it. */
+export interface InboundMedia {
+  mimetype: string;
+  /** The customer's file name for documents, else "". */
+  filename: string;
+  /** Declared size in bytes, when WhatsApp says it. */
+  size: number | null;
+  /** Where the transport can fetch it from later (opaque to the gateway; stored with the message). */
+  source: string;
 }
 
 export type DeliveryState = 'sent' | 'delivered' | 'read' | 'failed';
@@ -96,6 +109,18 @@ export class SendError extends Error {
   }
 }
 
+/** A media file that could not be fetched; `retryable` false: it never will be (e.g. too large). */
+export class MediaError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'too_large' | 'download_failed' | 'expired',
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'MediaError';
+  }
+}
+
 export interface Transport {
   readonly name: string;
   start(handlers: TransportHandlers): Promise<void>;
@@ -108,6 +133,8 @@ export interface Transport {
   requestPairingCode?(phone: string): Promise<string>;
   /** Start a fresh linking attempt when the last QR codes ran out; a no-op otherwise. */
   relink?(): void;
+  /** The bytes of an inbound media file (InboundMedia.source); throws MediaError. */
+  downloadMedia?(source: string, maxBytes: number): Promise<Buffer>;
   /** Unlink this device: log out and forget the stored session. */
   logout?(): Promise<void>;
   stop(): Promise<void>;

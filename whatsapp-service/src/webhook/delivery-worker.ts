@@ -74,6 +74,17 @@ export class DeliveryWorker {
     this.pump();
   }
 
+  /** The head of this chat may be delivered now (its media is ready). */
+  wake(chat: string): void {
+    const queue = this.chats.get(chat);
+    if (!queue) return;
+    if (queue.timer) clearTimeout(queue.timer);
+    queue.timer = null;
+    queue.notBefore = 0;
+    this.makeReadyIfDue(chat, queue);
+    this.pump();
+  }
+
   /** Stops taking work and waits (bounded) for deliveries in flight; unfinished ones stay pending. */
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
@@ -147,6 +158,11 @@ export class DeliveryWorker {
     if (id === undefined) return;
     const row = this.options.events.get(id);
     if (!row || row.state !== 'pending') return this.forget(queue, id);
+    if (row.media_source !== null) {
+      // Its file is still being downloaded; wake(chat) comes when it is stored or given up.
+      queue.notBefore = this.now() + 60_000;
+      return;
+    }
 
     const outcome = await this.options.deliver(row).catch(
       (error: unknown): Outcome => ({ kind: 'retry', reason: String(error), retryAfterMs: null }),

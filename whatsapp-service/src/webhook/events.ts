@@ -1,9 +1,23 @@
+import { baseMimeType, mediaFileName } from '../media/file-name.js';
+import type { PendingMedia } from '../media/media-worker.js';
 import type { DeliveryState, InboundMessage } from '../transport/transport.js';
 
-/** Body of a `message` webhook event (docs/contract.md 2.1). */
+/**
+ * Body of a `message` webhook event (docs/contract.md 2.1). A file is
+ * `media: {pending: true, ...}` here; the media worker puts the descriptor
+ * in its place before the event is delivered.
+ */
 export function messageEvent(message: InboundMessage): string {
   const { id, chat, phone, name, timestamp, type, text, edited } = message;
-  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited } });
+  const media: PendingMedia | null = message.media
+    ? {
+        pending: true,
+        mimetype: baseMimeType(message.media.mimetype),
+        filename: mediaFileName(type, message.media.mimetype, message.media.filename, timestamp),
+        size: message.media.size,
+      }
+    : null;
+  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited, media } });
 }
 
 export interface StatusFacts {

@@ -11,7 +11,25 @@ import { SANDBOX_PAGE } from './sandbox-page.js';
 const CUSTOMER_TYPES: readonly MessageType[] = MESSAGE_TYPES.filter((type) => type !== 'unreadable');
 
 /** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
-export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null): Route[] {
+/** The message type a file arrives as when the caller does not say. */
+function typeOfFile(mimetype: string): MessageType {
+  if (mimetype.startsWith('image/')) return 'image';
+  if (mimetype.startsWith('video/')) return 'video';
+  if (mimetype.startsWith('audio/')) return 'audio';
+  return 'document';
+}
+
+/** `media: {filename, mimetype, data (base64)}` of POST /sandbox/inbound, or why not. */
+function parseMedia(raw: unknown): { filename: string; mimetype: string; data: Buffer } | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const { filename, mimetype, data } = raw as Record<string, unknown>;
+  if (typeof filename !== 'string' || filename.length > 255 || typeof mimetype !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(mimetype) || typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
+    throw new HttpError(400, 'bad_request', 'media must be {"filename", "mimetype", "data": base64}');
+  }
+  return { filename, mimetype, data: Buffer.from(data, 'base64') };
+}
+
+export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null, mediaMaxBytes: number): Route[] {
   return [
     {
       method: 'GET',
@@ -27,10 +45,12 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
       path: '/sandbox/inbound',
       access: 'api-key',
       async handle({ req, res }) {
-        const body = ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
+        // Room for a file a little over MEDIA_MAX_MB in base64, so the gateway (not this route) says it is too large.
+        const body = ((await readJsonBody(req, Math.ceil(mediaMaxBytes * 1.5) + 1024 * 1024)) ?? {}) as Record<string, unknown>;
         const chat = parseChatId(body.phone, defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
-        const type = (body.type ?? 'text') as MessageType;
+        const media = parseMedia(body.media);
+        const type = (body.type ?? (media ? typeOfFile(media.mimetype) : 'text')) as MessageType;
         if (!CUSTOMER_TYPES.includes(type)) throw new HttpError(400, 'bad_request', `type must be one of ${CUSTOMER_TYPES.join(', ')}`);
         const text = body.text ?? '';
         if (typeof text !== 'string' || (type === 'text' && !isSendableText(text))) {
@@ -40,7 +60,7 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
           throw new HttpError(400, 'bad_request', 'id must be 1 to 128 letters, digits, ":", "_" or "-"');
         }
         const name = typeof body.name === 'string' ? body.name.slice(0, 100) : '';
-        const message = await sandbox.receive({ chat: chat.chat, name, text, type, id: body.id as string | undefined });
+        const message = await sandbox.receive({ chat: chat.chat, name, text, type, id: body.id as string | undefined, media });
         sendJson(res, 202, { id: message.id, chat: message.chat });
       },
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   initialState,
+  MediaError,
   SendError,
   type InboundMessage,
   type MessageType,
@@ -15,7 +16,11 @@ export interface SandboxCustomerMessage {
   text: string;
   type: MessageType;
   id?: string;
+  /** A file the customer sends, e.g. from the sandbox page. */
+  media?: { filename: string; mimetype: string; data: Buffer };
 }
+
+const SANDBOX_SOURCE = 'sandbox:';
 
 export interface SandboxSentMessage {
   whatsappId: string;
@@ -62,6 +67,10 @@ export class SandboxTransport implements Transport {
       type: message.type,
       text: message.text,
       edited: false,
+      // The bytes travel with the stored message, as WhatsApp's media keys do for real.
+      media: message.media
+        ? { mimetype: message.media.mimetype, filename: message.media.filename, size: message.media.data.length, source: SANDBOX_SOURCE + message.media.data.toString('base64') }
+        : null,
     };
     await this.handlers.message(inbound);
     return inbound;
@@ -78,6 +87,11 @@ export class SandboxTransport implements Transport {
     // As on a real phone, the receipt comes after the send has returned.
     setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);
     return { whatsappId };
+  }
+
+  async downloadMedia(source: string): Promise<Buffer> {
+    if (!source.startsWith(SANDBOX_SOURCE)) throw new MediaError('not a sandbox file', 'download_failed', false);
+    return Buffer.from(source.slice(SANDBOX_SOURCE.length), 'base64');
   }
 
   /** Plays a number that is (not) on WhatsApp: sends to it then fail as they would for real. */

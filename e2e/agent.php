@@ -4,6 +4,7 @@
  * suite: php agent.php <osticket-root> reply|replyall|note|close|delete|newticket <ticket-id> [text]
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
  *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
+ *        php agent.php <osticket-root> files <entry-id>          (attachments of an entry, with sha256)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -24,6 +25,17 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'files') {
+    // The files attached to a thread entry, with the sha256 of what osTicket stored.
+    $entry = ThreadEntry::lookup((int) $ticketId);
+    $files = [];
+    foreach ($entry ? $entry->getAttachments() : [] as $attachment) {
+        $file = $attachment->getFile();
+        $files[] = ['name' => $attachment->getFilename(), 'type' => $file->getType(), 'size' => (int) $file->getSize(), 'sha256' => hash('sha256', $file->getData())];
+    }
+    echo json_encode($files), "\n";
+    exit(0);
 }
 if ($action === 'edit') {
     // What class.thread_actions.php does: a new entry whose parent is the edited one.

@@ -5,7 +5,7 @@
  * skips without them.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -428,5 +428,72 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     await staffPanelReply(o, km!.ticket_id, '<p>Antwort per Mail und WhatsApp</p>');
     const mailed = await until('reply entry', () => entries(km!.ticket_id).filter((e) => e.type === 'R'), (rows) => rows.length === 1);
     assert.match(mailed[0]!.recipients!, new RegExp(`customer0${known.slice(2)}@example\\.com`), 'e-mailed to the real address');
+  });
+
+  // ---- media ----
+  const file = (size: number, seed: number) => Buffer.from(Array.from({ length: size }, (_, i) => (i * seed + 7) % 256));
+  const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+  const sendFile = (from: string, media: { filename: string; mimetype: string; data: Buffer }, text = '') =>
+    say(from, text, { media: { ...media, data: media.data.toString('base64') } });
+  const files = (entryId: string): Array<{ name: string; type: string; size: number; sha256: string }> => agent(o, 'files', entryId);
+
+  test('a photo with caption opens a ticket with one entry holding the caption and the photo, byte for byte', async () => {
+    const chat = phone(50);
+    const photo = file(200_000, 3);
+    await sendFile(chat, { filename: '', mimetype: 'image/jpeg', data: photo }, 'Das Display zeigt Fehler 42');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const [entry] = entries(map!.ticket_id);
+    assert.match(entry!.body!, /Das Display zeigt Fehler 42/);
+    const [attached, ...more] = files(entry!.id!);
+    assert.equal(more.length, 0);
+    assert.deepEqual([attached!.type, attached!.size, attached!.sha256], ['image/jpeg', photo.length, sha256(photo)]);
+    assert.match(attached!.name, /^photo-\d{8}-\d{6}\.jpg$/);
+    await until('confirmation', () => outbound(chat), (m) => m.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.ok(!(await outbound(chat)).some((x) => x.includes('mailto:')), 'no e-mail link when the photo is in the ticket');
+  });
+
+  test('a PDF on a follow-up and a voice note are attached to their entries; a file over osTicket\'s limit is named and answered with the e-mail link', async () => {
+    const chat = phone(51);
+    await say(chat, 'Ich schicke Unterlagen');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const pdf = file(50_000, 5);
+    const voice = file(30_000, 11);
+    const big = file(1_500_000, 13); // osTicket's default maximum file size is 1 MB
+    await sendFile(chat, { filename: 'Rechnung März.pdf', mimetype: 'application/pdf', data: pdf }, 'Die Rechnung');
+    await sendFile(chat, { filename: '', mimetype: 'audio/ogg; codecs=opus', data: voice });
+    await sendFile(chat, { filename: 'video.mp4', mimetype: 'video/mp4', data: big });
+    const thread = await until('three more entries', () => entries(map!.ticket_id).filter((e) => e.type === 'M'), (rows) => rows.length === 4);
+    assert.deepEqual(files(thread[1]!.id!).map((f) => [f.name, f.sha256]), [['Rechnung März.pdf', sha256(pdf)]]);
+    const [note] = files(thread[2]!.id!);
+    assert.match(note!.name, /^audio-.*\.ogg$/);
+    assert.equal(note!.sha256, sha256(voice));
+    assert.deepEqual(files(thread[3]!.id!), []);
+    assert.match(thread[3]!.body!, /(Datei|File) \S*video\.mp4\S* \(1\.4 MB\) (nicht angehängt|not attached): (größer als erlaubt|larger than allowed) \(1 MB\)/);
+    const hints = await until('e-mail link', () => outbound(chat), (m) => m.some((x) => x.includes('mailto:')));
+    assert.equal(hints.filter((x) => x.includes('mailto:')).length, 1);
+  });
+
+  test('a webhook retried after its request died attaches the file once', async () => {
+    const dir = mkdtempSync('/tmp/wa-fault-');
+    chmodSync(dir, 0o777);
+    const faultFile = path.join(dir, 'step');
+    const switchFile = path.join(o.root, 'include', 'plugins', 'whatsapp', 'fault-injection.php');
+    writeFileSync(switchFile, `<?php define('WHATSAPP_FAULT_FILE', ${JSON.stringify(faultFile)});\n`);
+    try {
+      const chat = phone(52);
+      const photo = file(80_000, 17);
+      writeFileSync(faultFile, 'before_processed', { mode: 0o666 });
+      await sendFile(chat, { filename: 'bild.png', mimetype: 'image/png', data: photo }, 'Zweimal?');
+      await until('killed once', () => existsSync(faultFile), (armed) => !armed);
+      await until('processed', () => log(chat).filter((r) => r.direction === 'in'), (rows) => rows[0]?.status === 'processed', 30_000);
+      const [map] = mapping(chat);
+      const thread = entries(map!.ticket_id);
+      assert.equal(thread.length, 1);
+      assert.deepEqual(files(thread[0]!.id!).map((f) => f.sha256), [sha256(photo)]);
+    } finally {
+      rmSync(switchFile, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -74,7 +74,7 @@ final class WhatsAppDesk
      * A new ticket; staff get the usual new-ticket alerts. Throws
      * WhatsAppRefused when osTicket refuses it (filter, limit, validation).
      */
-    public static function openTicket(User $user, $subject, $text, $mid, array $settings)
+    public static function openTicket(User $user, $subject, $text, $mid, array $settings, array $files = [])
     {
         $vars = [
             'uid' => $user->getId(),
@@ -83,6 +83,7 @@ final class WhatsAppDesk
             'subject' => $subject,
             'message' => self::body($text),
             'mid' => $mid,
+            'attachments' => $files,
             'source' => 'Other',
             'ip' => '',
         ];
@@ -102,13 +103,45 @@ final class WhatsAppDesk
     }
 
     /** Adds the customer's message to the ticket; returns the thread entry. Throws WhatsAppRefused. */
-    public static function addMessage(Ticket $ticket, User $user, $text, $mid)
+    public static function addMessage(Ticket $ticket, User $user, $text, $mid, array $files = [])
     {
-        $entry = $ticket->postMessage(['userId' => $user->getId(), 'message' => self::body($text), 'mid' => $mid, 'ip' => ''], 'api');
+        $entry = $ticket->postMessage(['userId' => $user->getId(), 'message' => self::body($text), 'mid' => $mid, 'attachments' => $files, 'ip' => ''], 'api');
         if (!$entry) {
             self::refused('osTicket refused the message', []);
         }
         return $entry;
+    }
+
+    /**
+     * What osTicket lets customers attach to a message, read from the ticket
+     * form's message field as osTicket's own API does (api.tickets.php):
+     * [upload field or null when attachments are off, largest size in bytes].
+     */
+    public static function attachmentRules()
+    {
+        $form = TicketForm::objects()->one();
+        $message = $form ? $form->getForm()->getField('message') : null;
+        if (!$message || !$message->isAttachmentsEnabled()) {
+            return [null, 0];
+        }
+        $upload = $message->getWidget()->getAttachments();
+        $config = $upload->getConfiguration();
+        return [$upload, (int) $config['size']];
+    }
+
+    /**
+     * Saves a customer's file as osTicket saves uploads (type and size rules
+     * of the ticket form). Returns [['id' => file id, 'name' => name], null] or [null, why not].
+     */
+    public static function saveFile($upload, $name, $type, $data)
+    {
+        $file = ['name' => $name, 'type' => $type, 'data' => $data];
+        try {
+            $saved = $upload->uploadAttachment($file);
+            return [['id' => $saved->getId(), 'name' => $name], null];
+        } catch (FileUploadError $error) {
+            return [null, $error->getMessage()];
+        }
     }
 
     /** Customer text is plain text: shown escaped, plain URLs clickable, no markup of theirs ever active. */

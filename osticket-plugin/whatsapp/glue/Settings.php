@@ -35,8 +35,17 @@ final class WhatsAppSettings
             'notify_reply' => (bool) $get('notify_reply', true),
             'notify_close' => (bool) $get('notify_close', true),
             'media_hint_minutes' => max(0, (int) $get('media_hint_minutes', 10)),
+            'media_handling' => self::choiceKey($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
             'texts' => $texts,
         ];
+    }
+
+    /** A choice stored as {"key":"label"} JSON or as the key. */
+    private static function choiceKey($value, array $allowed, $default)
+    {
+        $decoded = is_string($value) ? json_decode($value, true) : null;
+        $key = is_array($decoded) && $decoded ? (string) key($decoded) : (string) $value;
+        return in_array($key, $allowed, true) ? $key : $default;
     }
 
     /** osTicket stores a choice as {"id":"label"} JSON; older values are plain ids. */

@@ -157,15 +157,18 @@ final class WhatsAppWebhook
         $user = ($decision['action'] === 'append' && $mapping ? WhatsAppDesk::user($mapping['user_id']) : null)
             ?: WhatsAppDesk::customer($chat, $phone, $name, $settings);
         WhatsAppFault::at('after_user');
-        $parts = WhatsAppConversation::ticketParts($message, $t, $settings['language']);
         $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
+        // The customer's file, fetched from the service and saved by osTicket's rules, once: a retry finds the entry.
+        list($files, $mediaNote) = $first ? [[], null] : self::customerFiles($message, $settings);
+        $attached = $files || ($first && $first->getAttachments()->count() > 0);
+        $parts = WhatsAppConversation::ticketParts($message, $t, $settings['language'], $mediaNote);
         if ($decision['action'] === 'open') {
             if ($first) {
                 $ticket = WhatsAppDesk::ticketOf($first);
             } else {
                 $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
                     WhatsAppTemplates::render($t['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
-                $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], WhatsAppDesk::messageId($message['id']), $settings);
+                $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], WhatsAppDesk::messageId($message['id']), $settings, $files);
                 $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
             }
             WhatsAppStore::update('in', $message['id'], ['ticket_id' => $ticket->getId()]);
@@ -173,7 +176,7 @@ final class WhatsAppWebhook
         } elseif (!$ticket) {
             throw new RuntimeException('the ticket of this conversation is gone');
         } elseif (!$first) {
-            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']));
+            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']), $files);
         }
         // The rest of a message too long for one thread entry, each part once.
         foreach (array_slice($parts, 1, null, true) as $index => $part) {
@@ -190,7 +193,8 @@ final class WhatsAppWebhook
         if ($decision['action'] === 'open' && $settings['auto_confirm']) {
             $replies[] = WhatsAppTemplates::render($t['confirm_message'], $vars($ticket));
         }
-        if ($decision['media'] && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
+        // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
+        if ($decision['media'] && !$attached && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
             $subjectLine = WhatsAppTemplates::render($t['mail_subject'], $vars($ticket));
             $replies[] = WhatsAppTemplates::render($t['media_reply'], $vars($ticket) + [
                 'support_email' => $settings['support_email'],
@@ -198,6 +202,42 @@ final class WhatsAppWebhook
             ]);
         }
         return [$mapping['id'], $first ? $first->getId() : null, $replies];
+    }
+
+    /**
+     * The customer's file as osTicket attachments: [[file], null], or [[], a line for the ticket
+     * saying which file was sent and why it is not attached]. With "E-mail link only", nothing.
+     */
+    private static function customerFiles(array $message, array $settings)
+    {
+        $media = isset($message['media']) ? $message['media'] : null;
+        if (!$media || $settings['media_handling'] !== 'attach') {
+            return [[], null];
+        }
+        $locale = $settings['language'];
+        list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
+        if (isset($media['error'])) {
+            $why = WhatsAppTemplates::mediaReason($media['error'], $locale, ['max' => 'MEDIA_MAX_MB']);
+        } elseif (!$upload) {
+            $why = WhatsAppTemplates::mediaReason('disabled', $locale);
+        } elseif ($media['size'] > $maxBytes) {
+            $why = WhatsAppTemplates::mediaReason('too_large', $locale, ['max' => WhatsAppTemplates::fileSize($maxBytes)]);
+        } else {
+            $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
+            $data = $client->media($media['id'], $media['sha256'], $maxBytes);
+            if (is_array($data)) {
+                // Not there (purged, service down for good): the message goes on without it, and says so.
+                $why = $data['error'];
+            } else {
+                list($file, $why) = WhatsAppDesk::saveFile($upload, $media['filename'], $media['mimetype'], $data);
+                if ($file) {
+                    return [[$file], null];
+                }
+            }
+        }
+        return [[], WhatsAppTemplates::render($settings['texts']['media_not_attached'], [
+            'file' => $media['filename'], 'size' => WhatsAppTemplates::fileSize($media['size']), 'reason' => $why,
+        ])];
     }
 
     private static function parser(array $t)

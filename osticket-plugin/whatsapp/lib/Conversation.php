@@ -35,9 +35,10 @@ final class WhatsAppConversation
      * part says so.
      * @return string[]
      */
-    public static function ticketParts(array $message, array $texts, $locale)
+    public static function ticketParts(array $message, array $texts, $locale, $note = null)
     {
-        $parts = WhatsAppText::parts(WhatsAppText::readable(self::ticketText($message, $texts, $locale)));
+        $text = self::ticketText($message, $texts, $locale) . ($note !== null ? "\n" . $note : '');
+        $parts = WhatsAppText::parts(WhatsAppText::readable($text));
         if (count($parts) === 1) {
             return $parts;
         }

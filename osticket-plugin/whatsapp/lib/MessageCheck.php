@@ -58,6 +58,26 @@ final class WhatsAppMessageCheck
         if (isset($message['edited']) && !is_bool($message['edited'])) {
             $errors[] = 'edited must be true or false';
         }
+        if (isset($message['media']) && ($problem = self::mediaProblem($message['media']))) {
+            $errors[] = $problem;
+        }
         return $errors;
+    }
+
+    /** The media descriptor (docs/contract.md 2.1): a stored file, or why there is none. */
+    private static function mediaProblem($media)
+    {
+        if (!is_array($media) || !isset($media['mimetype'], $media['filename']) || !is_string($media['mimetype']) || !is_string($media['filename'])
+                || mb_strlen($media['filename'], 'UTF-8') > 255 || !array_key_exists('size', $media) || !($media['size'] === null || is_int($media['size']))) {
+            return 'media must have mimetype, filename and size';
+        }
+        if (isset($media['error'])) {
+            return is_string($media['error']) ? null : 'media.error must be a string';
+        }
+        if (!isset($media['id'], $media['sha256']) || !is_string($media['id']) || !preg_match('/^[0-9a-f]{32}$/', $media['id'])
+                || !is_string($media['sha256']) || !preg_match('/^[0-9a-f]{64}$/', $media['sha256']) || !is_int($media['size'])) {
+            return 'media must have an id, a sha256 and a size, or an error';
+        }
+        return null;
     }
 }

@@ -65,6 +65,43 @@ final class WhatsAppServiceClient
         return $answer['status'] === 200 && strpos($answer['body'], "\x89PNG") === 0 ? $answer['body'] : null;
     }
 
+    /**
+     * A customer's file from GET /media/<id>, streamed to a temporary file and
+     * checked against the sha256 the message event gave. Returns the bytes, or
+     * ['error' => why] when it cannot be had.
+     */
+    public function media($id, $sha256, $maxBytes)
+    {
+        if (!preg_match('/^[0-9a-f]{32}$/', (string) $id)) {
+            return ['error' => 'not a media id'];
+        }
+        $path = tempnam(sys_get_temp_dir(), 'wa-media-');
+        $out = fopen($path, 'wb');
+        $curl = curl_init($this->baseUrl . '/media/' . $id);
+        curl_setopt_array($curl, [
+            CURLOPT_HTTPHEADER => $this->apiKey !== '' ? ['X-API-Key: ' . $this->apiKey] : [],
+            CURLOPT_FILE => $out,
+            CURLOPT_CONNECTTIMEOUT => 3,
+            CURLOPT_TIMEOUT => 120,
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_MAXFILESIZE => (int) $maxBytes,
+            CURLOPT_FAILONERROR => true,
+        ]);
+        $ok = curl_exec($curl);
+        $error = $ok ? null : curl_error($curl);
+        curl_close($curl);
+        fclose($out);
+        $data = $ok ? file_get_contents($path) : false;
+        @unlink($path);
+        if ($data === false) {
+            return ['error' => 'the WhatsApp service did not hand it over (' . $error . ')'];
+        }
+        if (hash('sha256', $data) !== $sha256) {
+            return ['error' => 'it was damaged on the way from the WhatsApp service'];
+        }
+        return $data;
+    }
+
     private function request($method, $path, $body = null, $timeoutSeconds = null)
     {
         $headers = ['Accept: application/json'];

@@ -23,6 +23,7 @@ final class WhatsAppTemplates
         'unreadable_notice' => '[Eine WhatsApp-Nachricht des Kunden konnte nicht entschlüsselt werden. Bitte bitten Sie ihn, sie noch einmal zu senden.]',
         'refused_message' => "Ihre Nachricht konnte leider nicht angenommen werden.\n\nBitte schreiben Sie uns per E-Mail an:\n{support_email}",
         'part_note' => '[Teil {part} von {parts}: Die Nachricht war zu lang für einen Eintrag]',
+        'media_not_attached' => '[Datei „{file}“ ({size}) nicht angehängt: {reason}]',
         'failed_note' => "Die WhatsApp-Nachricht hat den Kunden nicht erreicht: {reason}\n\nBitte erreichen Sie ihn auf anderem Weg (Telefon, E-Mail).\n\n{message}",
         'subject_fallback' => 'WhatsApp-Nachricht von {name}',
         'edited_prefix' => '(bearbeitet) ',
@@ -46,9 +47,26 @@ final class WhatsAppTemplates
         'unreadable_notice' => '[A WhatsApp message from the customer could not be decrypted. Please ask them to send it again.]',
         'refused_message' => "Unfortunately, your message could not be accepted.\n\nPlease write to us by e-mail:\n{support_email}",
         'part_note' => '[Part {part} of {parts}: the message was too long for one entry]',
+        'media_not_attached' => '[File "{file}" ({size}) not attached: {reason}]',
         'failed_note' => "The WhatsApp message did not reach the customer: {reason}\n\nPlease reach them another way (phone, e-mail).\n\n{message}",
         'subject_fallback' => 'WhatsApp message from {name}',
         'edited_prefix' => '(edited) ',
+    ];
+
+    /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */
+    const MEDIA_REASONS = [
+        'de' => [
+            'too_large' => 'größer als erlaubt ({max})',
+            'download_failed' => 'konnte von WhatsApp nicht geladen werden',
+            'expired' => 'bei WhatsApp nicht mehr verfügbar',
+            'disabled' => 'osTicket nimmt keine Anhänge an (Admin-Panel › Settings › Tickets)',
+        ],
+        'en' => [
+            'too_large' => 'larger than allowed ({max})',
+            'download_failed' => 'could not be downloaded from WhatsApp',
+            'expired' => 'no longer available at WhatsApp',
+            'disabled' => 'osTicket accepts no attachments (Admin panel › Settings › Tickets)',
+        ],
     ];
 
     const MEDIA_NAMES = [
@@ -81,6 +99,22 @@ final class WhatsAppTemplates
     public static function emailLink($email, $subject)
     {
         return 'mailto:' . $email . '?subject=' . rawurlencode($subject);
+    }
+
+    public static function mediaReason($code, $locale, array $vars = [])
+    {
+        $reasons = self::MEDIA_REASONS[self::language($locale)];
+        return isset($reasons[$code]) ? self::render($reasons[$code], $vars) : $code;
+    }
+
+    /** 2300000 -> "2.2 MB", 900 -> "900 bytes". */
+    public static function fileSize($bytes)
+    {
+        if ($bytes === null) {
+            return '?';
+        }
+        $bytes = (int) $bytes;
+        return $bytes < 1024 ? "$bytes bytes" : ($bytes < 1048576 ? round($bytes / 1024) . ' KB' : round($bytes / 1048576, 1) . ' MB');
     }
 
     public static function mediaName($type, $locale)

@@ -16,6 +16,7 @@ import { describeDisconnect, disconnectAction } from './disconnect.js';
 import { Linking } from './linking.js';
 import { normalizeMessage, type BaileysMessage } from './normalize.js';
 import { receiptOf } from './receipts.js';
+import { downloadMedia, mediaSource } from './media.js';
 import { sendText } from './sending.js';
 import { SessionStore } from './session-store.js';
 import { MapCache, statusCodeOf, type SocketFactory, type WhatsAppSocket } from './socket.js';
@@ -104,6 +105,10 @@ export class BaileysTransport implements Transport {
       text,
       messageId,
     );
+  }
+
+  downloadMedia(source: string, maxBytes: number): Promise<Buffer> {
+    return downloadMedia(this.current.status === 'connected' ? this.socket : null, source, maxBytes);
   }
 
   async requestPairingCode(phone: string): Promise<string> {
@@ -275,7 +280,8 @@ export class BaileysTransport implements Transport {
         return await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
       }
       const { type, text, edited } = normalized;
-      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited });
+      const media = normalized.media ? { ...normalized.media, source: mediaSource(raw) } : null;
+      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, media });
     } catch (error) {
       // Baileys has acked it already: the gateway reports the failure on /health.
       this.log.error({ err: error, id: raw.key.id }, 'could not store an inbound message');

@@ -35,6 +35,8 @@ export type Normalized =
       type: MessageType;
       text: string;
       edited: boolean;
+      /** The file of a media message, as WhatsApp describes it (downloaded later). */
+      media: MediaInfo | null;
     }
   | {
       /** WhatsApp could not decrypt it (a CIPHERTEXT stub); the real message may follow under the same id. */
@@ -50,6 +52,12 @@ export type Normalized =
 /** Protocol message types (proto.Message.ProtocolMessage.Type) we act on. */
 const PROTOCOL_REVOKE = 0;
 const PROTOCOL_MESSAGE_EDIT = 14;
+
+export interface MediaInfo {
+  mimetype: string;
+  filename: string;
+  size: number | null;
+}
 
 export function ignoredChat(jid: string): string | null {
   if (jid.endsWith('@g.us')) return 'group';
@@ -81,7 +89,7 @@ export function normalizeMessage(message: BaileysMessage): Normalized {
     if (protocol.type === PROTOCOL_MESSAGE_EDIT && protocol.editedMessage && protocol.key?.id) {
       const edited = describe(unwrap(protocol.editedMessage));
       // A new id per edit: the gateway stores each message id once, and every edit is worth keeping.
-      return { ...base, id: `${protocol.key.id}:edit:${key.id}`, ...edited, edited: true };
+      return { ...base, id: `${protocol.key.id}:edit:${key.id}`, ...edited, edited: true, media: null };
     }
     return ignore(protocol.type === PROTOCOL_REVOKE ? 'deletion' : 'protocol message');
   }
@@ -90,7 +98,17 @@ export function normalizeMessage(message: BaileysMessage): Normalized {
 
   const described = describe(content);
   if (described.type === 'other' && described.text === '' && isOnlyBookkeeping(content)) return ignore('protocol message');
-  return { ...base, id: key.id, ...described, edited: false };
+  return { ...base, id: key.id, ...described, edited: false, media: mediaInfo(content) };
+}
+
+/** What WhatsApp says about the file of a media message (Baileys downloads these kinds). */
+export function mediaInfo(content: proto.IMessage): MediaInfo | null {
+  const file = content.imageMessage ?? content.videoMessage ?? content.ptvMessage ?? content.audioMessage ?? content.documentMessage ?? content.stickerMessage;
+  if (!file) return null;
+  const length = file.fileLength;
+  const size = length == null ? null : typeof length === 'number' ? length : Number(length.toString());
+  const fallback = content.imageMessage ? 'image/jpeg' : content.stickerMessage ? 'image/webp' : content.audioMessage ? 'audio/ogg; codecs=opus' : content.documentMessage ? 'application/octet-stream' : 'video/mp4';
+  return { mimetype: file.mimetype || fallback, filename: content.documentMessage?.fileName ?? '', size: Number.isFinite(size) ? size : null };
 }
 
 /** Strips the envelopes WhatsApp puts around the real content (ephemeral, view once, edits, ...), as Baileys does. */

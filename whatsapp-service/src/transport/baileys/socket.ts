@@ -1,4 +1,4 @@
-import type { BaileysEventEmitter, UserFacingSocketConfig } from 'baileys';
+import type { BaileysEventEmitter, UserFacingSocketConfig, WAMessage } from 'baileys';
 
 /** What we use of a Baileys socket; the real one has much more, a test fake needs only this. */
 export interface WhatsAppSocket {
@@ -14,6 +14,8 @@ export interface WhatsAppSocket {
       getLIDForPN(pn: string): Promise<string | null>;
     };
   };
+  /** Asks the phone to upload an expired file again; resolves with the message pointing to it. */
+  updateMediaMessage(message: WAMessage): Promise<WAMessage>;
   logout(message?: string): Promise<void>;
   end(error: Error | undefined): void;
 }

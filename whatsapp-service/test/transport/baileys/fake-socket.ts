@@ -1,4 +1,4 @@
-import { makeEventBuffer, proto, type UserFacingSocketConfig, type WAMessage } from 'baileys';
+import { makeEventBuffer, normalizeMessageContent, proto, type UserFacingSocketConfig, type WAMessage } from 'baileys';
 import { pino } from 'pino';
 import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
 
@@ -17,6 +17,10 @@ import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
  *   messageStubParameters[0] (Socket/messages-recv.js:1558-1566, handleBadAck).
  * - an undecryptable message: upserted as a CIPHERTEXT stub without content
  *   (Utils/decode-wa-message.js:297-298, upserted by Socket/messages-recv.js handleMessage).
+ * - updateMediaMessage: the phone uploads an expired file again; the same message object comes
+ *   back with the media's new directPath and url (Socket/messages-send.js:1011-1051). Here the
+ *   new url is `reuploadedUrl` and directPath is left out, since Baileys builds an https URL from
+ *   any directPath (Utils/messages-media.js:420) and the test server is plain http.
  */
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
@@ -32,6 +36,9 @@ export class FakeSocket implements WhatsAppSocket {
   /** The next send never settles (a stuck connection). */
   stallNextSend = false;
   onWhatsAppCalls = 0;
+  /** Where updateMediaMessage says the re-uploaded file now is; null: the phone refuses. */
+  reuploadedUrl: string | null = null;
+  reuploadRequests = 0;
 
   constructor(readonly config: UserFacingSocketConfig) {}
 
@@ -65,6 +72,16 @@ export class FakeSocket implements WhatsAppSocket {
       },
     },
   };
+  async updateMediaMessage(message: WAMessage): Promise<WAMessage> {
+    this.reuploadRequests++;
+    if (!this.reuploadedUrl) throw boom('Media re-upload failed by device (NOT_FOUND)', 404);
+    const content = normalizeMessageContent(message.message);
+    const media = content?.imageMessage ?? content?.videoMessage ?? content?.audioMessage ?? content?.documentMessage ?? content?.stickerMessage;
+    if (!media) throw boom('given message is not a media message', 400);
+    media.url = this.reuploadedUrl;
+    media.directPath = null;
+    return message;
+  }
   async logout() {
     this.loggedOut = true;
   }

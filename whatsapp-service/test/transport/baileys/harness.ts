@@ -20,14 +20,14 @@ export interface Harness {
 /** The real service with the Baileys adapter on fake sockets (Baileys' own event buffer), logging to `logs`. */
 export async function startHarness(
   webhookUrl: string,
-  options: { authDir?: string; sendTimeoutMs?: number; tuning?: Tuning } = {},
+  options: { authDir?: string; sendTimeoutMs?: number; tuning?: Tuning; env?: Record<string, string> } = {},
 ): Promise<Harness> {
   const authDir = options.authDir ?? mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
   const { sockets, factory } = socketFactory();
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _encoding, done) { logs.push(String(chunk)); done(); } });
   const running = await startService(
-    { WEBHOOK_URL: webhookUrl },
+    { WEBHOOK_URL: webhookUrl, ...options.env },
     {
       transport: (context) =>
         createBaileysTransport({

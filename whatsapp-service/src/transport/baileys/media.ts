@@ -1,0 +1,68 @@
+import { downloadMediaMessage, proto, type WAMessage } from 'baileys';
+import type { Transform } from 'node:stream';
+import { MediaError } from '../transport.js';
+import { statusCodeOf, type WhatsAppSocket } from './socket.js';
+import type { BaileysMessage } from './normalize.js';
+
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+const REUPLOAD_TIMEOUT_MS = 30_000;
+
+/** What the gateway stores to download a message's file later: the key and content, as JSON (bytes in base64). */
+export function mediaSource(raw: BaileysMessage): string {
+  const message = proto.WebMessageInfo.fromObject({ key: raw.key, message: raw.message ?? undefined });
+  return JSON.stringify(proto.WebMessageInfo.toObject(message, { bytes: String, longs: Number }));
+}
+
+/**
+ * Downloads and decrypts a customer's file with Baileys. An expired file
+ * (404/410) is asked for again from the phone with updateMediaMessage: rc14's
+ * downloadMediaMessage would only do that for errors with `status`, which its
+ * own Boom errors do not have (Utils/messages.js:829-838). Never more than
+ * `maxBytes` are read.
+ */
+export async function downloadMedia(socket: WhatsAppSocket | null, source: string, maxBytes: number): Promise<Buffer> {
+  const message = proto.WebMessageInfo.fromObject(JSON.parse(source) as object) as WAMessage;
+  try {
+    return await bytesOf(message, maxBytes);
+  } catch (error) {
+    if (error instanceof MediaError) throw error;
+    const status = statusCodeOf(error);
+    if (status !== 404 && status !== 410) throw new MediaError(`download failed: ${describe(error)}`, 'download_failed', true);
+    if (!socket) throw new MediaError('the file expired and WhatsApp is not connected to send it again', 'download_failed', true);
+    const renewed = await within(socket.updateMediaMessage(message), REUPLOAD_TIMEOUT_MS, 'the phone did not send the file again').catch((reason: unknown) => {
+      throw new MediaError(`the file expired and the phone did not send it again: ${describe(reason)}`, 'expired', false);
+    });
+    return bytesOf(renewed, maxBytes);
+  }
+}
+
+async function bytesOf(message: WAMessage, maxBytes: number): Promise<Buffer> {
+  const read = async (): Promise<Buffer> => {
+    const stream = (await downloadMediaMessage(message, 'stream', {})) as Transform;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        stream.destroy();
+        throw new MediaError('the file is larger than MEDIA_MAX_MB', 'too_large', false);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  };
+  return within(read(), DOWNLOAD_TIMEOUT_MS, 'the download did not finish in time');
+}
+
+/** Baileys' fetch has no time limit of its own. */
+function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MediaError(what, 'download_failed', true)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

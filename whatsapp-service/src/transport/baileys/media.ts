@@ -1,4 +1,4 @@
-import { downloadMediaMessage, proto, type WAMessage } from 'baileys';
+import { downloadMediaMessage, normalizeMessageContent, proto, type WAMessage } from 'baileys';
 import type { Transform } from 'node:stream';
 import { MediaError } from '../transport.js';
 import { statusCodeOf, type WhatsAppSocket } from './socket.js';
@@ -22,12 +22,18 @@ export function mediaSource(raw: BaileysMessage): string {
  */
 export async function downloadMedia(socket: WhatsAppSocket | null, source: string, maxBytes: number): Promise<Buffer> {
   const message = proto.WebMessageInfo.fromObject(JSON.parse(source) as object) as WAMessage;
+  const content = normalizeMessageContent(message.message);
+  const file = content?.imageMessage ?? content?.videoMessage ?? content?.ptvMessage ?? content?.audioMessage ?? content?.documentMessage ?? content?.stickerMessage;
+  if (!file?.mediaKey?.length || !(file.url || file.directPath)) {
+    throw new MediaError('WhatsApp sent no key or address for the file', 'download_failed', false);
+  }
   try {
     return await bytesOf(message, maxBytes);
   } catch (error) {
     if (error instanceof MediaError) throw error;
     const status = statusCodeOf(error);
-    if (status !== 404 && status !== 410) throw new MediaError(`download failed: ${describe(error)}`, 'download_failed', true);
+    // 404/410: expired, ask again below. Another 4xx will not change; no status: the network, try again later.
+    if (status !== 404 && status !== 410) throw new MediaError(`download failed: ${describe(error)}`, 'download_failed', status === null || status >= 500);
     if (!socket) throw new MediaError('the file expired and WhatsApp is not connected to send it again', 'download_failed', true);
     const renewed = await within(socket.updateMediaMessage(message), REUPLOAD_TIMEOUT_MS, 'the phone did not send the file again').catch((reason: unknown) => {
       throw new MediaError(`the file expired and the phone did not send it again: ${describe(reason)}`, 'expired', false);

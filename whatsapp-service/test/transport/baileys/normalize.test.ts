@@ -12,7 +12,7 @@ const text = (message: Parameters<typeof waMessage>[0]['message'], extra: Partia
 
 test('text from plain and extended text messages', () => {
   assert.deepEqual(text({ conversation: 'Hallo 😀' }), {
-    kind: 'message', id: 'ID1', senderJid: from, senderAltJid: null, name: 'Max Mustermann', timestamp: 1732400000, type: 'text', text: 'Hallo 😀', edited: false,
+    kind: 'message', id: 'ID1', senderJid: from, senderAltJid: null, name: 'Max Mustermann', timestamp: 1732400000, type: 'text', text: 'Hallo 😀', edited: false, media: null,
   });
   assert.equal((text({ extendedTextMessage: { text: 'mit Link https://example.com' } }) as any).text, 'mit Link https://example.com');
 });
@@ -112,4 +112,11 @@ test('a bad ack carries WhatsApp code into the failed receipt', () => {
   });
   assert.deepEqual(receiptOf('X', { status: 3 }), { whatsappId: 'X', state: 'delivered' });
   assert.equal(receiptOf('X', { status: 1 }), null);
+});
+
+test('media messages describe their file: type, the customer\'s name for documents, declared size', () => {
+  assert.deepEqual((text({ imageMessage: { caption: 'x', mimetype: 'image/png', fileLength: 1234 } }) as any).media, { mimetype: 'image/png', filename: '', size: 1234 });
+  assert.deepEqual((text({ documentMessage: { fileName: 'r.pdf', mimetype: 'application/pdf' } }) as any).media, { mimetype: 'application/pdf', filename: 'r.pdf', size: null });
+  assert.deepEqual((text({ audioMessage: { ptt: true } }) as any).media, { mimetype: 'audio/ogg; codecs=opus', filename: '', size: null });
+  assert.equal((text({ conversation: 'x' }) as any).media, null);
 });

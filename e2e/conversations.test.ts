@@ -496,4 +496,19 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('an agent reply with two attachments: the text, then both files, in the sandbox with matching sha256', async () => {
+    const chat = phone(53);
+    await say(chat, 'Bitte schicken Sie mir die Anleitung');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const { files: attached } = agent(o, 'replyfiles', map!.ticket_id, '<p>Hier die Anleitung und ein Bildschirmfoto.</p>');
+    const sent = await until('text and two files', async () =>
+      ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ text: string; media?: { filename: string; sha256: string; url: string } }> }).messages,
+      (m) => m.length >= 4);
+    assert.match(sent[1]!.text, /Hier die Anleitung/);
+    assert.deepEqual(sent.slice(2).map((m) => [m.media?.filename, m.media?.sha256]), attached.map((f: { name: string; sha256: string }) => [f.name, f.sha256]));
+    const bytes = Buffer.from(await (await fetch(`${service.url}${sent[3]!.media!.url}`, { headers })).arrayBuffer());
+    assert.equal(sha256(bytes), attached[1].sha256);
+    await until('each file delivered, with its own status', () => log(chat).filter((r) => /^entry:\d+:file:\d+$/.test(r.message_id!)), (rows) => rows.length === 2 && rows.every((r) => r.status === 'delivered' || r.status === 'read'));
+  });
 });

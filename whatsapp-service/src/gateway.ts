@@ -104,7 +104,12 @@ export class Gateway {
     });
     this.sender = new SenderWorker({
       outbox,
-      send: (chat, text, messageId) => options.transport.send(chat, text, messageId),
+      send: (chat, text, messageId, media) => options.transport.send(chat, text, messageId, media),
+      media: (id) => {
+        const stored = options.media.get(id);
+        const data = stored && options.media.read(id);
+        return stored && data ? { ...stored, data } : undefined;
+      },
       isConnected: () => this.connection.status === 'connected',
       settle: (row, result) => this.settle(row, result),
       intervalMs: options.sendIntervalMs,
@@ -227,7 +232,10 @@ export class Gateway {
   /** Queues a message for WhatsApp; a known idempotency key returns the existing one. */
   send(request: SendRequest): { row: OutboxRow; created: boolean } {
     const key = request.key ?? `api:${crypto.randomUUID()}`;
-    const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text }, this.now());
+    const known = this.options.outbox.byKey(key);
+    if (known) return { row: known, created: false };
+    const mediaId = request.media ? this.options.media.save(request.media.data, request.media.mimetype, request.media.filename, this.now()).id : null;
+    const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text, mediaId }, this.now());
     if (result.created) this.sender.wake();
     return result;
   }
@@ -238,7 +246,8 @@ export class Gateway {
 
   /** The sent text of a message, for WhatsApp's retry requests. */
   sentMessageText(whatsappId: string): string | undefined {
-    return this.options.outbox.byWhatsappId(whatsappId)?.body;
+    const row = this.options.outbox.byWhatsappId(whatsappId);
+    return row && row.media_id === null ? row.body : undefined; // a file cannot be rebuilt from its caption
   }
 
   private get unreadableWaitMs(): number {

@@ -84,8 +84,8 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     pairRoute(transport, config.defaultCountryCode),
     logoutRoute(transport),
     mediaRoute(media),
-    sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode),
-    sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode),
+    sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode, config.mediaMaxBytes),
+    sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode, config.mediaMaxBytes),
     ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });

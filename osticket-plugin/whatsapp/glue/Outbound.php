@@ -35,6 +35,26 @@ final class WhatsAppOutbound
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'message' => trim($message),
         ]);
         self::queue($mapping, $text, 'entry:' . $entry->getId(), $settings);
+        // The reply's files after its text, each its own message with its own key and status.
+        foreach ($entry->getAttachments() as $attachment) {
+            $file = $attachment->inline ? null : self::file($attachment->file_id, $attachment->getFilename());
+            if ($file) {
+                self::queue($mapping, $file['name'], self::fileKey($entry->getId(), $attachment->file_id), $settings, $file);
+            }
+        }
+    }
+
+    /** "entry:<entry id>:file:<file id>": what cron needs to find the bytes again. */
+    private static function fileKey($entryId, $fileId)
+    {
+        return sprintf('entry:%d:file:%d', $entryId, $fileId);
+    }
+
+    /** An osTicket file as the service takes it, or null when it is gone. */
+    private static function file($fileId, $name = null)
+    {
+        $file = AttachmentFile::lookup((int) $fileId);
+        return $file ? ['name' => $name ?: $file->getName(), 'type' => $file->getType() ?: 'application/octet-stream', 'data' => $file->getData()] : null;
     }
 
     public static function onObjectCreated($object, $data, array $settings)
@@ -70,22 +90,26 @@ final class WhatsAppOutbound
     public static function retryPending(array $settings)
     {
         foreach (WhatsAppStore::pendingOutbound() as $row) {
-            self::deliver($row['phone'], WhatsAppText::fromUtf8mb3($row['content']), $row['message_id'], (int) $row['attempts'], $settings);
+            $content = WhatsAppText::fromUtf8mb3($row['content']);
+            $file = preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m) ? self::file($m[1], $content) : null;
+            self::deliver($row['phone'], $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file);
         }
     }
 
-    private static function queue(array $mapping, $text, $key, array $settings)
+    /** A text, or a file (`$text` then is its name, as logged). */
+    private static function queue(array $mapping, $text, $key, array $settings, array $file = null)
     {
+        $type = $file === null ? 'text' : (strpos($file['type'], 'image/') === 0 ? 'image' : 'document');
         // Logged first: if the service is down, the row is what cron retries.
-        if (WhatsAppStore::log('out', $mapping['phone'], $key, 'text', $text, 'pending', $mapping['id'])) {
-            self::deliver($mapping['phone'], $text, $key, 0, $settings);
+        if (WhatsAppStore::log('out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
+            self::deliver($mapping['phone'], $file === null ? $text : '', $key, 0, $settings, $file);
         }
     }
 
-    private static function deliver($chat, $text, $key, $attempts, array $settings)
+    private static function deliver($chat, $text, $key, $attempts, array $settings, array $file = null)
     {
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
-        $result = $client->send($chat, $text, $key);
+        $result = $client->send($chat, $text, $key, $file);
         $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
         switch ($result['outcome']) {
             case 'queued':

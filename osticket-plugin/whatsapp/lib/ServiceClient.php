@@ -20,11 +20,15 @@ final class WhatsAppServiceClient
      * (docs/contract.md 2.3): 'retry': unreachable or busy (5xx, 429); 'configuration': wrong key or URL
      * (401, 403, 404, 3xx), kept until fixed; 'failed': this message is refused for good (e.g. not a phone number).
      */
-    public function send($chat, $text, $key)
+    public function send($chat, $text, $key, array $file = null)
     {
         // /send-secure insists on the API key; without one, the service only listens on loopback.
         $path = $this->apiKey !== '' ? '/send-secure' : '/send';
-        $answer = $this->request('POST', $path, json_encode(['phone' => $chat, 'message' => $text, 'key' => $key], JSON_UNESCAPED_UNICODE));
+        $body = ['phone' => $chat, 'message' => $text, 'key' => $key];
+        if ($file !== null) {
+            $body['media'] = ['filename' => $file['name'], 'mimetype' => $file['type'], 'data' => base64_encode($file['data'])];
+        }
+        $answer = $this->request('POST', $path, json_encode($body, JSON_UNESCAPED_UNICODE), $file !== null ? 60 : null);
         if ($answer['status'] === 200 || $answer['status'] === 202) {
             return ['outcome' => 'queued', 'error' => null, 'id' => isset($answer['json']['id']) ? (int) $answer['json']['id'] : null];
         }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync, rmSync, writeFileSync, type ReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/database.js';
 
@@ -42,6 +42,14 @@ export class MediaStore {
 
   get(id: string): StoredMedia | undefined {
     return /^[0-9a-f]{32}$/.test(id) ? (this.statements.get.get(id) as StoredMedia | undefined) : undefined;
+  }
+
+  read(id: string): Buffer | undefined {
+    try {
+      return readFileSync(this.file(id));
+    } catch {
+      return undefined;
+    }
   }
 
   open(id: string): ReadStream {

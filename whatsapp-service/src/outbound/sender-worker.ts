@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
-import { SendError, type SendResult } from '../transport/transport.js';
+import { SendError, type OutboundMedia, type SendResult } from '../transport/transport.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import { outboundMessageId } from './message-id.js';
 
 export interface SenderWorkerOptions {
   outbox: OutboxStore;
-  send(chat: string, text: string, messageId: string): Promise<SendResult>;
+  send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult>;
+  /** The file of an outbox row; undefined when it is gone (purged). */
+  media(id: string): OutboundMedia | undefined;
   isConnected(): boolean;
   /** Records that a message went out, or failed for good (the store update and its status report). */
   settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void;
@@ -74,7 +76,9 @@ export class SenderWorker {
   private async sendOne(row: OutboxRow): Promise<void> {
     const log = this.options.log.child({ outbox: row.id });
     try {
-      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key));
+      const media = row.media_id === null ? undefined : this.options.media(row.media_id);
+      if (row.media_id !== null && !media) throw new SendError('the file is no longer there (purged after RETENTION_DAYS)', 'media_gone', false);
+      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key), media);
       this.options.settle(row, { whatsappId });
       log.info('message sent');
       return;

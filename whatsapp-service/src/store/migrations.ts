@@ -61,4 +61,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX media_by_created ON media (created_at);
   `,
+
+  // 4: files agents send: the outbox row points to the file in the media store.
+  `
+  ALTER TABLE outbox ADD COLUMN media_id TEXT;
+  `,
 ];

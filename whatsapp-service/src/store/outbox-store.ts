@@ -15,12 +15,15 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** A file to send (MediaStore id), with `body` as its caption. */
+  media_id: string | null;
 }
 
 export interface NewOutboxMessage {
   key: string;
   chat: string;
   text: string;
+  mediaId?: string | null;
 }
 
 /** Order in which a message's state may only move forward. */
@@ -33,8 +36,8 @@ export class OutboxStore {
   constructor(db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO outbox (idempotency_key, chat, body, next_attempt_at, created_at, updated_at)
-         VALUES (@key, @chat, @text, @now, @now, @now)
+        `INSERT INTO outbox (idempotency_key, chat, body, media_id, next_attempt_at, created_at, updated_at)
+         VALUES (@key, @chat, @text, @mediaId, @now, @now, @now)
          ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
       byKey: db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?'),
@@ -57,8 +60,12 @@ export class OutboxStore {
 
   /** Queues a message once per key. `created` is false when the key was known. */
   enqueue(message: NewOutboxMessage, now: number): { row: OutboxRow; created: boolean } {
-    const created = this.statements.insert.run({ ...message, now }).changes === 1;
+    const created = this.statements.insert.run({ mediaId: null, ...message, now }).changes === 1;
     return { row: this.statements.byKey.get(message.key) as OutboxRow, created };
+  }
+
+  byKey(key: string): OutboxRow | undefined {
+    return this.statements.byKey.get(key) as OutboxRow | undefined;
   }
 
   get(id: number): OutboxRow | undefined {

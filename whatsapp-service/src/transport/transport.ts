@@ -109,6 +109,16 @@ export class SendError extends Error {
   }
 }
 
+/** A file an agent sends, `text` being its caption. */
+export interface OutboundMedia {
+  /** The gateway's media id (GET /media/<id>). */
+  id: string;
+  data: Buffer;
+  mimetype: string;
+  filename: string;
+  sha256: string;
+}
+
 /** A media file that could not be fetched; `retryable` false: it never will be (e.g. too large). */
 export class MediaError extends Error {
   constructor(
@@ -128,7 +138,7 @@ export interface Transport {
    * Send text to a chat id (see InboundMessage.chat) under the given WhatsApp
    * message id, so a resend after a crash is the same message. Throws SendError.
    */
-  send(chat: string, text: string, messageId: string): Promise<SendResult>;
+  send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult>;
   /** Ask for a pairing code for linking without a camera (phone: digits); the code shown, if one is. */
   requestPairingCode?(phone: string): Promise<string>;
   /** Start a fresh linking attempt when the last QR codes ran out; a no-op otherwise. */

@@ -132,3 +132,34 @@ test('file names: the customer\'s cleaned, or kind and time; extensions by type'
   assert.equal(mediaFileName('sticker', 'image/webp', '', 1732400000), 'sticker-20241123-221320.webp');
   assert.equal(mediaFileName('document', 'application/x-weird', '...', 0), 'document-19700101-000000.bin');
 });
+
+test('agents\' files: queued with /send-secure after the text, sent in order, listed by the sandbox with sha256 and a URL to the bytes', async () => {
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start(), MEDIA_MAX_MB: '1' });
+  try {
+    const png = file(40_000, 5);
+    const pdf = file(60_000, 9);
+    const send = (body: object) => api(`${running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917100000009', ...body }) });
+    assert.equal((await send({ message: 'Anbei zwei Dateien', key: 'entry:1' })).status, 202);
+    assert.equal((await send({ media: { filename: 'screen.png', mimetype: 'image/png', data: png.toString('base64') }, key: 'entry:1:file:1' })).status, 202);
+    assert.equal((await send({ media: { filename: 'Anleitung.pdf', mimetype: 'application/pdf', data: pdf.toString('base64') }, key: 'entry:1:file:2' })).status, 202);
+    assert.equal((await send({ media: { filename: 'Anleitung.pdf', mimetype: 'application/pdf', data: pdf.toString('base64') }, key: 'entry:1:file:2' })).status, 200, 'a known key is not queued again');
+    const big = await send({ media: { filename: 'gross.zip', mimetype: 'application/zip', data: file(1_100_000, 3).toString('base64') }, key: 'entry:1:file:3' });
+    assert.deepEqual([big.status, big.body.error.code], [413, 'file_too_large']);
+    assert.equal((await send({ media: { filename: 'x', mimetype: 'nonsense', data: '###' } })).status, 400);
+
+    await waitFor(async () => (await api(`${running.url}/sandbox/outbound?phone=4917100000009`)).body.messages.length === 3, 'three sent');
+    const sent = (await api(`${running.url}/sandbox/outbound?phone=4917100000009`)).body.messages;
+    assert.deepEqual(sent.map((m: any) => [m.text, m.media?.filename]), [['Anbei zwei Dateien', undefined], ['', 'screen.png'], ['', 'Anleitung.pdf']]);
+    for (const [m, data] of [[sent[1], png], [sent[2], pdf]] as const) {
+      assert.equal(m.media.sha256, sha256(data));
+      assert.equal(m.media.size, data.length);
+      const bytes = await fetch(`${running.url}${m.media.url}`, { headers: { 'X-API-Key': API_KEY } });
+      assert.equal(sha256(Buffer.from(await bytes.arrayBuffer())), sha256(data));
+    }
+    await waitFor(() => receiver.statuses().filter((s) => s.key.startsWith('entry:1:file:') && s.state === 'delivered').length === 2, 'each file has its own status');
+  } finally {
+    await running.stop();
+    await receiver.stop();
+  }
+});

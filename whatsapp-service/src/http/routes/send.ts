@@ -5,15 +5,17 @@ import { HttpError, sendJson } from '../respond.js';
 import type { Access, Route } from '../route.js';
 
 /** POST /send and /send-secure (docs/contract.md 3.1). */
-export function sendRoute(gateway: Gateway, path: '/send' | '/send-secure', access: Access, defaultCountryCode: string | null): Route {
+export function sendRoute(gateway: Gateway, path: '/send' | '/send-secure', access: Access, defaultCountryCode: string | null, mediaMaxBytes: number): Route {
   return {
     method: 'POST',
     path,
     access,
     async handle({ req, res }) {
       const header = req.headers['idempotency-key'];
-      const parsed = parseSendRequest(await readJsonBody(req), typeof header === 'string' ? header : undefined, defaultCountryCode);
-      if (!parsed.ok) throw new HttpError(400, parsed.code, parsed.message);
+      // Room for a file of MEDIA_MAX_MB in base64, and a little more, so that the answer says "too large" clearly.
+      const body = await readJsonBody(req, Math.ceil(mediaMaxBytes * 1.5) + 1024 * 1024);
+      const parsed = parseSendRequest(body, typeof header === 'string' ? header : undefined, defaultCountryCode, mediaMaxBytes);
+      if (!parsed.ok) throw new HttpError(parsed.code === 'file_too_large' ? 413 : 400, parsed.code, parsed.message);
       const { row, created } = gateway.send(parsed.request);
       sendJson(res, created ? 202 : 200, { id: row.id, key: row.idempotency_key, state: row.state });
     },

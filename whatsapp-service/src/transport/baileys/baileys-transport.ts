@@ -6,6 +6,7 @@ import {
   SendError,
   type ConnectionState,
   type ConnectionStatus,
+  type OutboundMedia,
   type SendResult,
   type Transport,
   type TransportContext,
@@ -17,7 +18,7 @@ import { Linking } from './linking.js';
 import { normalizeMessage, type BaileysMessage } from './normalize.js';
 import { receiptOf } from './receipts.js';
 import { downloadMedia, mediaSource } from './media.js';
-import { sendText } from './sending.js';
+import { sendTo } from './sending.js';
 import { SessionStore } from './session-store.js';
 import { MapCache, statusCodeOf, type SocketFactory, type WhatsAppSocket } from './socket.js';
 
@@ -87,13 +88,13 @@ export class BaileysTransport implements Transport {
     this.store = null;
   }
 
-  async send(chat: string, text: string, messageId: string): Promise<SendResult> {
+  async send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult> {
     const socket = this.socket;
     const store = this.store;
     if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    return sendText(
+    return sendTo(
       {
         socket,
         store,
@@ -104,6 +105,7 @@ export class BaileysTransport implements Transport {
       chat,
       text,
       messageId,
+      media,
     );
   }
 

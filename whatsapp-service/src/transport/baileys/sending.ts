@@ -1,7 +1,7 @@
-import { SendError, type SendResult } from '../transport.js';
+import { SendError, type OutboundMedia, type SendResult } from '../transport.js';
 import { chatToJid, isLidJid, isPhoneJid, jidUser } from './contacts.js';
 import type { SessionStore } from './session-store.js';
-import { statusCodeOf, type WhatsAppSocket } from './socket.js';
+import { statusCodeOf, type MessageContent, type WhatsAppSocket } from './socket.js';
 
 export interface SendContext {
   socket: WhatsAppSocket;
@@ -19,9 +19,9 @@ export interface SendContext {
  * (Boom 428 "Connection Closed", 408) and is retried. WhatsApp's refusals of
  * a message (463, 479) come later as a receipt with status ERROR.
  */
-export async function sendText(context: SendContext, chat: string, text: string, messageId: string): Promise<SendResult> {
+export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult> {
   const jid = await recipientJid(context, chatToJid(chat));
-  const sent = await withTimeout(context, context.socket.sendMessage(jid, { text }, { messageId })).catch((error: unknown) => {
+  const sent = await withTimeout(context, context.socket.sendMessage(jid, content(text, media), { messageId })).catch((error: unknown) => {
     if (error instanceof SendError) throw error;
     const code = statusCodeOf(error);
     throw new SendError(`WhatsApp send failed${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`, 'send_failed', true);
@@ -29,6 +29,17 @@ export async function sendText(context: SendContext, chat: string, text: string,
   const whatsappId = sent?.key.id;
   if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
   return { whatsappId };
+}
+
+/** Pictures WhatsApp shows as pictures; everything else goes as a document with its name. */
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png']);
+
+function content(text: string, media?: OutboundMedia): MessageContent {
+  if (!media) return { text };
+  const caption = text === '' ? undefined : text;
+  return IMAGE_TYPES.has(media.mimetype)
+    ? { image: media.data, mimetype: media.mimetype, ...(caption ? { caption } : {}) }
+    : { document: media.data, mimetype: media.mimetype, fileName: media.filename, ...(caption ? { caption } : {}) };
 }
 
 /**

@@ -1,10 +1,16 @@
 import type { BaileysEventEmitter, UserFacingSocketConfig, WAMessage } from 'baileys';
 
+/** The kinds of content we send (Baileys' AnyMessageContent, Types/Message.d.ts). */
+export type MessageContent =
+  | { text: string }
+  | { image: Buffer; caption?: string; mimetype?: string }
+  | { document: Buffer; mimetype: string; fileName: string; caption?: string };
+
 /** What we use of a Baileys socket; the real one has much more, a test fake needs only this. */
 export interface WhatsAppSocket {
   ev: BaileysEventEmitter;
   user?: { id: string } | undefined;
-  sendMessage(jid: string, content: { text: string }, options?: { messageId?: string }): Promise<{ key: { id?: string | null } } | undefined>;
+  sendMessage(jid: string, content: MessageContent, options?: { messageId?: string }): Promise<{ key: { id?: string | null } } | undefined>;
   requestPairingCode(phone: string): Promise<string>;
   /** rc14 leaves numbers that are not on WhatsApp out of the list (socket.js onWhatsApp). */
   onWhatsApp(...jids: string[]): Promise<Array<{ exists: unknown; jid: string }> | undefined>;

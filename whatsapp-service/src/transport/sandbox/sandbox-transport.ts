@@ -3,6 +3,7 @@ import {
   initialState,
   MediaError,
   SendError,
+  type OutboundMedia,
   type InboundMessage,
   type MessageType,
   type SendResult,
@@ -28,6 +29,8 @@ export interface SandboxSentMessage {
   text: string;
   at: string;
   read: boolean;
+  /** A file the service sent; its bytes are at `url` (GET, with the API key). */
+  media?: { filename: string; mimetype: string; size: number; sha256: string; url: string };
 }
 
 /** Kept per chat so a long session cannot grow without bound. */
@@ -76,13 +79,16 @@ export class SandboxTransport implements Transport {
     return inbound;
   }
 
-  async send(chat: string, text: string, messageId: string): Promise<SendResult> {
+  async send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult> {
     const handlers = this.handlers;
     if (!handlers) throw new Error('sandbox transport is not running');
     if (this.notOnWhatsApp.has(chat)) throw new SendError('the number is not on WhatsApp', 'not_on_whatsapp', false);
     const whatsappId = messageId;
     const list = this.sent.get(chat) ?? [];
-    list.push({ whatsappId, chat, text, at: new Date().toISOString(), read: false });
+    list.push({
+      whatsappId, chat, text, at: new Date().toISOString(), read: false,
+      ...(media ? { media: { filename: media.filename, mimetype: media.mimetype, size: media.data.length, sha256: media.sha256, url: `/media/${media.id}` } } : {}),
+    });
     this.sent.set(chat, list.slice(-KEEP_PER_CHAT));
     // As on a real phone, the receipt comes after the send has returned.
     setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);

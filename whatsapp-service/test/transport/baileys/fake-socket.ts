@@ -1,6 +1,7 @@
 import { makeEventBuffer, normalizeMessageContent, proto, type UserFacingSocketConfig, type WAMessage } from 'baileys';
 import { pino } from 'pino';
 import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
+import type { MessageContent } from '../../../src/transport/baileys/socket.js';
 
 /**
  * A Baileys socket without the network: a real Baileys event emitter
@@ -25,7 +26,7 @@ import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
   user: { id: string } | undefined;
-  readonly sent: Array<{ jid: string; text: string; id: string }> = [];
+  readonly sent: Array<{ jid: string; text: string; id: string; content?: MessageContent }> = [];
   ended = false;
   loggedOut = false;
   /** Phone numbers (digits) that are on WhatsApp; everything else is not. */
@@ -42,7 +43,7 @@ export class FakeSocket implements WhatsAppSocket {
 
   constructor(readonly config: UserFacingSocketConfig) {}
 
-  async sendMessage(jid: string, content: { text: string }, options: { messageId?: string } = {}) {
+  async sendMessage(jid: string, content: MessageContent, options: { messageId?: string } = {}) {
     const failure = this.sendFailures.shift();
     if (failure) throw failure;
     if (this.stallNextSend) {
@@ -50,7 +51,8 @@ export class FakeSocket implements WhatsAppSocket {
       return new Promise<never>(() => {});
     }
     const id = options.messageId ?? `3EB0FAKE${String(this.sent.length + 1).padStart(14, '0')}`;
-    this.sent.push({ jid, text: content.text, id });
+    if ('text' in content) this.sent.push({ jid, text: content.text, id });
+    else this.sent.push({ jid, text: content.caption ?? '', id, content });
     return { key: { id, remoteJid: jid, fromMe: true } };
   }
   async requestPairingCode(phone: string) {

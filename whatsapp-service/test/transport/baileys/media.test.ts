@@ -110,3 +110,20 @@ test('a file WhatsApp declares larger than MEDIA_MAX_MB is not downloaded at all
     await h.close();
   }
 });
+
+test('agents\' files go out as Baileys content: PNG/JPEG as images, anything else as a document with its name, under the derived id', async () => {
+  const h = await connected();
+  try {
+    const send = (key: string, media: object) => api(`${h.running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917012345678', key, media }) });
+    await send('f1', { filename: 'bild.png', mimetype: 'image/png', data: randomBytes(500).toString('base64') });
+    await send('f2', { filename: 'Anleitung.pdf', mimetype: 'application/pdf', data: randomBytes(700).toString('base64') });
+    await waitFor(() => h.socket().sent.length === 2, 'both sent');
+    const [image, document] = h.socket().sent;
+    assert.ok(image!.content && 'image' in image!.content && image!.content.image.length === 500);
+    assert.ok(document!.content && 'document' in document!.content);
+    assert.deepEqual([document!.content.fileName, document!.content.mimetype, document!.content.document.length], ['Anleitung.pdf', 'application/pdf', 700]);
+    assert.match(image!.id, /^3EB0[0-9A-F]{18}$/);
+  } finally {
+    await h.close();
+  }
+});

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 missing=""
 command -v php >/dev/null 2>&1 || missing="$missing php-cli"
 command -v phpunit >/dev/null 2>&1 || missing="$missing phpunit"
+# Debian's chromium drives the sandbox page test (puppeteer-core)
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 if command -v php >/dev/null 2>&1; then
   for ext in mbstring curl xml; do
     php -m | grep -qi "^$ext\$" || missing="$missing php-$ext"
@@ -18,9 +20,9 @@ if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends php-cli php-mbstring php-curl php-xml phpunit >/dev/null
+    apt-get install -y -qq --no-install-recommends php-cli php-mbstring php-curl php-xml phpunit chromium >/dev/null
   else
-    echo "Missing:$missing. Install them with: sudo apt-get install php-cli php-mbstring php-curl php-xml phpunit" >&2
+    echo "Missing:$missing. Install them with: sudo apt-get install php-cli php-mbstring php-curl php-xml phpunit chromium" >&2
     exit 1
   fi
 fi

@@ -4,7 +4,7 @@ export const SANDBOX_PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; img-src 'self' blob:; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
 <title>WhatsApp sandbox</title>
 <style>
   body { font-family: system-ui, sans-serif; margin: 0; background: #efeae2; color: #111; }
@@ -20,6 +20,9 @@ export const SANDBOX_PAGE = `<!doctype html>
   form { position: sticky; bottom: 0; background: #f0f2f5; padding: .6rem; display: flex; gap: .5rem; max-width: 48rem; margin: 0 auto; }
   form textarea { flex: 1; resize: vertical; min-height: 2.4rem; padding: .4rem; }
   button { background: #00a884; color: #fff; border: 0; border-radius: 4px; padding: 0 1rem; cursor: pointer; }
+  .bubble img { display: block; max-width: 100%; max-height: 16rem; border-radius: 4px; margin-bottom: .3rem; }
+  .bubble a.file { display: block; margin-bottom: .3rem; }
+  #file { max-width: 12rem; }
 </style>
 </head>
 <body>
@@ -35,6 +38,7 @@ export const SANDBOX_PAGE = `<!doctype html>
     <option>text</option><option>image</option><option>video</option><option>audio</option>
     <option>document</option><option>sticker</option><option>location</option><option>contact</option>
   </select>
+  <input id="file" type="file" aria-label="Attach a file">
   <textarea id="text" placeholder="Type a message as the customer (Enter sends)"></textarea>
   <button>Send</button>
 </form>
@@ -44,16 +48,43 @@ export const SANDBOX_PAGE = `<!doctype html>
   $('key').addEventListener('change', () => sessionStorage.setItem('sandbox-key', $('key').value));
   const mine = [];
   let theirs = [];
+  const fileUrls = new Map(); // media url -> blob: URL, fetched once with the API key
   const headers = () => ({ 'Content-Type': 'application/json', 'X-API-Key': $('key').value });
+
+  /** A file in a bubble: a picture inline, anything else as a download link. */
+  function fileView(name, type, url) {
+    if (!url) return document.createTextNode('[' + name + '] ');
+    if (type.startsWith('image/')) {
+      const img = document.createElement('img');
+      img.src = url;
+      img.alt = name;
+      return img;
+    }
+    const a = document.createElement('a');
+    a.className = 'file';
+    a.href = url;
+    a.download = name;
+    a.textContent = '📎 ' + name;
+    return a;
+  }
+
+  async function fetchFile(url) {
+    if (fileUrls.has(url)) return;
+    fileUrls.set(url, null);
+    const res = await fetch(url, { headers: headers() });
+    if (res.ok) { fileUrls.set(url, URL.createObjectURL(await res.blob())); render(); } else fileUrls.delete(url);
+  }
 
   function render() {
     const items = [...mine.filter((m) => m.phone === $('phone').value).map((m) => ({ ...m, cls: 'in' })),
-                   ...theirs.map((m) => ({ text: m.text, at: m.at, cls: 'out', meta: m.read ? 'read' : 'delivered' }))]
+                   ...theirs.map((m) => ({ text: m.text, at: m.at, cls: 'out', meta: m.read ? 'read' : 'delivered',
+                     file: m.media && { name: m.media.filename, type: m.media.mimetype, url: fileUrls.get(m.media.url) } }))]
       .sort((a, b) => a.at.localeCompare(b.at));
     $('chat').replaceChildren(...items.map((m) => {
       const div = document.createElement('div');
       div.className = 'bubble ' + m.cls;
-      div.textContent = m.text;
+      if (m.file) div.append(fileView(m.file.name, m.file.type, m.file.url));
+      div.append(m.text);
       const meta = document.createElement('div');
       meta.className = 'meta';
       meta.textContent = new Date(m.at).toLocaleTimeString() + (m.meta ? ' · ' + m.meta : '');
@@ -72,21 +103,38 @@ export const SANDBOX_PAGE = `<!doctype html>
   async function poll() {
     try {
       const res = await fetch('/sandbox/outbound?read=1&phone=' + encodeURIComponent($('phone').value), { headers: headers() });
-      if (res.ok) { theirs = (await res.json()).messages; render(); }
+      if (res.ok) {
+        theirs = (await res.json()).messages;
+        for (const m of theirs) if (m.media) fetchFile(m.media.url);
+        render();
+      }
     } catch {}
     setTimeout(poll, 1500);
   }
 
   $('send').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const type = $('type').value;
+    const chosen = $('file').files[0];
+    // With a file the service tells its type from the file, unless a media type is chosen.
+    const type = chosen && $('type').value === 'text' ? undefined : $('type').value;
     const text = $('text').value;
-    if (type === 'text' && !text.trim()) return;
-    const res = await fetch('/sandbox/inbound', { method: 'POST', headers: headers(),
-      body: JSON.stringify({ phone: $('phone').value, name: $('name').value, text, type }) });
+    if (!chosen && type === 'text' && !text.trim()) return;
+    const body = { phone: $('phone').value, name: $('name').value, text, type };
+    const at = new Date().toISOString(); // before sending: the answer may come back before the request returns
+    if (chosen) {
+      const data = await new Promise((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result).split(',')[1] || '');
+        reader.readAsDataURL(chosen);
+      });
+      body.media = { filename: chosen.name, mimetype: chosen.type || 'application/octet-stream', data };
+    }
+    const res = await fetch('/sandbox/inbound', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
     if (!res.ok) return problem((await res.json()).error.message);
-    mine.push({ phone: $('phone').value, text: type === 'text' ? text : '[' + type + '] ' + text, at: new Date().toISOString() });
+    mine.push({ phone: $('phone').value, text: chosen || type === 'text' ? text : '[' + type + '] ' + text, at,
+      file: chosen && { name: chosen.name, type: chosen.type || '', url: URL.createObjectURL(chosen) } });
     $('text').value = '';
+    $('file').value = '';
     render();
   });
   $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('send').requestSubmit(); } });

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need and a fresh Debian/Ubuntu machine lacks:
-# PHP and PHPUnit from Debian's packages, then the npm packages.
+# PHP, PHPUnit and Chromium from Debian's packages, then the npm packages.
 set -e
 cd "$(dirname "$0")/.."
 

@@ -10,7 +10,8 @@ let url: string;
 
 before(async () => {
   receiver = new Receiver(SECRET);
-  running = await startService({ WEBHOOK_URL: await receiver.start() });
+  // MEDIA_MAX_MB 1: a send body may carry a file of 1 MB in base64, so the body limit is about 2.5 MB.
+  running = await startService({ WEBHOOK_URL: await receiver.start(), MEDIA_MAX_MB: '1' });
   url = running.url;
 });
 after(async () => {
@@ -69,7 +70,7 @@ test('malformed requests get 400/415 with a JSON error and store nothing', async
 });
 
 test('oversized bodies are refused with 413, whether declared or streamed', async () => {
-  const big = JSON.stringify({ phone: '49123456789', message: 'x'.repeat(2 * 1024 * 1024) });
+  const big = JSON.stringify({ phone: '49123456789', message: 'x'.repeat(3 * 1024 * 1024) });
   const declared = await api(`${url}/send`, { method: 'POST', body: big });
   assert.equal(declared.status, 413);
   assert.equal(declared.body.error.code, 'payload_too_large');
@@ -81,7 +82,7 @@ test('oversized bodies are refused with 413, whether declared or streamed', asyn
       resolve(res.statusCode ?? 0);
     });
     req.on('error', reject);
-    for (let i = 0; i < 40; i++) req.write('x'.repeat(64 * 1024));
+    for (let i = 0; i < 60; i++) req.write('x'.repeat(64 * 1024));
     req.end();
   }).catch(() => 413); // the server may also cut the connection once it has answered
   assert.equal(streamed, 413);

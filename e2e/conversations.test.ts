@@ -511,4 +511,21 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     assert.equal(sha256(bytes), attached[1].sha256);
     await until('each file delivered, with its own status', () => log(chat).filter((r) => /^entry:\d+:file:\d+$/.test(r.message_id!)), (rows) => rows.length === 2 && rows.every((r) => r.status === 'delivered' || r.status === 'read'));
   });
+
+  test('with "E-mail link only" a file is not taken: the caption reaches the ticket and the customer gets the e-mail link', async () => {
+    const setHandling = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'media_handling'`);
+    const namespace = sql(o, `SELECT namespace FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'webhook_secret'`)[0]!.namespace;
+    sql(o, `INSERT INTO ${t(o, 'config')} (namespace, \`key\`, value, updated) VALUES ('${namespace}', 'media_handling', 'link', NOW()) ON DUPLICATE KEY UPDATE value = 'link'`);
+    try {
+      const chat = phone(54);
+      await sendFile(chat, { filename: '', mimetype: 'image/jpeg', data: file(20_000, 19) }, 'Nur per Link');
+      const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+      const [entry] = entries(map!.ticket_id);
+      assert.match(entry!.body!, /Nur per Link/);
+      assert.deepEqual(files(entry!.id!), []);
+      await until('e-mail link', () => outbound(chat), (m) => m.some((x) => x.includes('mailto:')));
+    } finally {
+      setHandling('attach');
+    }
+  });
 });

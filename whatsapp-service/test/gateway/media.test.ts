@@ -163,3 +163,22 @@ test('agents\' files: queued with /send-secure after the text, sent in order, li
     await receiver.stop();
   }
 });
+
+test('media files are forgotten with the messages: purge removes the row and the file', async () => {
+  const { openDatabase } = await import('../../src/store/database.js');
+  const { MediaStore } = await import('../../src/media/media-store.js');
+  const { existsSync } = await import('node:fs');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-purge-'));
+  const db = openDatabase(dataDir);
+  try {
+    const store = new MediaStore(db, dataDir);
+    const old = store.save(file(100), 'image/png', 'alt.png', 1_000);
+    const fresh = store.save(file(100, 3), 'image/png', 'neu.png', 5_000);
+    assert.equal(store.purge(2_000), 1);
+    assert.equal(store.get(old.id), undefined);
+    assert.equal(existsSync(path.join(dataDir, 'media', old.id)), false, 'the file is gone too');
+    assert.equal(store.read(fresh.id)?.length, 100);
+  } finally {
+    db.close();
+  }
+});

@@ -43,8 +43,12 @@ export function sql(ost: OsTicket, query: string): Array<Record<string, string>>
 
 export const t = (ost: OsTicket, table: string) => `\`${ost.db.prefix}${table}\``;
 
-/** Copies the plugin into osTicket, registers and enables it with one instance, and stores its settings. */
-export function installPlugin(ost: OsTicket, settings: Record<string, string>): void {
+/**
+ * Copies the plugin into osTicket, registers and enables it with one instance
+ * per settings object (one WhatsApp number each), and stores their settings.
+ * Returns the instance ids, in order.
+ */
+export function installPlugin(ost: OsTicket, ...instances: Array<Record<string, string>>): string[] {
   const target = path.join(ost.root, 'include', 'plugins', 'whatsapp');
   rmSync(target, { recursive: true, force: true });
   cpSync(path.join(repo, 'osticket-plugin', 'whatsapp'), target, { recursive: true });
@@ -53,12 +57,17 @@ export function installPlugin(ost: OsTicket, settings: Record<string, string>): 
   sql(ost, `DELETE FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`);
   sql(ost, `INSERT INTO ${t(ost, 'plugin')} (name, install_path, isphar, isactive, version, installed) VALUES ('WhatsApp Integration', 'plugins/whatsapp', 0, 1, '1.0.0', NOW())`);
   const pluginId = sql(ost, `SELECT id FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`)[0]!.id;
-  sql(ost, `INSERT INTO ${t(ost, 'plugin_instance')} (plugin_id, flags, name, created, updated) VALUES (${pluginId}, 1, 'WhatsApp', NOW(), NOW())`);
-  const instanceId = sql(ost, `SELECT id FROM ${t(ost, 'plugin_instance')} WHERE plugin_id = ${pluginId}`)[0]!.id;
-  const namespace = `plugin.${pluginId}.instance.${instanceId}`;
+  const ids: string[] = [];
+  for (const [index, settings] of instances.entries()) {
+    sql(ost, `INSERT INTO ${t(ost, 'plugin_instance')} (plugin_id, flags, name, created, updated) VALUES (${pluginId}, 1, ${q(`WhatsApp ${index + 1}`)}, NOW(), NOW())`);
+    const instanceId = sql(ost, `SELECT MAX(id) AS id FROM ${t(ost, 'plugin_instance')} WHERE plugin_id = ${pluginId}`)[0]!.id!;
+    ids.push(instanceId);
+    const namespace = `plugin.${pluginId}.instance.${instanceId}`;
+    const values = Object.entries(settings).map(([key, value]) => `(${q(namespace)}, ${q(key)}, ${q(value)}, NOW())`).join(', ');
+    sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ${values}`);
+  }
   sql(ost, `DELETE FROM ${t(ost, 'config')} WHERE namespace LIKE 'plugin.%.instance.%' AND namespace NOT IN (SELECT CONCAT('plugin.', plugin_id, '.instance.', id) FROM ${t(ost, 'plugin_instance')})`);
-  const values = Object.entries(settings).map(([key, value]) => `(${q(namespace)}, ${q(key)}, ${q(value)}, NOW())`).join(', ');
-  sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ${values}`);
+  return ids;
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 sh scripts/install-dependencies.sh
 
 echo "== end to end against a running osTicket (skipped unless OSTICKET_URL is set, see e2e/README.md) =="
-node --import tsx --test e2e/*.test.ts
+node --import tsx --test --test-concurrency=1 e2e/*.test.ts
 
 echo "== osticket-plugin: php -l =="
 count=0

@@ -140,12 +140,44 @@ class WhatsAppPluginConfig extends PluginConfig
         return !$errors;
     }
 
+    /**
+     * The WhatsApp numbers of this installation: one plugin instance each, with
+     * the WEBHOOK_URL its service needs and its state, so an administrator sees
+     * every number at a glance from any instance's page.
+     */
+    private static function overview(PluginInstance $current)
+    {
+        global $cfg;
+        $rows = '';
+        foreach ($current->getPlugin()->getInstances() as $instance) {
+            // The stored values as they are: building each instance's config form here would render this page again.
+            $stored = new Config($instance->getNamespace());
+            $settings = ['service_url' => (string) $stored->get('service_url', 'http://127.0.0.1:3000'), 'api_key' => self::decrypted($stored->get('api_key', ''))];
+            $status = $instance->isEnabled() ? (new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 2))->status() : null;
+            $state = !$instance->isEnabled() ? 'disabled' : ($status ? $status['connection'] . ($status['me'] ? ' +' . $status['me'] : '') : 'service unreachable');
+            $url = rtrim($cfg ? $cfg->getUrl() : '', '/') . '/api/whatsapp/webhook.php?instance=' . $instance->getId();
+            $mark = $instance->getId() == $current->getId() ? ' (this page)' : '';
+            $rows .= '<tr><td>' . Format::htmlchars($instance->getName() . $mark) . '</td><td>' . Format::htmlchars($state) . '</td><td>'
+                . Format::htmlchars($settings['service_url']) . '</td><td><code>' . Format::htmlchars($url) . '</code></td></tr>';
+        }
+        return '<table class="list" style="margin-bottom:1em"><tr><th>Number (instance)</th><th>State</th><th>Service URL</th><th>WEBHOOK_URL for its service</th></tr>'
+            . $rows . '</table>';
+    }
+
+    /** A PasswordField value as stored (encrypted by the form, or plain when written by a script). */
+    private static function decrypted($stored)
+    {
+        $plain = is_string($stored) && strpos($stored, '$') === 0 ? Crypto::decrypt($stored, SECRET_SALT, 'pwfield') : false;
+        return is_string($plain) ? $plain : (string) $stored;
+    }
+
     /** Connection state and, while no phone is linked, the QR code to scan. */
     private function connectionHtml()
     {
         $settings = WhatsAppSettings::from(parent::getInfo(), WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3);
-        $html = '';
+        $instance = $this->getInstance();
+        $html = $instance ? self::overview($instance) : '';
         if ($waiting = WhatsAppServiceHealth::current()) {
             $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
                 . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';
@@ -154,7 +186,7 @@ class WhatsAppPluginConfig extends PluginConfig
         if ($status === null) {
             return $html . '<p style="color:#a00"><strong>' . Format::htmlchars($client->problem() ?: 'The WhatsApp service cannot be reached.') . '</strong></p>';
         }
-        $html .= '<p>State: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
+        $html .= '<p>This number: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
         if (!empty($status['me'])) {
             $html .= ' — linked to +' . Format::htmlchars($status['me']);
         }

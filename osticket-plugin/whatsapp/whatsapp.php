@@ -6,24 +6,28 @@ require_once __DIR__ . '/config.php';
 
 /**
  * Glue only: tables on enable, settings captured at bootstrap, osTicket
- * signals connected once. The work is in glue/ and lib/.
+ * signals connected once. The work is in glue/ and lib/. Each active plugin
+ * instance is one WhatsApp number with its own service, settings and
+ * webhook (`?instance=<id>`).
  */
 class WhatsAppPlugin extends Plugin
 {
     public $config_class = 'WhatsAppPluginConfig';
 
-    /** Stored values of the first active instance; osTicket drops the config after bootstrap. */
-    private static $values = null;
-    private static $settings = null;
+    /** Stored values per active instance id; osTicket drops the config after bootstrap. */
+    private static $values = [];
+    private static $settings = [];
     private static $connected = false;
 
     public function bootstrap()
     {
-        if (self::$values === null) {
-            self::$values = $this->getConfig()->getInfo();
-        }
-        WhatsAppSchema::ensure();
-        WhatsAppMailGuard::onRequest(isset(self::$values['email_domain']) && self::$values['email_domain'] !== '' ? self::$values['email_domain'] : 'tickets.local');
+        $config = $this->getConfig();
+        $instanceId = $config->getInstance() ? (int) $config->getInstance()->getId() : 0;
+        self::$values[$instanceId] = $config->getInfo();
+        ksort(self::$values);
+        WhatsAppSchema::ensure($instanceId);
+        $domain = self::$values[$instanceId]['email_domain'] ?? '';
+        WhatsAppMailGuard::onRequest($domain !== '' ? $domain : 'tickets.local');
         if (self::$connected) {
             return; // osTicket 1.17+ bootstraps once per instance
         }
@@ -35,23 +39,26 @@ class WhatsAppPlugin extends Plugin
                 WhatsAppPlugin::handleWebhook();
             }));
         });
-        Signal::connect('threadentry.created', function ($entry) {
-            WhatsAppOutbound::onThreadEntry($entry, self::settings());
+        $settingsOf = [__CLASS__, 'settings'];
+        Signal::connect('threadentry.created', function ($entry) use ($settingsOf) {
+            WhatsAppOutbound::onThreadEntry($entry, $settingsOf);
         });
-        Signal::connect('object.created', function ($object, $data = null) {
-            WhatsAppOutbound::onObjectCreated($object, $data, self::settings());
+        Signal::connect('object.created', function ($object, $data = null) use ($settingsOf) {
+            WhatsAppOutbound::onObjectCreated($object, $data, $settingsOf);
         });
         // A user's phone saved anywhere (staff panel, import, our own users): the phone index follows.
         $phoneSaved = function ($answer) {
-            if ($settings = self::settings()) {
+            if ($settings = self::first()) {
                 WhatsAppPhoneIndex::onAnswerSaved($answer, $settings['default_country_code']);
             }
         };
         Signal::connect('model.created', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('model.updated', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('cron', function () {
-            if ($settings = self::settings()) {
-                WhatsAppOutbound::retryPending($settings);
+            foreach (array_keys(self::$values) as $instanceId) {
+                WhatsAppOutbound::retryPending(self::settings($instanceId));
+            }
+            if ($settings = self::first()) {
                 WhatsAppPhoneIndex::buildIfNeeded($settings['default_country_code']);
             }
         });
@@ -59,28 +66,51 @@ class WhatsAppPlugin extends Plugin
 
     public function enable()
     {
-        WhatsAppSchema::ensure();
-        return parent::enable();
+        return parent::enable(); // tables are created when the first instance bootstraps
     }
 
-    /** Also the entry point of webhook.php when it is copied to api/whatsapp/ (the specification's old way). */
-    /** Built on first use: at bootstrap osTicket's language is not known yet. */
-    private static function settings()
+    /**
+     * One instance's settings, built on first use (at bootstrap osTicket's
+     * language is not known yet); null when that instance is not active.
+     */
+    public static function settings($instanceId)
     {
-        if (self::$settings === null && self::$values !== null) {
-            self::$settings = WhatsAppSettings::from(self::$values, WhatsAppDesk::language());
+        if (!isset(self::$values[$instanceId])) {
+            return null;
         }
-        return self::$settings;
+        if (!isset(self::$settings[$instanceId])) {
+            self::$settings[$instanceId] = WhatsAppSettings::from(self::$values[$instanceId], WhatsAppDesk::language(), $instanceId);
+        }
+        return self::$settings[$instanceId];
     }
 
+    /** The lowest-numbered active instance: whose default country code the shared phone index uses. */
+    private static function first()
+    {
+        return self::$values ? self::settings(array_keys(self::$values)[0]) : null;
+    }
+
+    /**
+     * The webhook of one number: `?instance=<id>` (shown on its settings
+     * page); with one active instance the plain URL works as before. Also the
+     * entry point of webhook.php copied to api/whatsapp/ (the specification's old way).
+     */
     public static function handleWebhook()
     {
-        if (self::settings() === null) {
-            http_response_code(503);
+        $asked = isset($_GET['instance']) ? (string) $_GET['instance'] : null;
+        if ($asked === null && count(self::$values) === 1) {
+            $asked = (string) array_keys(self::$values)[0];
+        }
+        $settings = $asked !== null && ctype_digit($asked) ? self::settings((int) $asked) : null;
+        if ($settings === null) {
+            // 404: the service keeps the messages and names the problem until the URL or the instance is fixed.
+            http_response_code(404);
             header('Content-Type: application/json');
-            echo json_encode(['error' => ['code' => 'not_configured', 'message' => 'enable the WhatsApp plugin and an instance of it']]);
+            echo json_encode(['error' => ['code' => 'unknown_instance', 'message' => $asked === null
+                ? 'several WhatsApp numbers are configured: add ?instance=<id> to WEBHOOK_URL (shown on each instance\'s settings page)'
+                : 'no enabled instance ' . $asked . ' of the WhatsApp plugin']]);
             exit;
         }
-        WhatsAppWebhook::handle(self::settings());
+        WhatsAppWebhook::handle($settings);
     }
 }

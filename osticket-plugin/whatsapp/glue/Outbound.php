@@ -11,9 +11,13 @@ final class WhatsAppOutbound
     /** Set while a customer's close command closes a ticket: they get the close answer instead. */
     public static $closedByCustomer = null;
 
-    public static function onThreadEntry($entry, array $settings)
+    /**
+     * @param callable $settingsOf instance id -> settings, or null while that instance is disabled:
+     *   a reply leaves through the number the customer wrote to, whatever department the ticket is in now.
+     */
+    public static function onThreadEntry($entry, callable $settingsOf)
     {
-        if (!$entry instanceof ThreadEntry || $entry->getType() !== 'R' || !$settings['notify_reply']) {
+        if (!$entry instanceof ThreadEntry || $entry->getType() !== 'R') {
             return; // internal notes (N) and customer messages (M) never go out
         }
         // An edit is created as a new entry whose parent is the edited reply: it was sent already.
@@ -31,6 +35,13 @@ final class WhatsAppOutbound
         $message = $body->getType() === 'html'
             ? WhatsAppMarkup::toWhatsApp($body->getClean())
             : html_entity_decode((string) $body->getClean(), ENT_QUOTES | ENT_HTML5, 'UTF-8');
+        $settings = $settingsOf((int) $mapping['instance_id']);
+        if ($settings === null) {
+            return self::hold($mapping, 'entry:' . $entry->getId(), trim($message));
+        }
+        if (!$settings['notify_reply']) {
+            return;
+        }
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'message' => trim($message),
         ]);
@@ -42,6 +53,13 @@ final class WhatsAppOutbound
                 self::queue($mapping, $file['name'], self::fileKey($entry->getId(), $attachment->file_id), $settings, $file);
             }
         }
+    }
+
+    /** The number this conversation belongs to is disabled: kept pending, sent by cron once it is enabled again. */
+    private static function hold(array $mapping, $key, $text)
+    {
+        WhatsAppStore::log((int) $mapping['instance_id'], 'out', $mapping['phone'], $key, 'text', $text, 'pending', $mapping['id']);
+        WhatsAppStore::update('out', $key, ['error' => 'the WhatsApp number of this conversation (plugin instance) is disabled']);
     }
 
     /** "entry:<entry id>:file:<file id>": what cron needs to find the bytes again. */
@@ -57,7 +75,7 @@ final class WhatsAppOutbound
         return $file ? ['name' => $name ?: $file->getName(), 'type' => $file->getType() ?: 'application/octet-stream', 'data' => $file->getData()] : null;
     }
 
-    public static function onObjectCreated($object, $data, array $settings)
+    public static function onObjectCreated($object, $data, callable $settingsOf)
     {
         if (!$object instanceof Ticket || !is_array($data) || !isset($data['type']) || $data['type'] !== 'closed') {
             return;
@@ -67,7 +85,8 @@ final class WhatsAppOutbound
         if (!$mapping || !WhatsAppStore::closeTicket($object->getId()) || self::$closedByCustomer == $object->getId()) {
             return;
         }
-        if ($settings['notify_close']) {
+        $settings = $settingsOf((int) $mapping['instance_id']);
+        if ($settings && $settings['notify_close']) {
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => $object->getSubject(),
             ]);
@@ -86,10 +105,10 @@ final class WhatsAppOutbound
         }
     }
 
-    /** osTicket's cron: hand pending messages to the service again. */
+    /** osTicket's cron: hand this number's pending messages to its service again. */
     public static function retryPending(array $settings)
     {
-        foreach (WhatsAppStore::pendingOutbound() as $row) {
+        foreach (WhatsAppStore::pendingOutbound($settings['instance_id']) as $row) {
             $content = WhatsAppText::fromUtf8mb3($row['content']);
             $file = preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m) ? self::file($m[1], $content) : null;
             self::deliver($row['phone'], $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file);
@@ -101,7 +120,7 @@ final class WhatsAppOutbound
     {
         $type = $file === null ? 'text' : (strpos($file['type'], 'image/') === 0 ? 'image' : 'document');
         // Logged first: if the service is down, the row is what cron retries.
-        if (WhatsAppStore::log('out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
+        if (WhatsAppStore::log($settings['instance_id'], 'out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
             self::deliver($mapping['phone'], $file === null ? $text : '', $key, 0, $settings, $file);
         }
     }

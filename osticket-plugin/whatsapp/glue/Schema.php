@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 2;
+    const VERSION = 3;
 
     public static function mappingTable()
     {
@@ -22,20 +22,27 @@ final class WhatsAppSchema
         return TABLE_PREFIX . 'whatsapp_phone_index';
     }
 
-    /** Creates or upgrades the tables when the stored version is behind. Cheap when current. */
-    public static function ensure()
+    /**
+     * Creates or upgrades the tables when the stored version is behind. Cheap
+     * when current. `$instanceId` (the instance being bootstrapped) is who
+     * owns conversations from before there were several numbers.
+     */
+    public static function ensure($instanceId)
     {
+        if ((int) $instanceId <= 0) {
+            return false;
+        }
         $config = new Config('plugin.whatsapp.schema');
         $installed = (int) $config->get('version', 0);
         if ($installed >= self::VERSION) {
             return true;
         }
-        foreach (self::migrations() as $version => $statements) {
+        foreach (self::migrations((int) $instanceId) as $version => $statements) {
             if ($version <= $installed) {
                 continue;
             }
-            foreach ($statements as $sql) {
-                if (is_array($sql) ? !self::addColumn($sql[0], $sql[1], $sql[2]) : !db_query($sql)) {
+            foreach ($statements as $step) {
+                if (!(is_callable($step) ? $step() : (is_array($step) ? self::addColumn($step[0], $step[1], $step[2]) : db_query($step)))) {
                     return false;
                 }
             }
@@ -51,8 +58,22 @@ final class WhatsAppSchema
         return ($exists && db_num_rows($exists) > 0) || db_query(sprintf('ALTER TABLE `%s` ADD `%s` %s', $table, $column, $definition));
     }
 
-    /** Numbered like the service's migrations: append, never edit. [table, column, definition] adds a column. */
-    private static function migrations()
+    /** Replaces a unique key; each half is skipped when already done, so it can run again. */
+    private static function replaceUniqueKey($table, $old, $new, $columns)
+    {
+        $has = function ($key) use ($table) {
+            $result = db_query(sprintf("SHOW INDEX FROM `%s` WHERE Key_name = '%s'", $table, $key));
+            return $result && db_num_rows($result) > 0;
+        };
+        return (!$has($old) || db_query(sprintf('ALTER TABLE `%s` DROP INDEX `%s`', $table, $old)))
+            && ($has($new) || db_query(sprintf('ALTER TABLE `%s` ADD UNIQUE KEY `%s` (%s)', $table, $new, $columns)));
+    }
+
+    /**
+     * Numbered like the service's migrations: append, never edit. A string is SQL,
+     * [table, column, definition] adds a column, a closure does the rest.
+     */
+    private static function migrations($instanceId)
     {
         $mapping = self::mappingTable();
         $messages = self::messagesTable();
@@ -115,6 +136,18 @@ final class WhatsAppSchema
                     PRIMARY KEY (`phone`, `user_id`),
                     KEY `user_id` (`user_id`)
                 ) DEFAULT CHARSET=utf8",
+            ],
+            3 => [
+                // Several WhatsApp numbers: every conversation and message belongs to the plugin instance
+                // (the number) it came through; one active ticket per phone and number.
+                [$mapping, 'instance_id', 'int(11) unsigned NOT NULL DEFAULT 0 AFTER `id`'],
+                [$messages, 'instance_id', 'int(11) unsigned NOT NULL DEFAULT 0 AFTER `id`'],
+                function () use ($mapping) {
+                    return self::replaceUniqueKey($mapping, 'active_phone', 'instance_active_phone', '`instance_id`, `active_phone`');
+                },
+                // What was there before belongs to the instance that runs the upgrade (the only one then).
+                "UPDATE `$mapping` SET instance_id = $instanceId WHERE instance_id = 0",
+                "UPDATE `$messages` SET instance_id = $instanceId WHERE instance_id = 0",
             ],
         ];
     }

@@ -10,7 +10,8 @@ final class WhatsAppSettings
         'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
     ];
 
-    public static function from(array $values, $language)
+    /** @param int $instanceId the plugin instance (one WhatsApp number) the values belong to */
+    public static function from(array $values, $language, $instanceId = 0)
     {
         $get = function ($key, $default = null) use ($values) {
             $value = isset($values[$key]) ? $values[$key] : null;
@@ -22,6 +23,7 @@ final class WhatsAppSettings
             $texts[$key] = (string) $get($key, $defaults[$key]);
         }
         return [
+            'instance_id' => (int) $instanceId,
             'language' => $language,
             'service_url' => (string) $get('service_url', 'http://127.0.0.1:3000'),
             'api_key' => trim((string) $get('api_key', '')),

@@ -4,10 +4,10 @@
  */
 final class WhatsAppStore
 {
-    /** The phone's active (open) mapping, or null. */
-    public static function activeMapping($phone)
+    /** The phone's active (open) mapping on this number (plugin instance), or null. */
+    public static function activeMapping($instanceId, $phone)
     {
-        return self::row(sprintf('SELECT * FROM `%s` WHERE active_phone = %s', WhatsAppSchema::mappingTable(), db_input($phone)));
+        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND active_phone = %s', WhatsAppSchema::mappingTable(), $instanceId, db_input($phone)));
     }
 
     public static function mappingForTicket($ticketId)
@@ -15,16 +15,16 @@ final class WhatsAppStore
         return self::row(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id DESC LIMIT 1', WhatsAppSchema::mappingTable(), $ticketId));
     }
 
-    /** Makes a ticket the phone's active one (the previous active one becomes inactive). */
-    public static function activate($phone, $ticketId, $ticketNumber, $userId)
+    /** Makes a ticket the phone's active one on this number (the previous active one becomes inactive). */
+    public static function activate($instanceId, $phone, $ticketId, $ticketNumber, $userId)
     {
         $table = WhatsAppSchema::mappingTable();
-        db_query(sprintf("UPDATE `%s` SET status = 'inactive', active_phone = NULL, updated = NOW() WHERE active_phone = %s AND ticket_id <> %d",
-            $table, db_input($phone), $ticketId));
-        db_query(sprintf("INSERT INTO `%s` (phone, ticket_id, ticket_number, user_id, status, active_phone, created, updated)
-            VALUES (%s, %d, %s, %d, 'open', %s, NOW(), NOW())
+        db_query(sprintf("UPDATE `%s` SET status = 'inactive', active_phone = NULL, updated = NOW() WHERE instance_id = %d AND active_phone = %s AND ticket_id <> %d",
+            $table, $instanceId, db_input($phone), $ticketId));
+        db_query(sprintf("INSERT INTO `%s` (instance_id, phone, ticket_id, ticket_number, user_id, status, active_phone, created, updated)
+            VALUES (%d, %s, %d, %s, %d, 'open', %s, NOW(), NOW())
             ON DUPLICATE KEY UPDATE status = 'open', active_phone = VALUES(active_phone), ticket_number = VALUES(ticket_number), updated = NOW()",
-            $table, db_input($phone), $ticketId, db_input($ticketNumber), $userId, db_input($phone)));
+            $table, $instanceId, db_input($phone), $ticketId, db_input($ticketNumber), $userId, db_input($phone)));
         return self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, db_input($phone), $ticketId));
     }
 
@@ -51,12 +51,12 @@ final class WhatsAppStore
         return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'in' AND message_id = %s", WhatsAppSchema::messagesTable(), db_input($messageId)));
     }
 
-    /** Logs a message; returns false if (direction, message id) is already logged. */
-    public static function log($direction, $phone, $messageId, $type, $content, $status, $mappingId = null)
+    /** Logs a message of this number; returns false if (direction, message id) is already logged. */
+    public static function log($instanceId, $direction, $phone, $messageId, $type, $content, $status, $mappingId = null)
     {
-        $sql = sprintf("INSERT IGNORE INTO `%s` (mapping_id, phone, direction, message_id, type, content, status, created, updated)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, NOW(), NOW())",
-            WhatsAppSchema::messagesTable(), $mappingId ? (int) $mappingId : 'NULL', db_input($phone), db_input($direction),
+        $sql = sprintf("INSERT IGNORE INTO `%s` (instance_id, mapping_id, phone, direction, message_id, type, content, status, created, updated)
+            VALUES (%d, %s, %s, %s, %s, %s, %s, %s, NOW(), NOW())",
+            WhatsAppSchema::messagesTable(), $instanceId, $mappingId ? (int) $mappingId : 'NULL', db_input($phone), db_input($direction),
             db_input($messageId), db_input($type), db_input(WhatsAppText::safeForUtf8mb3($content)), db_input($status));
         return db_query($sql) && db_affected_rows() > 0;
     }
@@ -71,12 +71,12 @@ final class WhatsAppStore
             WhatsAppSchema::messagesTable(), implode(', ', $sets), db_input($direction), db_input($messageId)));
     }
 
-    /** Outbound messages the service has not accepted yet, oldest first. */
-    public static function pendingOutbound($limit = 50)
+    /** Outbound messages of this number the service has not accepted yet, oldest first. */
+    public static function pendingOutbound($instanceId, $limit = 50)
     {
         $rows = [];
-        $result = db_query(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND status = 'pending' ORDER BY id LIMIT %d",
-            WhatsAppSchema::messagesTable(), $limit));
+        $result = db_query(sprintf("SELECT * FROM `%s` WHERE instance_id = %d AND direction = 'out' AND status = 'pending' ORDER BY id LIMIT %d",
+            WhatsAppSchema::messagesTable(), $instanceId, $limit));
         while ($result && ($row = db_fetch_array($result))) {
             $rows[] = $row;
         }

@@ -63,7 +63,7 @@ final class WhatsAppWebhook
             }
             if (!$row) {
                 $type = isset($message['type']) ? $message['type'] : 'text';
-                WhatsAppStore::log('in', $chat, $message['id'], $type, isset($message['text']) ? $message['text'] : '', 'received');
+                WhatsAppStore::log($settings['instance_id'], 'in', $chat, $message['id'], $type, isset($message['text']) ? $message['text'] : '', 'received');
                 $row = WhatsAppStore::inbound($message['id']);
             }
             WhatsAppFault::at('after_log');
@@ -83,7 +83,7 @@ final class WhatsAppWebhook
             foreach ($texts as $index => $replyText) {
                 $key = sprintf('reply:%s:%d', $message['id'], $index);
                 $replies[] = ['text' => $replyText, 'key' => $key];
-                WhatsAppStore::log('out', $chat, $key, 'text', $replyText, 'queued', $mappingId);
+                WhatsAppStore::log($settings['instance_id'], 'out', $chat, $key, 'text', $replyText, 'queued', $mappingId);
             }
             WhatsAppFault::at('before_processed');
             // json_encode escapes non-ASCII, so the 3-byte connection keeps every character.
@@ -116,7 +116,7 @@ final class WhatsAppWebhook
             $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
             $mapping = $ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
         } else {
-            $mapping = WhatsAppStore::activeMapping($chat);
+            $mapping = WhatsAppStore::activeMapping($settings['instance_id'], $chat);
             $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
             if ($mapping && (!$ticket || $ticket->isClosed())) {
                 WhatsAppStore::closeTicket($mapping['ticket_id']); // closed in osTicket meanwhile: a new message opens a new ticket
@@ -146,10 +146,13 @@ final class WhatsAppWebhook
                 $user = WhatsAppDesk::customer($chat, $phone, $name, $settings);
                 $target = WhatsAppDesk::ticketByNumber($decision['number']);
                 // A foreign ticket is answered exactly like an unknown one: nothing about other customers leaks.
-                if (!$target || $target->getUserId() != $user->getId() || $target->isClosed()) {
+                // A ticket of the customer's conversation on another number is not switched to: it answers there.
+                $elsewhere = $target ? WhatsAppStore::mappingForTicket($target->getId()) : null;
+                if (!$target || $target->getUserId() != $user->getId() || $target->isClosed()
+                        || ($elsewhere && (int) $elsewhere['instance_id'] !== $settings['instance_id'])) {
                     return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
                 }
-                $switched = WhatsAppStore::activate($chat, $target->getId(), $target->getNumber(), $user->getId());
+                $switched = WhatsAppStore::activate($settings['instance_id'], $chat, $target->getId(), $target->getNumber(), $user->getId());
                 return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], $vars($target))]];
         }
 
@@ -187,7 +190,7 @@ final class WhatsAppWebhook
         }
         WhatsAppFault::at('after_message');
 
-        $mapping = $decision['action'] === 'open' ? WhatsAppStore::activate($chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
+        $mapping = $decision['action'] === 'open' ? WhatsAppStore::activate($settings['instance_id'], $chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
         WhatsAppFault::at('after_mapping');
         $replies = [];
         if ($decision['action'] === 'open' && $settings['auto_confirm']) {

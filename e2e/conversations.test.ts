@@ -353,9 +353,9 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     await say(chat, 'Schlüssel-Test');
     const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
     const setKey = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'api_key'`);
-    const problem = () => sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.service' AND \`key\` = 'problem'`)[0]?.value ?? '';
+    const problem = () => sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.service.%' AND \`key\` = 'problem' AND value <> ''`)[0]?.value ?? '';
     const logged = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'syslog')} WHERE title = 'WhatsApp: replies are waiting'`)[0]!.n;
-    sql(o, `DELETE FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.service'`);
+    sql(o, `DELETE FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.service%'`);
     const before = Number(logged());
     setKey('wrong-key-0123456789abcdef');
     try {

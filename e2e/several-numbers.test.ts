@@ -113,8 +113,15 @@ describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set 
 
   test('disabling one number leaves the other working; its messages wait and arrive once it is enabled again', async () => {
     const chat = phone(4);
+    await say(sales, phone(6), 'Vorher an Sales');
+    const [salesConversation] = await until('sales conversation', () => mappings(phone(6)), (r) => r.length === 1);
     setEnabled(sales, false);
     try {
+      // A reply in a conversation of the disabled number cannot go out: the agent is told on the ticket.
+      agent(o, 'reply', salesConversation!.ticket_id!, 'Antwort, während Sales aus ist');
+      const note = sql(o, `SELECT e.body FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${salesConversation!.ticket_id} AND e.type = 'N'`);
+      assert.equal(note.length, 1);
+      assert.match(note[0]!.body!, /is disabled/);
       await say(sales, chat, 'Während Sales aus ist');
       await say(support, chat, 'Support geht weiter');
       await until('support works', () => mappings(chat), (r) => r.length === 1 && r[0]!.instance_id === support.instance);

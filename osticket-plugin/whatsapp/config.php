@@ -175,10 +175,10 @@ class WhatsAppPluginConfig extends PluginConfig
     private function connectionHtml()
     {
         $settings = WhatsAppSettings::from(parent::getInfo(), WhatsAppDesk::language());
-        $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3);
+        $client = new WhatsAppServiceClient($settings['service_url'], $this->secret('api_key'), 3);
         $instance = $this->getInstance();
         $html = $instance ? self::overview($instance) : '';
-        if ($waiting = WhatsAppServiceHealth::current()) {
+        if ($waiting = WhatsAppServiceHealth::current($instance ? $instance->getId() : 0)) {
             $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
                 . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';
         }

@@ -131,7 +131,8 @@ final class WhatsAppDesk
 
     /**
      * Saves a customer's file as osTicket saves uploads (type and size rules
-     * of the ticket form). Returns [['id' => file id, 'name' => name], null] or [null, why not].
+     * of the ticket form). Returns [['id' => file id, 'name' => name], null],
+     * [null, why not] when osTicket refuses the file, or [null, null] when its storage failed.
      */
     public static function saveFile($upload, $name, $type, $data)
     {
@@ -140,7 +141,7 @@ final class WhatsAppDesk
             $saved = $upload->uploadAttachment($file);
             return [['id' => $saved->getId(), 'name' => $name], null];
         } catch (FileUploadError $error) {
-            return [null, $error->getMessage()];
+            return [null, $error->getMessage() === __('Unable to save file') ? null : $error->getMessage()];
         }
     }
 

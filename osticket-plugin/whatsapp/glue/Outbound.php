@@ -37,7 +37,11 @@ final class WhatsAppOutbound
             : html_entity_decode((string) $body->getClean(), ENT_QUOTES | ENT_HTML5, 'UTF-8');
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings === null) {
-            return self::hold($mapping, 'entry:' . $entry->getId(), trim($message));
+            // The number this customer wrote to is switched off: the agent hears it now, not never.
+            WhatsAppDesk::note($ticket, 'WhatsApp message not sent', WhatsAppTemplates::render(WhatsAppTemplates::defaults(WhatsAppDesk::language())['failed_note'], [
+                'reason' => 'the WhatsApp number of this conversation (plugin instance ' . $mapping['instance_id'] . ') is disabled', 'message' => trim($message),
+            ]));
+            return;
         }
         if (!$settings['notify_reply']) {
             return;
@@ -53,13 +57,6 @@ final class WhatsAppOutbound
                 self::queue($mapping, $file['name'], self::fileKey($entry->getId(), $attachment->file_id), $settings, $file);
             }
         }
-    }
-
-    /** The number this conversation belongs to is disabled: kept pending, sent by cron once it is enabled again. */
-    private static function hold(array $mapping, $key, $text)
-    {
-        WhatsAppStore::log((int) $mapping['instance_id'], 'out', $mapping['phone'], $key, 'text', $text, 'pending', $mapping['id']);
-        WhatsAppStore::update('out', $key, ['error' => 'the WhatsApp number of this conversation (plugin instance) is disabled']);
     }
 
     /** "entry:<entry id>:file:<file id>": what cron needs to find the bytes again. */
@@ -110,7 +107,13 @@ final class WhatsAppOutbound
     {
         foreach (WhatsAppStore::pendingOutbound($settings['instance_id']) as $row) {
             $content = WhatsAppText::fromUtf8mb3($row['content']);
-            $file = preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m) ? self::file($m[1], $content) : null;
+            $isFile = (bool) preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m);
+            $file = $isFile ? self::file($m[1], $content) : null;
+            if ($isFile && !$file) {
+                WhatsAppStore::update('out', $row['message_id'], ['status' => 'failed', 'error' => 'the file was deleted in osTicket before it could be sent']);
+                self::tellTheAgent($row['message_id'], 'the file was deleted in osTicket before it could be sent', $settings);
+                continue;
+            }
             self::deliver($row['phone'], $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file);
         }
     }
@@ -133,7 +136,7 @@ final class WhatsAppOutbound
         switch ($result['outcome']) {
             case 'queued':
                 WhatsAppStore::update('out', $key, ['status' => 'queued', 'error' => null, 'attempts' => $attempts + 1]);
-                WhatsAppServiceHealth::ok();
+                WhatsAppServiceHealth::ok($settings['instance_id']);
                 return;
             case 'failed':
                 WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
@@ -141,7 +144,7 @@ final class WhatsAppOutbound
                 return;
             default: // retry, configuration: kept for cron, and the administrator is told why
                 WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);
-                WhatsAppServiceHealth::problem($result['outcome'] === 'configuration'
+                WhatsAppServiceHealth::problem($settings['instance_id'], $result['outcome'] === 'configuration'
                     ? 'The WhatsApp service refused the plugin (' . $error . '): check the API Key and Service URL. Replies wait and are sent once it is fixed.'
                     : 'The WhatsApp service cannot be reached (' . $error . '). Replies wait and are sent from osTicket\'s cron once it is back.');
         }

@@ -1,6 +1,6 @@
 <?php
 /**
- * Whether the plugin can hand replies to the service, remembered in
+ * Whether the plugin can hand replies to a number's service, remembered in
  * osTicket's config table: the settings page shows the problem as a banner,
  * and the system log gets it once an hour, not once per reply.
  */
@@ -8,9 +8,9 @@ final class WhatsAppServiceHealth
 {
     const LOG_EVERY_SECONDS = 3600;
 
-    public static function problem($reason)
+    public static function problem($instanceId, $reason)
     {
-        $state = self::state();
+        $state = self::state($instanceId);
         $now = time();
         if ($state->get('problem') !== $reason) {
             $state->set('problem', $reason);
@@ -23,9 +23,9 @@ final class WhatsAppServiceHealth
         }
     }
 
-    public static function ok()
+    public static function ok($instanceId)
     {
-        $state = self::state();
+        $state = self::state($instanceId);
         if ($state->get('problem')) {
             $state->set('problem', '');
             $state->set('logged', 0);
@@ -33,14 +33,15 @@ final class WhatsAppServiceHealth
     }
 
     /** @return array|null ['reason' => ..., 'since' => unix time] */
-    public static function current()
+    public static function current($instanceId)
     {
-        $state = self::state();
+        $state = self::state($instanceId);
         return $state->get('problem') ? ['reason' => $state->get('problem'), 'since' => (int) $state->get('since')] : null;
     }
 
-    private static function state()
+    /** One state per number (plugin instance). */
+    private static function state($instanceId)
     {
-        return new Config('plugin.whatsapp.service');
+        return new Config('plugin.whatsapp.service.' . (int) $instanceId);
     }
 }

@@ -228,13 +228,23 @@ final class WhatsAppWebhook
         } else {
             $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
             $data = $client->media($media['id'], $media['sha256'], $maxBytes);
+            if (isset($data['retry'])) {
+                // Passing trouble or a wrong key: 500, the service keeps the message and tries again.
+                if ($data['status'] === 401 || $data['status'] === 403) {
+                    WhatsAppServiceHealth::problem($settings['instance_id'], 'The WhatsApp service refused to hand over a customer\'s file (HTTP ' . $data['status'] . '): check the API Key. The messages wait until it is fixed.');
+                }
+                throw new RuntimeException('could not fetch the customer\'s file: ' . $data['retry']);
+            }
             if (is_array($data)) {
-                // Not there (purged, service down for good): the message goes on without it, and says so.
+                // Purged: the message goes on without it, and says so.
                 $why = $data['error'];
             } else {
                 list($file, $why) = WhatsAppDesk::saveFile($upload, $media['filename'], $media['mimetype'], $data);
                 if ($file) {
                     return [[$file], null];
+                }
+                if ($why === null) {
+                    throw new RuntimeException('osTicket could not store the customer\'s file'); // its storage, not the file
                 }
             }
         }

@@ -71,8 +71,9 @@ final class WhatsAppServiceClient
 
     /**
      * A customer's file from GET /media/<id>, streamed to a temporary file and
-     * checked against the sha256 the message event gave. Returns the bytes, or
-     * ['error' => why] when it cannot be had.
+     * checked against the sha256 the message event gave. Returns the bytes,
+     * ['error' => why] when it is gone for good (404: purged), or
+     * ['retry' => why] when it may work later (service busy, wrong key, damaged on the way).
      */
     public function media($id, $sha256, $maxBytes)
     {
@@ -92,16 +93,19 @@ final class WhatsAppServiceClient
             CURLOPT_FAILONERROR => true,
         ]);
         $ok = curl_exec($curl);
+        $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
         $error = $ok ? null : curl_error($curl);
         curl_close($curl);
         fclose($out);
         $data = $ok ? file_get_contents($path) : false;
         @unlink($path);
         if ($data === false) {
-            return ['error' => 'the WhatsApp service did not hand it over (' . $error . ')'];
+            return $status === 404
+                ? ['error' => 'the WhatsApp service no longer has it']
+                : ['retry' => 'the WhatsApp service did not hand it over (' . $error . ')', 'status' => $status];
         }
         if (hash('sha256', $data) !== $sha256) {
-            return ['error' => 'it was damaged on the way from the WhatsApp service'];
+            return ['retry' => 'it was damaged on the way from the WhatsApp service', 'status' => $status];
         }
         return $data;
     }

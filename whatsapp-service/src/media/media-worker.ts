@@ -62,10 +62,16 @@ export class MediaWorker {
     while (this.running && this.active.size < 2 && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.active.add(job.id);
-      void this.process(job).finally(() => {
-        this.active.delete(job.id);
-        this.pump();
-      });
+      void this.process(job)
+        .catch((error: unknown) => {
+          // The store failed (disk full?): the event keeps its media_source and is tried again later.
+          this.options.log.error({ err: error, event: job.id }, 'could not store a media file; will try again');
+          setTimeout(() => this.add(job.id, job.chat, job.source), 60_000).unref();
+        })
+        .finally(() => {
+          this.active.delete(job.id);
+          this.pump();
+        });
     }
   }
 
@@ -92,18 +98,21 @@ export class MediaWorker {
     }
     const delays = this.options.retryDelaysMs ?? [2_000, 10_000];
     for (let attempt = 0; ; attempt++) {
+      let data: Buffer;
       try {
-        const data = await this.options.download(source, this.options.maxBytes);
+        data = await this.options.download(source, this.options.maxBytes);
         if (data.length > this.options.maxBytes) throw new MediaError('the file is larger than MEDIA_MAX_MB', 'too_large', false);
-        const stored = this.options.media.save(data, baseMimeType(mimetype), filename, this.now());
-        log.info({ media: stored.id, size: stored.size }, 'media file stored');
-        return stored;
       } catch (error) {
         const known = error instanceof MediaError ? error : new MediaError(error instanceof Error ? error.message : String(error), 'download_failed', true);
         if (!known.retryable || attempt >= delays.length || !this.running) return gaveUp(known);
         log.debug({ reason: known.message, attempt: attempt + 1 }, 'media download failed, will retry');
         await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+        continue;
       }
+      // Outside the try: a full disk is not the file's fault and must not give it up.
+      const stored = this.options.media.save(data, baseMimeType(mimetype), filename, this.now());
+      log.info({ media: stored.id, size: stored.size }, 'media file stored');
+      return stored;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { parseChatId } from '../chat-id.js';
+import { baseMimeType } from '../media/file-name.js';
 import { isSendableText, MAX_KEY_CHARS, MAX_MESSAGE_CHARS } from './text-limits.js';
 
 export interface OutboundFile {
@@ -46,6 +47,7 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
 function parseFile(raw: unknown): OutboundFile | null {
   const { filename, mimetype, data } = (raw ?? {}) as Record<string, unknown>;
   if (typeof filename !== 'string' || filename === '' || filename.length > 255) return null;
-  if (typeof mimetype !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(mimetype) || typeof data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return null;
-  return { filename, mimetype, data: Buffer.from(data, 'base64') };
+  if (typeof mimetype !== 'string' || baseMimeType(mimetype) === 'application/octet-stream' && !/^application\/octet-stream/i.test(mimetype)) return null;
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(data) || /[\r\n]/.test(filename)) return null;
+  return { filename, mimetype: baseMimeType(mimetype), data: Buffer.from(data, 'base64') };
 }

@@ -28,6 +28,8 @@ interface ChatQueue {
   ids: number[];
   notBefore: number;
   timer: NodeJS.Timeout | null;
+  /** The head waits for its media file, not for the webhook. */
+  held?: boolean;
 }
 
 /** Retry pace while the webhook is misconfigured: fast enough to notice the fix, capped. */
@@ -77,7 +79,8 @@ export class DeliveryWorker {
   /** The head of this chat may be delivered now (its media is ready). */
   wake(chat: string): void {
     const queue = this.chats.get(chat);
-    if (!queue) return;
+    if (!queue?.held) return; // a head waiting for the webhook keeps its own pace
+    queue.held = false;
     if (queue.timer) clearTimeout(queue.timer);
     queue.timer = null;
     queue.notBefore = 0;
@@ -160,6 +163,7 @@ export class DeliveryWorker {
     if (!row || row.state !== 'pending') return this.forget(queue, id);
     if (row.media_source !== null) {
       // Its file is still being downloaded; wake(chat) comes when it is stored or given up.
+      queue.held = true;
       queue.notBefore = this.now() + 60_000;
       return;
     }
@@ -204,6 +208,7 @@ export class DeliveryWorker {
   /** The webhook answered again: every waiting chat may go now. */
   private wakeAll(): void {
     for (const [chat, queue] of this.chats) {
+      if (queue.held) continue;
       if (queue.timer) clearTimeout(queue.timer);
       queue.timer = null;
       queue.notBefore = 0;
@@ -220,7 +225,7 @@ export class DeliveryWorker {
       if (!this.running || this.options.health.healthy) return;
       if (this.inFlight.size === 0 && this.ready.size === 0) {
         let next: [string, ChatQueue] | null = null;
-        for (const entry of this.chats) if (entry[1].timer && (!next || entry[1].notBefore < next[1].notBefore)) next = entry;
+        for (const entry of this.chats) if (entry[1].timer && !entry[1].held && (!next || entry[1].notBefore < next[1].notBefore)) next = entry;
         if (next) {
           clearTimeout(next[1].timer!);
           next[1].timer = null;

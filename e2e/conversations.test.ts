@@ -528,4 +528,22 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
       setHandling('attach');
     }
   });
+
+  test('a file the plugin cannot fetch yet (wrong API key) is retried and attached once the key is fixed', async () => {
+    const setKey = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'api_key'`);
+    const chat = phone(55);
+    const photo = file(30_000, 23);
+    setKey('wrong-key-0123456789abcdef');
+    try {
+      await sendFile(chat, { filename: 'warten.png', mimetype: 'image/png', data: photo }, 'Mit falschem Schlüssel');
+      const health = await until('the service retries', async () => (await fetch(`${service.url}/health`)).json() as Promise<any>, (h) => h.webhook.state === 'failing');
+      assert.match(health.webhook.problem, /HTTP 500/);
+      assert.equal(mapping(chat).length, 0, 'nothing half done');
+    } finally {
+      setKey(API_KEY);
+    }
+    const [map] = await until('ticket after the fix', () => mapping(chat), (rows) => rows.length === 1, 60_000);
+    const [entry] = entries(map!.ticket_id);
+    assert.deepEqual(files(entry!.id!).map((f) => f.sha256), [sha256(photo)]);
+  });
 });

@@ -3,6 +3,7 @@ import type { Transform } from 'node:stream';
 import { MediaError } from '../transport.js';
 import { statusCodeOf, type WhatsAppSocket } from './socket.js';
 import type { BaileysMessage } from './normalize.js';
+import { within } from './timeout.js';
 
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 const REUPLOAD_TIMEOUT_MS = 30_000;
@@ -35,7 +36,7 @@ export async function downloadMedia(socket: WhatsAppSocket | null, source: strin
     // 404/410: expired, ask again below. Another 4xx will not change; no status: the network, try again later.
     if (status !== 404 && status !== 410) throw new MediaError(`download failed: ${describe(error)}`, 'download_failed', status === null || status >= 500);
     if (!socket) throw new MediaError('the file expired and WhatsApp is not connected to send it again', 'download_failed', true);
-    const renewed = await within(socket.updateMediaMessage(message), REUPLOAD_TIMEOUT_MS, 'the phone did not send the file again').catch((reason: unknown) => {
+    const renewed = await within(socket.updateMediaMessage(message), REUPLOAD_TIMEOUT_MS, () => new Error('the phone did not send the file again')).catch((reason: unknown) => {
       throw new MediaError(`the file expired and the phone did not send it again: ${describe(reason)}`, 'expired', false);
     });
     return bytesOf(renewed, maxBytes);
@@ -57,16 +58,7 @@ async function bytesOf(message: WAMessage, maxBytes: number): Promise<Buffer> {
     }
     return Buffer.concat(chunks);
   };
-  return within(read(), DOWNLOAD_TIMEOUT_MS, 'the download did not finish in time');
-}
-
-/** Baileys' fetch has no time limit of its own. */
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MediaError(what, 'download_failed', true)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return within(read(), DOWNLOAD_TIMEOUT_MS, () => new MediaError('the download did not finish in time', 'download_failed', true));
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,7 @@
 import { SendError, type OutboundMedia, type SendResult } from '../transport.js';
 import { chatToJid, isLidJid, isPhoneJid, jidUser } from './contacts.js';
 import type { SessionStore } from './session-store.js';
+import { within } from './timeout.js';
 import { statusCodeOf, type MessageContent, type WhatsAppSocket } from './socket.js';
 
 export interface SendContext {
@@ -68,13 +69,10 @@ async function recipientJid(context: SendContext, jid: string): Promise<string> 
   return jid;
 }
 
+/** A send or lookup that does not settle in time means a stuck connection: rebuild it, retry the message. */
 function withTimeout<T>(context: SendContext, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      context.stalled();
-      reject(new SendError(`WhatsApp did not answer within ${Math.round(context.timeoutMs / 1000)} s; reconnecting`, 'send_timeout', true));
-    }, context.timeoutMs);
+  return within(work, context.timeoutMs, () => {
+    context.stalled();
+    return new SendError(`WhatsApp did not answer within ${Math.round(context.timeoutMs / 1000)} s; reconnecting`, 'send_timeout', true);
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -5,6 +5,15 @@ import { HttpError } from './respond.js';
  * Reads a JSON body of at most `limitBytes`. A message of 65,536 characters
  * can take 786,432 bytes when every character is JSON-escaped, hence 1 MiB.
  */
+/**
+ * The limit for a body that may carry a file of `fileBytes` in base64
+ * (4/3 of it) and a little more, so that an oversized file is answered as
+ * "file too large" by whoever checks files, not as "body too large" here.
+ */
+export function bodyLimitWithFile(fileBytes: number): number {
+  return Math.ceil(fileBytes * 1.5) + 1024 * 1024;
+}
+
 export async function readJsonBody(req: IncomingMessage, limitBytes = 1024 * 1024): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {

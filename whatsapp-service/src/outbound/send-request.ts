@@ -1,19 +1,13 @@
 import { parseChatId } from '../chat-id.js';
-import { baseMimeType } from '../media/file-name.js';
+import { parseFileUpload, type FileUpload } from '../media/file-upload.js';
 import { isSendableText, MAX_KEY_CHARS, MAX_MESSAGE_CHARS } from './text-limits.js';
-
-export interface OutboundFile {
-  filename: string;
-  mimetype: string;
-  data: Buffer;
-}
 
 export interface SendRequest {
   chat: string;
   /** The text, or the caption of a file ("" for none). */
   text: string;
   key: string | null;
-  media?: OutboundFile;
+  media?: FileUpload;
 }
 
 export type SendRequestResult =
@@ -28,7 +22,7 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   const { phone, message, key, media } = body as Record<string, unknown>;
   const chat = parseChatId(phone, defaultCountryCode);
   if (!chat.ok) return { ok: false, code: 'invalid_phone', message: chat.reason };
-  const file = media === undefined || media === null ? undefined : parseFile(media);
+  const file = media === undefined || media === null ? undefined : parseFileUpload(media);
   if (file === null) return { ok: false, code: 'bad_request', message: 'media must be {"filename", "mimetype", "data": base64}' };
   if (file && file.data.length > maxFileBytes) {
     return { ok: false, code: 'file_too_large', message: `the file is larger than ${Math.round(maxFileBytes / 1048576)} MB (MEDIA_MAX_MB)` };
@@ -44,10 +38,3 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   return { ok: true, request: { chat: chat.chat, text: caption as string, key: givenKey, ...(file ? { media: file } : {}) } };
 }
 
-function parseFile(raw: unknown): OutboundFile | null {
-  const { filename, mimetype, data } = (raw ?? {}) as Record<string, unknown>;
-  if (typeof filename !== 'string' || filename === '' || filename.length > 255) return null;
-  if (typeof mimetype !== 'string' || baseMimeType(mimetype) === 'application/octet-stream' && !/^application\/octet-stream/i.test(mimetype)) return null;
-  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(data) || /[\r\n]/.test(filename)) return null;
-  return { filename, mimetype: baseMimeType(mimetype), data: Buffer.from(data, 'base64') };
-}

@@ -2,7 +2,8 @@ import { parseChatId } from '../../chat-id.js';
 import { isSendableText } from '../../outbound/text-limits.js';
 import type { SandboxTransport } from '../../transport/sandbox/sandbox-transport.js';
 import { MESSAGE_TYPES, type MessageType } from '../../transport/transport.js';
-import { readJsonBody } from '../body.js';
+import { parseFileUpload, type FileUpload } from '../../media/file-upload.js';
+import { bodyLimitWithFile, readJsonBody } from '../body.js';
 import { HttpError, send, sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 import { SANDBOX_PAGE } from './sandbox-page.js';
@@ -10,7 +11,6 @@ import { SANDBOX_PAGE } from './sandbox-page.js';
 /** What a customer can send; "unreadable" is the gateway's own. */
 const CUSTOMER_TYPES: readonly MessageType[] = MESSAGE_TYPES.filter((type) => type !== 'unreadable');
 
-/** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
 /** The message type a file arrives as when the caller does not say. */
 function typeOfFile(mimetype: string): MessageType {
   if (mimetype.startsWith('image/')) return 'image';
@@ -19,16 +19,15 @@ function typeOfFile(mimetype: string): MessageType {
   return 'document';
 }
 
-/** `media: {filename, mimetype, data (base64)}` of POST /sandbox/inbound, or why not. */
-function parseMedia(raw: unknown): { filename: string; mimetype: string; data: Buffer } | undefined {
+/** `media` of POST /sandbox/inbound: a file the customer sends, if any. */
+function parseMedia(raw: unknown): FileUpload | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const { filename, mimetype, data } = raw as Record<string, unknown>;
-  if (typeof filename !== 'string' || filename.length > 255 || typeof mimetype !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(mimetype) || typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
-    throw new HttpError(400, 'bad_request', 'media must be {"filename", "mimetype", "data": base64}');
-  }
-  return { filename, mimetype, data: Buffer.from(data, 'base64') };
+  const file = parseFileUpload(raw, { customer: true });
+  if (!file) throw new HttpError(400, 'bad_request', 'media must be {"filename", "mimetype", "data": base64}');
+  return file;
 }
 
+/** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
 export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null, mediaMaxBytes: number): Route[] {
   return [
     {
@@ -45,8 +44,8 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
       path: '/sandbox/inbound',
       access: 'api-key',
       async handle({ req, res }) {
-        // Room for a file a little over MEDIA_MAX_MB in base64, so the gateway (not this route) says it is too large.
-        const body = ((await readJsonBody(req, Math.ceil(mediaMaxBytes * 1.5) + 1024 * 1024)) ?? {}) as Record<string, unknown>;
+        // The gateway (not this route) says when the file is over MEDIA_MAX_MB.
+        const body = ((await readJsonBody(req, bodyLimitWithFile(mediaMaxBytes))) ?? {}) as Record<string, unknown>;
         const chat = parseChatId(body.phone, defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
         const media = parseMedia(body.media);

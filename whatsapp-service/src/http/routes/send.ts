@@ -1,6 +1,6 @@
 import type { Gateway } from '../../gateway.js';
 import { parseSendRequest } from '../../outbound/send-request.js';
-import { readJsonBody } from '../body.js';
+import { bodyLimitWithFile, readJsonBody } from '../body.js';
 import { HttpError, sendJson } from '../respond.js';
 import type { Access, Route } from '../route.js';
 
@@ -12,8 +12,7 @@ export function sendRoute(gateway: Gateway, path: '/send' | '/send-secure', acce
     access,
     async handle({ req, res }) {
       const header = req.headers['idempotency-key'];
-      // Room for a file of MEDIA_MAX_MB in base64, and a little more, so that the answer says "too large" clearly.
-      const body = await readJsonBody(req, Math.ceil(mediaMaxBytes * 1.5) + 1024 * 1024);
+      const body = await readJsonBody(req, bodyLimitWithFile(mediaMaxBytes));
       const parsed = parseSendRequest(body, typeof header === 'string' ? header : undefined, defaultCountryCode, mediaMaxBytes);
       if (!parsed.ok) throw new HttpError(parsed.code === 'file_too_large' ? 413 : 400, parsed.code, parsed.message);
       const { row, created } = gateway.send(parsed.request);

@@ -81,11 +81,16 @@ export class DeliveryWorker {
     const queue = this.chats.get(chat);
     if (!queue?.held) return; // a head waiting for the webhook keeps its own pace
     queue.held = false;
+    this.release(chat, queue);
+    this.pump();
+  }
+
+  /** This chat's head may go now, whatever its backoff said. */
+  private release(chat: string, queue: ChatQueue): void {
     if (queue.timer) clearTimeout(queue.timer);
     queue.timer = null;
     queue.notBefore = 0;
     this.makeReadyIfDue(chat, queue);
-    this.pump();
   }
 
   /** Stops taking work and waits (bounded) for deliveries in flight; unfinished ones stay pending. */
@@ -207,13 +212,7 @@ export class DeliveryWorker {
 
   /** The webhook answered again: every waiting chat may go now. */
   private wakeAll(): void {
-    for (const [chat, queue] of this.chats) {
-      if (queue.held) continue;
-      if (queue.timer) clearTimeout(queue.timer);
-      queue.timer = null;
-      queue.notBefore = 0;
-      if (queue.ids.length > 0 && !this.inFlight.has(chat)) this.ready.add(chat);
-    }
+    for (const [chat, queue] of this.chats) if (!queue.held) this.release(chat, queue);
     // pump() runs when this delivery's finally() frees its slot.
   }
 
@@ -227,10 +226,7 @@ export class DeliveryWorker {
         let next: [string, ChatQueue] | null = null;
         for (const entry of this.chats) if (entry[1].timer && !entry[1].held && (!next || entry[1].notBefore < next[1].notBefore)) next = entry;
         if (next) {
-          clearTimeout(next[1].timer!);
-          next[1].timer = null;
-          next[1].notBefore = 0;
-          this.ready.add(next[0]);
+          this.release(...next);
           this.pump();
         }
       }

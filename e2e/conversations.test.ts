@@ -6,11 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, installPlugin, osTicketFromEnv, sql, staffPanelReply, startSandboxService, t, type OsTicket } from './osticket.js';
+import { agent, faultSwitch, installPlugin, osTicketFromEnv, setPluginSetting, sql, staffPanelReply, startSandboxService, t, until, type OsTicket } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -31,15 +29,7 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
   };
   const outbound = async (to: string): Promise<string[]> =>
     ((await (await fetch(`${service.url}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
-  const until = async <T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 20_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await get();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  };
+
   const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
   const ticket = (id: string) => sql(o, `SELECT t.*, s.state FROM ${t(o, 'ticket')} t JOIN ${t(o, 'ticket_status')} s ON s.id = t.status_id WHERE t.ticket_id = ${id}`)[0]!;
   const entries = (ticketId: string) =>
@@ -211,8 +201,7 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
 
   test('a wrong webhook secret: the message is kept and named on /health, and becomes a ticket once the secret is fixed', async () => {
     const chat = phone(12);
-    const setSecret = (value: string) =>
-      sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'webhook_secret'`);
+    const setSecret = (value: string) => setPluginSetting(o, 'webhook_secret', value);
     setSecret('a-different-secret-0123456789');
     try {
       await say(chat, 'Geht meine Nachricht verloren?');
@@ -245,21 +234,15 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
   // ---- in the field: requests that die, refusals, text as typed, outbound problems ----
 
   test('exactly once wherever the request dies: each step killed, then the retry completes it', async () => {
-    // The plugin's fault switch (lib/Fault.php): a constant only this file defines, a step name the plugin consumes.
-    const dir = mkdtempSync('/tmp/wa-fault-');
-    chmodSync(dir, 0o777); // Apache's user consumes (deletes) the file
-    const faultFile = path.join(dir, 'step');
-    const switchFile = path.join(o.root, 'include', 'plugins', 'whatsapp', 'fault-injection.php');
-    writeFileSync(switchFile, `<?php define('WHATSAPP_FAULT_FILE', ${JSON.stringify(faultFile)});\n`);
-    const arm = (step: string) => writeFileSync(faultFile, step, { mode: 0o666 });
+    const fault = faultSwitch(o);
     const inbound = (chat: string) => log(chat).filter((r) => r.direction === 'in');
     try {
       const steps = ['after_log', 'after_user', 'after_ticket', 'after_message', 'after_mapping', 'before_processed'];
       for (const [i, step] of steps.entries()) {
         const chat = phone(30 + i);
-        arm(step);
+        fault.arm(step);
         await say(chat, `Erste Nachricht (${step})`);
-        await until(`${step}: the request was killed`, () => existsSync(faultFile), (armed) => !armed);
+        await until(`${step}: the request was killed`, fault.fired, (fired) => fired);
         await until(`${step}: the retry completed it`, () => inbound(chat), (rows) => rows.length === 1 && rows[0]!.status === 'processed', 30_000);
         const [map, ...more] = mapping(chat);
         assert.equal(more.length, 0, `${step}: one mapping`);
@@ -267,17 +250,16 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
         assert.equal(entries(map!.ticket_id).filter((e) => e.type === 'M').length, 1, `${step}: one thread entry`);
         await until(`${step}: confirmation`, () => outbound(chat), (m) => m.length >= 1);
         if (step === 'after_ticket') continue; // a follow-up creates no ticket: that step never comes
-        arm(step);
+        fault.arm(step);
         await say(chat, `Nachtrag (${step})`);
-        await until(`${step}: follow-up killed`, () => existsSync(faultFile), (armed) => !armed);
+        await until(`${step}: follow-up killed`, fault.fired, (fired) => fired);
         await until(`${step}: follow-up completed`, () => inbound(chat), (rows) => rows.length === 2 && rows.every((r) => r.status === 'processed'), 30_000);
         assert.deepEqual(entries(map!.ticket_id).filter((e) => e.type === 'M').map((e) => /Nachtrag/.test(e.body!)), [false, true], `${step}: one follow-up entry`);
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal((await outbound(chat)).length, 1, `${step}: one confirmation, none for the follow-up`);
       }
     } finally {
-      rmSync(switchFile, { force: true });
-      rmSync(dir, { recursive: true, force: true });
+      fault.remove();
     }
   });
 
@@ -352,7 +334,7 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
     const chat = phone(43);
     await say(chat, 'Schlüssel-Test');
     const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
-    const setKey = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'api_key'`);
+    const setKey = (value: string) => setPluginSetting(o, 'api_key', value);
     const problem = () => sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.service.%' AND \`key\` = 'problem' AND value <> ''`)[0]?.value ?? '';
     const logged = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'syslog')} WHERE title = 'WhatsApp: replies are waiting'`)[0]!.n;
     sql(o, `DELETE FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.service%'`);
@@ -475,25 +457,20 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
   });
 
   test('a webhook retried after its request died attaches the file once', async () => {
-    const dir = mkdtempSync('/tmp/wa-fault-');
-    chmodSync(dir, 0o777);
-    const faultFile = path.join(dir, 'step');
-    const switchFile = path.join(o.root, 'include', 'plugins', 'whatsapp', 'fault-injection.php');
-    writeFileSync(switchFile, `<?php define('WHATSAPP_FAULT_FILE', ${JSON.stringify(faultFile)});\n`);
+    const fault = faultSwitch(o);
     try {
       const chat = phone(52);
       const photo = file(80_000, 17);
-      writeFileSync(faultFile, 'before_processed', { mode: 0o666 });
+      fault.arm('before_processed');
       await sendFile(chat, { filename: 'bild.png', mimetype: 'image/png', data: photo }, 'Zweimal?');
-      await until('killed once', () => existsSync(faultFile), (armed) => !armed);
+      await until('killed once', fault.fired, (fired) => fired);
       await until('processed', () => log(chat).filter((r) => r.direction === 'in'), (rows) => rows[0]?.status === 'processed', 30_000);
       const [map] = mapping(chat);
       const thread = entries(map!.ticket_id);
       assert.equal(thread.length, 1);
       assert.deepEqual(files(thread[0]!.id!).map((f) => f.sha256), [sha256(photo)]);
     } finally {
-      rmSync(switchFile, { force: true });
-      rmSync(dir, { recursive: true, force: true });
+      fault.remove();
     }
   });
 
@@ -513,9 +490,8 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
   });
 
   test('with "E-mail link only" a file is not taken: the caption reaches the ticket and the customer gets the e-mail link', async () => {
-    const setHandling = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'media_handling'`);
-    const namespace = sql(o, `SELECT namespace FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'webhook_secret'`)[0]!.namespace;
-    sql(o, `INSERT INTO ${t(o, 'config')} (namespace, \`key\`, value, updated) VALUES ('${namespace}', 'media_handling', 'link', NOW()) ON DUPLICATE KEY UPDATE value = 'link'`);
+    const setHandling = (value: string) => setPluginSetting(o, 'media_handling', value);
+    setHandling('link');
     try {
       const chat = phone(54);
       await sendFile(chat, { filename: '', mimetype: 'image/jpeg', data: file(20_000, 19) }, 'Nur per Link');
@@ -530,7 +506,7 @@ describe('conversations against a running osTicket', { skip: ost ? false : 'set 
   });
 
   test('a file the plugin cannot fetch yet (wrong API key) is retried and attached once the key is fixed', async () => {
-    const setKey = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace LIKE 'plugin.%.instance.%' AND \`key\` = 'api_key'`);
+    const setKey = (value: string) => setPluginSetting(o, 'api_key', value);
     const chat = phone(55);
     const photo = file(30_000, 23);
     setKey('wrong-key-0123456789abcdef');

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,4 +129,44 @@ export async function staffPanelReply(ost: OsTicket, ticketId: string, html: str
     __CSRFToken__: csrf, id: ticketId, a: 'reply', lockCode: lock.code ?? '', 'reply-to': 'all', emailreply: '1', response: html, signature: 'none', reply_status_id: '',
   }));
   return answer.status;
+}
+
+/** Polls `get` until `ok` holds, or fails naming `what` and the last value. */
+export async function until<T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await get();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** Sets one setting of every plugin instance, as if saved in the admin panel (plain text, as installPlugin stores them). */
+export function setPluginSetting(ost: OsTicket, key: string, value: string): void {
+  for (const { namespace } of sql(ost, `SELECT DISTINCT namespace FROM ${t(ost, 'config')} WHERE namespace LIKE 'plugin.%.instance.%'`)) {
+    sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ('${namespace}', '${key}', '${value}', NOW()) ON DUPLICATE KEY UPDATE value = '${value}'`);
+  }
+}
+
+/**
+ * The plugin's fault switch (osticket-plugin/whatsapp/lib/Fault.php): a
+ * constant only this file defines, naming a file that holds the step at which
+ * the plugin kills its own request once. `arm(step)` sets it, `fired()` says
+ * whether it went off, `remove()` takes the switch away again.
+ */
+export function faultSwitch(ost: OsTicket): { arm(step: string): void; fired(): boolean; remove(): void } {
+  const dir = mkdtempSync('/tmp/wa-fault-');
+  chmodSync(dir, 0o777); // Apache's user consumes (deletes) the file
+  const stepFile = path.join(dir, 'step');
+  const switchFile = path.join(ost.root, 'include', 'plugins', 'whatsapp', 'fault-injection.php');
+  writeFileSync(switchFile, `<?php define('WHATSAPP_FAULT_FILE', ${JSON.stringify(stepFile)});\n`);
+  return {
+    arm: (step) => writeFileSync(stepFile, step, { mode: 0o666 }),
+    fired: () => !existsSync(stepFile),
+    remove: () => {
+      rmSync(switchFile, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, type OsTicket } from './osticket.js';
+import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, until as waitUntil, type OsTicket } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const run = Date.now() % 100_000;
@@ -40,15 +40,8 @@ describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set 
   };
   const outbound = async (n: Number, to: string): Promise<string[]> =>
     ((await (await fetch(`${n.service.url}/sandbox/outbound?phone=${to}`, { headers: { 'X-API-Key': n.key } })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
-  const until = async <T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 30_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await get();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  };
+
+  const until = <T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 30_000) => waitUntil(what, get, ok, ms);
   const mappings = (chat: string) => sql(o, `SELECT m.*, t.dept_id, t.number FROM ${t(o, 'whatsapp_mapping')} m JOIN ${t(o, 'ticket')} t ON t.ticket_id = m.ticket_id WHERE m.phone = '${chat}' ORDER BY m.id`);
   const setEnabled = (n: Number, on: boolean) => sql(o, `UPDATE ${t(o, 'plugin_instance')} SET flags = ${on ? 1 : 0} WHERE id = ${n.instance}`);
 

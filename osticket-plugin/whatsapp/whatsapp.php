@@ -26,8 +26,8 @@ class WhatsAppPlugin extends Plugin
         self::$values[$instanceId] = $config->getInfo();
         ksort(self::$values);
         WhatsAppSchema::ensure($instanceId);
-        $domain = self::$values[$instanceId]['email_domain'] ?? '';
-        WhatsAppMailGuard::onRequest($domain !== '' ? $domain : 'tickets.local');
+        // The e-mail domain does not depend on the language, which is not known yet here.
+        WhatsAppMailGuard::onRequest(WhatsAppSettings::from(self::$values[$instanceId], 'en')['email_domain']);
         if (self::$connected) {
             return; // osTicket 1.17+ bootstraps once per instance
         }

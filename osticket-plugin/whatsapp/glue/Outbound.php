@@ -38,10 +38,8 @@ final class WhatsAppOutbound
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings === null) {
             // The number this customer wrote to is switched off: the agent hears it now, not never.
-            WhatsAppDesk::note($ticket, 'WhatsApp message not sent', WhatsAppTemplates::render(WhatsAppTemplates::defaults(WhatsAppDesk::language())['failed_note'], [
-                'reason' => 'the WhatsApp number of this conversation (plugin instance ' . $mapping['instance_id'] . ') is disabled', 'message' => trim($message),
-            ]));
-            return;
+            $reason = 'the WhatsApp number of this conversation (plugin instance ' . $mapping['instance_id'] . ') is disabled';
+            return self::noteOnTicket($ticket, 'WhatsApp message not sent', WhatsAppTemplates::defaults(WhatsAppDesk::language()), $reason, trim($message));
         }
         if (!$settings['notify_reply']) {
             return;
@@ -159,8 +157,12 @@ final class WhatsAppOutbound
         if (!$ticket) {
             return;
         }
-        WhatsAppDesk::note($ticket, 'WhatsApp message not delivered', WhatsAppTemplates::render($settings['texts']['failed_note'], [
-            'reason' => $reason, 'message' => WhatsAppText::fromUtf8mb3($row['content']),
-        ]));
+        self::noteOnTicket($ticket, 'WhatsApp message not delivered', $settings['texts'], $reason, WhatsAppText::fromUtf8mb3($row['content']));
+    }
+
+    /** The internal note that tells agents a message did not reach the customer, with why and what. */
+    private static function noteOnTicket(Ticket $ticket, $title, array $texts, $reason, $message)
+    {
+        WhatsAppDesk::note($ticket, $title, WhatsAppTemplates::render($texts['failed_note'], ['reason' => $reason, 'message' => $message]));
     }
 }

@@ -64,9 +64,9 @@ const users = () => Number(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'user')}`)[0
 
 // The root package is CommonJS: no top-level await.
 async function main(): Promise<void> {
-  installPlugin(o, {
-    service_url: 'http://127.0.0.1:9', api_key: '', webhook_secret: SECRET, support_email: 'support@example.com', default_country_code: '49',
-    email_domain: 'tickets.local', help_topic_id: '10', dept_id: '1', auto_confirm: '1', notify_reply: '0', notify_close: '0',
+  await installPlugin(o, {
+    'Service URL': 'http://127.0.0.1:9', 'Webhook Secret': SECRET, 'Support Email': 'support@example.com',
+    'Default Help Topic': '10', 'Default Department': '1', 'Notify on agent reply': false, 'Notify on ticket close': false,
   });
   const marker = `Bench${run}`;
   try {

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AdminPanel, type FieldValue } from './admin-panel.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,6 +32,9 @@ export function osTicketFromEnv(): OsTicket | null {
   };
 }
 
+/** The mysql client's batch output writes line breaks, tabs and backslashes in values as \n, \t and \\. */
+const unescape = (value: string) => value.replace(/\\(n|t|0|\\)/g, (_, c: string) => ({ n: '\n', t: '\t', '0': '\0', '\\': '\\' })[c]!);
+
 /** Runs SQL with the mysql client; returns rows as objects (tab-separated output, first line names). */
 export function sql(ost: OsTicket, query: string): Array<Record<string, string>> {
   const out = execFileSync('mysql', ['-h', ost.db.host, '-u', ost.db.user, `-p${ost.db.password}`, '--default-character-set=utf8mb4', '-B', ost.db.name, '-e', query], {
@@ -38,36 +43,63 @@ export function sql(ost: OsTicket, query: string): Array<Record<string, string>>
   const [header, ...lines] = out.split('\n').filter((line) => line !== '');
   if (!header) return [];
   const names = header.split('\t');
-  return lines.map((line) => Object.fromEntries(line.split('\t').map((value, i) => [names[i]!, value === 'NULL' ? '' : value])));
+  return lines.map((line) => Object.fromEntries(line.split('\t').map((value, i) => [names[i]!, value === 'NULL' ? '' : unescape(value)])));
 }
 
 export const t = (ost: OsTicket, table: string) => `\`${ost.db.prefix}${table}\``;
 
+/** The plugin as an administrator installed it: its id and its instances' ids (one WhatsApp number each), in order. */
+export interface Installed {
+  pluginId: string;
+  instances: string[];
+}
+
 /**
- * Copies the plugin into osTicket, registers and enables it with one instance
- * per settings object (one WhatsApp number each), and stores their settings.
- * Returns the instance ids, in order.
+ * Copies the plugin into osTicket and sets it up as the README says, through
+ * the admin panel in a browser: an earlier installation deleted, Add New
+ * Plugin › Install, enable, and one instance per settings object (labels as
+ * the page shows them; everything else as rendered). Then each instance's page
+ * is opened again: every value must read back as it was rendered or set.
  */
-export function installPlugin(ost: OsTicket, ...instances: Array<Record<string, string>>): string[] {
+export async function installPlugin(ost: OsTicket, ...instances: Array<Record<string, FieldValue>>): Promise<Installed> {
   const target = path.join(ost.root, 'include', 'plugins', 'whatsapp');
   rmSync(target, { recursive: true, force: true });
   cpSync(path.join(repo, 'osticket-plugin', 'whatsapp'), target, { recursive: true });
-  const q = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  sql(ost, `DELETE FROM ${t(ost, 'plugin_instance')} WHERE plugin_id IN (SELECT id FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp')`);
-  sql(ost, `DELETE FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`);
-  sql(ost, `INSERT INTO ${t(ost, 'plugin')} (name, install_path, isphar, isactive, version, installed) VALUES ('WhatsApp Integration', 'plugins/whatsapp', 0, 1, '1.0.0', NOW())`);
-  const pluginId = sql(ost, `SELECT id FROM ${t(ost, 'plugin')} WHERE install_path = 'plugins/whatsapp'`)[0]!.id;
-  const ids: string[] = [];
-  for (const [index, settings] of instances.entries()) {
-    sql(ost, `INSERT INTO ${t(ost, 'plugin_instance')} (plugin_id, flags, name, created, updated) VALUES (${pluginId}, 1, ${q(`WhatsApp ${index + 1}`)}, NOW(), NOW())`);
-    const instanceId = sql(ost, `SELECT MAX(id) AS id FROM ${t(ost, 'plugin_instance')} WHERE plugin_id = ${pluginId}`)[0]!.id!;
-    ids.push(instanceId);
-    const namespace = `plugin.${pluginId}.instance.${instanceId}`;
-    const values = Object.entries(settings).map(([key, value]) => `(${q(namespace)}, ${q(key)}, ${q(value)}, NOW())`).join(', ');
-    sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ${values}`);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // mod_php's opcache revalidates after a second or so
+  const admin = await AdminPanel.open(ost);
+  try {
+    await admin.uninstallPlugin();
+    const pluginId = await admin.installPlugin();
+    await admin.enablePlugin(pluginId);
+    const ids: string[] = [];
+    for (const [index, values] of instances.entries()) {
+      const { id, rendered } = await admin.addInstance(pluginId, `WhatsApp ${index + 1}`, values);
+      ids.push(id);
+      await admin.openInstance(pluginId, id);
+      const shown = await admin.formValues();
+      const expected = { ...rendered, ...Object.fromEntries(Object.entries(values).filter(([label]) => label in rendered)) };
+      assert.deepEqual(shown, expected, `instance ${index + 1}: the settings as saved are the settings as rendered and set`);
+    }
+    return { pluginId, instances: ids };
+  } finally {
+    await admin.close();
   }
-  sql(ost, `DELETE FROM ${t(ost, 'config')} WHERE namespace LIKE 'plugin.%.instance.%' AND namespace NOT IN (SELECT CONCAT('plugin.', plugin_id, '.instance.', id) FROM ${t(ost, 'plugin_instance')})`);
-  return ids;
+}
+
+/** Changes settings of one instance on its page in the admin panel, as an administrator does. */
+export async function configure(ost: OsTicket, installed: Installed, index: number, values: Record<string, FieldValue>): Promise<void> {
+  const admin = await AdminPanel.open(ost);
+  try {
+    await admin.updateInstance(installed.pluginId, installed.instances[index]!, values);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The settings of an instance as osTicket stored them (key => value). */
+export function storedSettings(ost: OsTicket, installed: Installed, index: number): Record<string, string> {
+  const namespace = `plugin.${installed.pluginId}.instance.${installed.instances[index]}`;
+  return Object.fromEntries(sql(ost, `SELECT \`key\`, value FROM ${t(ost, 'config')} WHERE namespace = '${namespace}'`).map((r) => [r.key!, r.value!]));
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
@@ -142,7 +174,12 @@ export async function until<T>(what: string, get: () => Promise<T> | T, ok: (val
   }
 }
 
-/** Sets one setting of every plugin instance, as if saved in the admin panel (plain text, as installPlugin stores them). */
+/**
+ * Writes one setting of every plugin instance straight into osTicket's config
+ * table, in plain text: only for what the admin panel rightly refuses to save
+ * (an API key the running service does not accept), to play a key changed on
+ * the service's side. Settings an administrator can save go through `configure`.
+ */
 export function setPluginSetting(ost: OsTicket, key: string, value: string): void {
   for (const { namespace } of sql(ost, `SELECT DISTINCT namespace FROM ${t(ost, 'config')} WHERE namespace LIKE 'plugin.%.instance.%'`)) {
     sql(ost, `INSERT INTO ${t(ost, 'config')} (namespace, \`key\`, value, updated) VALUES ('${namespace}', '${key}', '${value}', NOW()) ON DUPLICATE KEY UPDATE value = '${value}'`);

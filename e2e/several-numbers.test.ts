@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, installPlugin, osTicketFromEnv, sql, startSandboxService, t, until as waitUntil, type OsTicket } from './osticket.js';
+import { agent, configure, installPlugin, osTicketFromEnv, sql, startSandboxService, t, until as waitUntil, type Installed, type OsTicket } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const run = Date.now() % 100_000;
@@ -43,14 +43,16 @@ describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set 
 
   const until = <T>(what: string, get: () => Promise<T> | T, ok: (value: T) => boolean, ms = 30_000) => waitUntil(what, get, ok, ms);
   const mappings = (chat: string) => sql(o, `SELECT m.*, t.dept_id, t.number FROM ${t(o, 'whatsapp_mapping')} m JOIN ${t(o, 'ticket')} t ON t.ticket_id = m.ticket_id WHERE m.phone = '${chat}' ORDER BY m.id`);
-  const setEnabled = (n: Number, on: boolean) => sql(o, `UPDATE ${t(o, 'plugin_instance')} SET flags = ${on ? 1 : 0} WHERE id = ${n.instance}`);
+  let installed: Installed;
+  // The instance's Status on its settings page, as an administrator switches a number off and on.
+  const setEnabled = (n: Number, on: boolean) => configure(o, installed, numbers.indexOf(n), { isactive: on ? '1' : '0' });
 
   before(async () => {
-    const ids = installPlugin(o, ...numbers.map((n) => ({
-      service_url: `http://127.0.0.1:${n.port}`, api_key: n.key, webhook_secret: n.secret, support_email: `${n.name}@example.com`,
-      default_country_code: '49', email_domain: 'tickets.local', help_topic_id: '10', dept_id: n.dept, auto_confirm: '1', notify_reply: '1', notify_close: '1',
+    installed = await installPlugin(o, ...numbers.map((n) => ({
+      'Service URL': `http://127.0.0.1:${n.port}`, 'API Key': n.key, 'Webhook Secret': n.secret, 'Support Email': `${n.name}@example.com`,
+      'Default Help Topic': '10', 'Default Department': n.dept,
     })));
-    numbers.forEach((n, i) => (n.instance = ids[i]!));
+    numbers.forEach((n, i) => (n.instance = installed.instances[i]!));
     for (const n of numbers) n.service = await start(n);
   });
   after(async () => {
@@ -108,7 +110,7 @@ describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set 
     const chat = phone(4);
     await say(sales, phone(6), 'Vorher an Sales');
     const [salesConversation] = await until('sales conversation', () => mappings(phone(6)), (r) => r.length === 1);
-    setEnabled(sales, false);
+    await setEnabled(sales, false);
     try {
       // A reply in a conversation of the disabled number cannot go out: the agent is told on the ticket.
       agent(o, 'reply', salesConversation!.ticket_id!, 'Antwort, während Sales aus ist');
@@ -122,7 +124,7 @@ describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set 
       assert.match(health.webhook.problem, /HTTP 404 unknown_instance/);
       assert.equal(health.queues.webhook.dead, 0, 'kept, not given up');
     } finally {
-      setEnabled(sales, true);
+      await setEnabled(sales, true);
     }
     await until('the waiting message after re-enabling', () => mappings(chat), (r) => r.length === 2, 90_000);
   });

@@ -9,12 +9,23 @@ require_once __DIR__ . '/autoload.php';
  */
 class WhatsAppPluginConfig extends PluginConfig
 {
+    /** osTicket 1.17 brought plugin instances, which each WhatsApp number is; older versions are refused. */
+    public static function supported()
+    {
+        return class_exists('PluginInstance');
+    }
+
     public function getOptions()
     {
+        if (!self::supported()) {
+            return ['unsupported' => new FreeTextField(['label' => 'WhatsApp Integration', 'configuration' => ['content' => '<p style="color:#a00"><strong>'
+                . Format::htmlchars(WhatsAppPlugin::UNSUPPORTED) . '</strong></p>']])];
+        }
         // osTicket also builds this form while bootstrapping plugins, before its config is loaded:
-        // only on the admin page are there topics to list, a language to default to and a service to ask.
+        // only on the admin page are there topics to list and a language to default to.
         $admin = self::onAdminPage();
-        $d = $admin ? WhatsAppTemplates::defaults(WhatsAppDesk::language()) : array_fill_keys(array_keys(WhatsAppTemplates::EN), '');
+        $d = $admin ? WhatsAppTemplates::defaults(WhatsAppSettings::customerLanguage($this->storedValues(), WhatsAppDesk::language()))
+            : array_fill_keys(array_keys(WhatsAppTemplates::EN), '');
         $text = function ($label, $default, $hint = '', $rows = 8) {
             return new TextareaField(['label' => $label, 'default' => $default, 'hint' => $hint,
                 'configuration' => ['html' => false, 'rows' => $rows, 'cols' => 70]]);
@@ -29,15 +40,20 @@ class WhatsAppPluginConfig extends PluginConfig
                 'configuration' => ['size' => 60, 'length' => 255]]);
         };
         $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
-        return [
-            'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $admin ? $this->connectionHtml() : '']]),
+        $deskLanguage = $admin ? (WhatsAppTemplates::language(WhatsAppDesk::language()) === 'de' ? 'German' : 'English') : '';
+        $fields = [
+            // Rendered when the page is, so that it shows the state after a save, not before it.
+            'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $admin ? new WhatsAppLazyText([$this, 'connectionHtml']) : '']]),
             'basic' => new SectionBreakField(['label' => 'Basic settings']),
             'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true),
-            'api_key' => $secret('API Key', 'The service\'s API_KEY (optional only when the service runs on 127.0.0.1).'),
-            'webhook_secret' => $secret('Webhook Secret', 'The service\'s WEBHOOK_SECRET, at least 16 characters. Without it the webhook refuses every call.'),
+            'api_key' => $secret('API Key', 'The service\'s API_KEY, from whatsapp-service/.env (optional only when the service runs on 127.0.0.1).'),
+            'webhook_secret' => $secret('Webhook Secret', 'The service\'s WEBHOOK_SECRET, from whatsapp-service/.env, at least 16 characters. Without it the webhook refuses every call.'),
             'support_email' => $line('Support Email', '', 'Where customers send files', true),
             'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)'),
             'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain'),
+            'customer_language' => new ChoiceField(['label' => 'Customer language', 'default' => 'auto',
+                'choices' => ['auto' => 'osTicket\'s language' . ($deskLanguage ? " ($deskLanguage)" : ''), 'de' => 'Deutsch (German)', 'en' => 'English'],
+                'hint' => 'The language of the default texts customers get. Commands work in German and English whichever you choose. A text left as its default follows this setting.']),
             'tickets' => new SectionBreakField(['label' => 'Ticket settings']),
             'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + ($admin ? WhatsAppDesk::topics() : []), 'default' => 0]),
             'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + ($admin ? WhatsAppDesk::departments() : []), 'default' => 0]),
@@ -45,11 +61,13 @@ class WhatsAppPluginConfig extends PluginConfig
                 'configuration' => ['desc' => 'Send a confirmation when a ticket is created']]),
             'confirm_message' => $text('Confirmation message', $d['confirm_message'], 'Variables: {ticket_number}, {name}, {close_keyword}, {switch_keyword}', 16),
             'commands' => new SectionBreakField(['label' => 'Customer commands']),
-            'close_keyword' => $line('Close keyword', $d['close_keyword'], 'Main keyword; the whole message must be the keyword', true),
-            'close_keywords_alt' => $text('Alternative keywords', $d['close_keywords_alt'], 'One per line', 4),
+            'close_keyword' => $line('Close keyword', $d['close_keyword'], 'Main keyword, named in the confirmation; the whole message must be the keyword', true),
+            'close_keywords_alt' => $text('Alternative keywords', $d['close_keywords_alt'], 'One per line; by default the other language\'s keywords too', 4),
             'switch_keyword' => $line('Ticket switch keyword', $d['switch_keyword'], 'Followed by the ticket number, e.g. Ticket-Wechsel #123456', true),
+            'switch_keywords_alt' => $text('Alternative switch keywords', $d['switch_keywords_alt'], 'One per line; by default the other language\'s keyword', 2),
             'switch_success' => $text('Switch confirmation', $d['switch_success'], $ticketVars, 3),
             'switch_error' => $text('Switch error', $d['switch_error'], 'Variables: {ticket_number}', 3),
+            'switch_closed' => $text('Switch to a closed ticket', $d['switch_closed'], 'Variables: {ticket_number}, {ticket_subject}', 3),
             'close_success' => $text('Close confirmation', $d['close_success'], $ticketVars, 3),
             'nothing_to_close' => $text('Nothing to close', $d['nothing_to_close'], '', 3),
             'refused_message' => $text('Message not accepted', $d['refused_message'],
@@ -70,23 +88,29 @@ class WhatsAppPluginConfig extends PluginConfig
                 'configuration' => ['desc' => 'Tell the customer when an agent closes the ticket']]),
             'closed_message' => $text('Ticket closed message', $d['closed_message'], $ticketVars, 4),
         ];
+        // Stable field ids: osTicket numbers fields with a request-wide counter, and a checkbox posts
+        // its field's id, so the form built again to save a POST would not find its own ticks.
+        foreach ($fields as $key => $field) {
+            $field->set('id', $key);
+        }
+        return $fields;
     }
+
+    const SECRETS = ['api_key', 'webhook_secret'];
 
     /**
      * On the settings page an empty text shows its default, so an administrator
      * edits the default instead of starting from nothing. Empty still means
-     * "the default of osTicket's language" when the plugin runs.
+     * "the default of the customer language" when the plugin runs.
      */
-    const SECRETS = ['api_key', 'webhook_secret'];
-
     public function getInfo()
     {
         $info = parent::getInfo();
         foreach (self::SECRETS as $key) {
             $info[$key] = $this->secret($key);
         }
-        if (self::onAdminPage()) {
-            $defaults = WhatsAppTemplates::defaults(WhatsAppDesk::language());
+        if (self::onAdminPage() && self::supported()) {
+            $defaults = WhatsAppTemplates::defaults(WhatsAppSettings::customerLanguage($info, WhatsAppDesk::language()));
             foreach (WhatsAppSettings::TEXT_KEYS as $key) {
                 if (!isset($info[$key]) || $info[$key] === '') {
                     $info[$key] = $defaults[$key];
@@ -94,6 +118,12 @@ class WhatsAppPluginConfig extends PluginConfig
             }
         }
         return $info;
+    }
+
+    /** The values as stored now (the form's own copy is read when the config is built). */
+    private function storedValues()
+    {
+        return $this->getNamespace() ? (new Config($this->getNamespace()))->getInfo() : [];
     }
 
     /**
@@ -124,6 +154,12 @@ class WhatsAppPluginConfig extends PluginConfig
             }
         }
         $problems = WhatsAppSettingsCheck::errors($config);
+        // Texts as "\n" lines; a text left as a default is saved as "the default", so it keeps following the language.
+        foreach (WhatsAppSettings::TEXT_KEYS as $key) {
+            if (isset($config[$key])) {
+                $config[$key] = WhatsAppTemplates::isDefault($key, $config[$key]) ? '' : WhatsAppTemplates::lines($config[$key]);
+            }
+        }
         if (!isset($problems['service_url']) && !isset($problems['api_key'])) {
             // A wrong key or an address that is not the service is said now, not discovered at the first reply.
             // An unreachable service is not: it may simply not run yet (the connection panel says so).
@@ -171,14 +207,21 @@ class WhatsAppPluginConfig extends PluginConfig
         return is_string($plain) ? $plain : (string) $stored;
     }
 
-    /** Connection state and, while no phone is linked, the QR code to scan. */
-    private function connectionHtml()
+    /**
+     * Connection state and, while no phone is linked, the QR code to scan; read
+     * when the page is rendered, from the values stored then.
+     */
+    public function connectionHtml()
     {
-        $settings = WhatsAppSettings::from(parent::getInfo(), WhatsAppDesk::language());
-        $client = new WhatsAppServiceClient($settings['service_url'], $this->secret('api_key'), 3);
         $instance = $this->getInstance();
-        $html = $instance ? self::overview($instance) : '';
-        if ($waiting = WhatsAppServiceHealth::current($instance ? $instance->getId() : 0)) {
+        if (!$instance || !$instance->getId()) {
+            return '<p>The connection to the WhatsApp service is shown here once this instance is added.</p>';
+        }
+        $stored = $this->storedValues();
+        $settings = WhatsAppSettings::from($stored, WhatsAppDesk::language());
+        $client = new WhatsAppServiceClient($settings['service_url'], self::decrypted(isset($stored['api_key']) ? $stored['api_key'] : ''), 3);
+        $html = self::overview($instance);
+        if ($waiting = WhatsAppServiceHealth::current($instance->getId())) {
             $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
                 . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';
         }

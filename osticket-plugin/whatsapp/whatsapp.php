@@ -14,6 +14,8 @@ class WhatsAppPlugin extends Plugin
 {
     public $config_class = 'WhatsAppPluginConfig';
 
+    const UNSUPPORTED = 'WhatsApp Integration needs osTicket 1.17 or newer (tested with 1.17 and 1.18): each WhatsApp number is a plugin instance, which older versions do not have. Please upgrade osTicket; the plugin stays disabled until then.';
+
     /** Stored values per active instance id; osTicket drops the config after bootstrap. */
     private static $values = [];
     private static $settings = [];
@@ -21,6 +23,9 @@ class WhatsAppPlugin extends Plugin
 
     public function bootstrap()
     {
+        if (!WhatsAppPluginConfig::supported()) {
+            return; // enabled on an older osTicket by other means: do nothing rather than break every page
+        }
         $config = $this->getConfig();
         $instanceId = $config->getInstance() ? (int) $config->getInstance()->getId() : 0;
         self::$values[$instanceId] = $config->getInfo();
@@ -66,6 +71,11 @@ class WhatsAppPlugin extends Plugin
 
     public function enable()
     {
+        if (!WhatsAppPluginConfig::supported()) {
+            // osTicket 1.15/1.16 say "Unable to enable"; the warning says why (the admin page shows $warn).
+            $GLOBALS['warn'] = self::UNSUPPORTED;
+            return false;
+        }
         return parent::enable(); // tables are created when the first instance bootstraps
     }
 

@@ -101,6 +101,10 @@ export async function createService(config: Config, log: Logger, makeTransport: 
       });
       const address = server.address() as AddressInfo;
       log.info({ host: address.address, port: address.port, transport: transport.name }, 'HTTP API listening');
+      if (transport instanceof SandboxTransport) {
+        const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        log.info(`Sandbox: open http://${host}:${address.port}/sandbox in a browser and enter the API key (API_KEY in .env)`);
+      }
       await ready.start();
       return address;
     },

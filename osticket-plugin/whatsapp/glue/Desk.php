@@ -33,10 +33,10 @@ final class WhatsAppDesk
         return $object instanceof Ticket ? $object : null;
     }
 
-    /** An internal note from the system (never sent to the customer). */
-    public static function note(Ticket $ticket, $title, $text)
+    /** An internal note (never sent to the customer), from the system or in a customer's name; plain text, line breaks kept. */
+    public static function note(Ticket $ticket, $title, $text, $poster = 'SYSTEM')
     {
-        return $ticket->logNote($title, $text, 'SYSTEM', false);
+        return $ticket->logNote($title, new TextThreadEntryBody($text), $poster ?: 'SYSTEM', false);
     }
 
     /** The osTicket user with this WhatsApp number, or a new one. Throws WhatsAppRefused. */
@@ -99,13 +99,18 @@ final class WhatsAppDesk
         if (!$ticket) {
             self::refused('osTicket refused the ticket', $errors);
         }
+        // osTicket titles the first entry with the subject; ours say where they came from, like every later one.
+        if (($first = self::entryByMessageId($mid)) && $first->title !== $settings['staff']['whatsapp_title']) {
+            $first->title = $settings['staff']['whatsapp_title'];
+            $first->save();
+        }
         return $ticket;
     }
 
     /** Adds the customer's message to the ticket; returns the thread entry. Throws WhatsAppRefused. */
-    public static function addMessage(Ticket $ticket, User $user, $text, $mid, array $files = [])
+    public static function addMessage(Ticket $ticket, User $user, $text, $mid, $title, array $files = [])
     {
-        $entry = $ticket->postMessage(['userId' => $user->getId(), 'message' => self::body($text), 'mid' => $mid, 'attachments' => $files, 'ip' => ''], 'api');
+        $entry = $ticket->postMessage(['userId' => $user->getId(), 'title' => $title, 'message' => self::body($text), 'mid' => $mid, 'attachments' => $files, 'ip' => ''], 'api');
         if (!$entry) {
             self::refused('osTicket refused the message', []);
         }

@@ -45,7 +45,7 @@ final class WhatsAppOutbound
             return;
         }
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
-            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'message' => trim($message),
+            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'message' => trim($message),
         ]);
         self::queue($mapping, $text, 'entry:' . $entry->getId(), $settings);
         // The reply's files after its text, each its own message with its own key and status.
@@ -83,7 +83,7 @@ final class WhatsAppOutbound
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings && $settings['notify_close']) {
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
-                'ticket_number' => $object->getNumber(), 'ticket_subject' => $object->getSubject(),
+                'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
             ]);
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
         }
@@ -157,7 +157,7 @@ final class WhatsAppOutbound
         if (!$ticket) {
             return;
         }
-        self::noteOnTicket($ticket, 'WhatsApp message not delivered', $settings['texts'], $reason, WhatsAppText::fromUtf8mb3($row['content']));
+        self::noteOnTicket($ticket, 'WhatsApp message not delivered', $settings['staff'], $reason, WhatsAppText::fromUtf8mb3($row['content']));
     }
 
     /** The internal note that tells agents a message did not reach the customer, with why and what. */

@@ -1,30 +1,32 @@
 <?php
 /**
  * The plugin's settings as a plain array, built from the instance's stored
- * values; empty texts fall back to the defaults of osTicket's language.
+ * values. An empty text means "the default": customer texts in the instance's
+ * customer language, ticket-side texts in osTicket's language.
  */
 final class WhatsAppSettings
 {
-    const TEXT_KEYS = [
-        'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_success', 'switch_error',
-        'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
-    ];
+    const TEXT_KEYS = WhatsAppTemplates::CUSTOMER_KEYS;
 
-    /** @param int $instanceId the plugin instance (one WhatsApp number) the values belong to */
-    public static function from(array $values, $language, $instanceId = 0)
+    /**
+     * @param string $deskLanguage osTicket's language (agents read the tickets in it)
+     * @param int $instanceId the plugin instance (one WhatsApp number) the values belong to
+     */
+    public static function from(array $values, $deskLanguage, $instanceId = 0)
     {
         $get = function ($key, $default = null) use ($values) {
             $value = isset($values[$key]) ? $values[$key] : null;
             return $value === null || $value === '' ? $default : $value;
         };
-        $defaults = WhatsAppTemplates::defaults($language);
-        $texts = $defaults;
+        $language = self::customerLanguage($values, $deskLanguage);
+        $texts = WhatsAppTemplates::defaults($language);
         foreach (self::TEXT_KEYS as $key) {
-            $texts[$key] = (string) $get($key, $defaults[$key]);
+            $texts[$key] = WhatsAppTemplates::lines($get($key, $texts[$key]));
         }
         return [
             'instance_id' => (int) $instanceId,
             'language' => $language,
+            'desk_language' => $deskLanguage,
             'service_url' => (string) $get('service_url', 'http://127.0.0.1:3000'),
             'api_key' => trim((string) $get('api_key', '')),
             'webhook_secret' => trim((string) $get('webhook_secret', '')),
@@ -39,13 +41,22 @@ final class WhatsAppSettings
             'media_hint_minutes' => max(0, (int) $get('media_hint_minutes', 10)),
             'media_handling' => self::choiceKey($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
             'texts' => $texts,
+            // What goes into tickets, for agents: osTicket's language.
+            'staff' => WhatsAppTemplates::defaults($deskLanguage),
         ];
+    }
+
+    /** "de" or "en": the setting "Customer language", or osTicket's language when it says "auto". */
+    public static function customerLanguage(array $values, $deskLanguage)
+    {
+        $chosen = self::choiceKey(isset($values['customer_language']) ? $values['customer_language'] : 'auto', ['auto', 'de', 'en'], 'auto');
+        return $chosen === 'auto' ? WhatsAppTemplates::language($deskLanguage) : $chosen;
     }
 
     /** A choice stored as {"key":"label"} JSON or as the key. */
     private static function choiceKey($value, array $allowed, $default)
     {
-        $decoded = is_string($value) ? json_decode($value, true) : null;
+        $decoded = is_string($value) ? json_decode($value, true) : $value;
         $key = is_array($decoded) && $decoded ? (string) key($decoded) : (string) $value;
         return in_array($key, $allowed, true) ? $key : $default;
     }

@@ -111,7 +111,7 @@ final class WhatsAppWebhook
         $t = $settings['texts'];
 
         if ($row['action']) {
-            $decision = WhatsAppConversation::decide($message, true, self::parser($t));
+            $decision = WhatsAppConversation::decide($message, true, WhatsAppCommandParser::fromTexts($t));
             $decision['action'] = $row['action'];
             $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
             $mapping = $ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
@@ -122,12 +122,12 @@ final class WhatsAppWebhook
                 WhatsAppStore::closeTicket($mapping['ticket_id']); // closed in osTicket meanwhile: a new message opens a new ticket
                 $mapping = $ticket = null;
             }
-            $decision = WhatsAppConversation::decide($message, $ticket !== null, self::parser($t));
+            $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
             WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? $ticket->getId() : null]);
         }
         $vars = function ($ticket) use ($t, $name) {
             return [
-                'ticket_number' => $ticket->getNumber(), 'ticket_subject' => $ticket->getSubject(), 'name' => $name,
+                'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'name' => $name,
                 'close_keyword' => $t['close_keyword'], 'switch_keyword' => $t['switch_keyword'],
             ];
         };
@@ -138,6 +138,8 @@ final class WhatsAppWebhook
             case 'close':
                 if ($ticket) {
                     WhatsAppOutbound::$closedByCustomer = $ticket->getId();
+                    WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'],
+                        WhatsAppTemplates::render($settings['staff']['closed_by_customer'], ['text' => trim((string) $message['text'])]), $name);
                     WhatsAppDesk::close($ticket);
                     WhatsAppStore::closeTicket($ticket->getId());
                 }
@@ -148,9 +150,12 @@ final class WhatsAppWebhook
                 // A foreign ticket is answered exactly like an unknown one: nothing about other customers leaks.
                 // A ticket of the customer's conversation on another number is not switched to: it answers there.
                 $elsewhere = $target ? WhatsAppStore::mappingForTicket($target->getId()) : null;
-                if (!$target || $target->getUserId() != $user->getId() || $target->isClosed()
+                if (!$target || $target->getUserId() != $user->getId()
                         || ($elsewhere && (int) $elsewhere['instance_id'] !== $settings['instance_id'])) {
                     return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
+                }
+                if ($target->isClosed()) {
+                    return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_closed'], $vars($target))]];
                 }
                 $switched = WhatsAppStore::activate($settings['instance_id'], $chat, $target->getId(), $target->getNumber(), $user->getId());
                 return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], $vars($target))]];
@@ -164,13 +169,13 @@ final class WhatsAppWebhook
         // The customer's file, fetched from the service and saved by osTicket's rules, once: a retry finds the entry.
         list($files, $mediaNote) = $first ? [[], null] : self::customerFiles($message, $settings);
         $attached = $files || ($first && $first->getAttachments()->count() > 0);
-        $parts = WhatsAppConversation::ticketParts($message, $t, $settings['language'], $mediaNote);
+        $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language'], $mediaNote);
         if ($decision['action'] === 'open') {
             if ($first) {
                 $ticket = WhatsAppDesk::ticketOf($first);
             } else {
                 $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
-                    WhatsAppTemplates::render($t['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
+                    WhatsAppTemplates::render($settings['staff']['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
                 $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], WhatsAppDesk::messageId($message['id']), $settings, $files);
                 $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
             }
@@ -179,13 +184,13 @@ final class WhatsAppWebhook
         } elseif (!$ticket) {
             throw new RuntimeException('the ticket of this conversation is gone');
         } elseif (!$first) {
-            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']), $files);
+            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']), $settings['staff']['whatsapp_title'], $files);
         }
         // The rest of a message too long for one thread entry, each part once.
         foreach (array_slice($parts, 1, null, true) as $index => $part) {
             $mid = WhatsAppDesk::messageId($message['id'], $index + 1);
             if (!WhatsAppDesk::entryByMessageId($mid)) {
-                WhatsAppDesk::addMessage($ticket, $user, $part, $mid);
+                WhatsAppDesk::addMessage($ticket, $user, $part, $mid, $settings['staff']['whatsapp_title']);
             }
         }
         WhatsAppFault::at('after_message');
@@ -217,7 +222,7 @@ final class WhatsAppWebhook
         if (!$media || $settings['media_handling'] !== 'attach') {
             return [[], null];
         }
-        $locale = $settings['language'];
+        $locale = $settings['desk_language'];
         list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
         if (isset($media['error'])) {
             $why = WhatsAppTemplates::mediaReason($media['error'], $locale, ['max' => 'MEDIA_MAX_MB']);
@@ -248,14 +253,9 @@ final class WhatsAppWebhook
                 }
             }
         }
-        return [[], WhatsAppTemplates::render($settings['texts']['media_not_attached'], [
+        return [[], WhatsAppTemplates::render($settings['staff']['media_not_attached'], [
             'file' => $media['filename'], 'size' => WhatsAppTemplates::fileSize($media['size']), 'reason' => $why,
         ])];
-    }
-
-    private static function parser(array $t)
-    {
-        return new WhatsAppCommandParser(array_merge([$t['close_keyword']], WhatsAppCommandParser::lines($t['close_keywords_alt'])), $t['switch_keyword']);
     }
 
     private static function respond($status, array $body)

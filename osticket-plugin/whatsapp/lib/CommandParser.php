@@ -7,13 +7,25 @@
 final class WhatsAppCommandParser
 {
     private $closeKeywords;
-    private $switchKeyword;
+    private $switchKeywords;
 
-    /** @param string[] $closeKeywords */
-    public function __construct(array $closeKeywords, $switchKeyword)
+    /**
+     * @param string[] $closeKeywords
+     * @param string|string[] $switchKeywords
+     */
+    public function __construct(array $closeKeywords, $switchKeywords)
     {
-        $this->closeKeywords = array_values(array_filter(array_map([__CLASS__, 'fold'], $closeKeywords), 'strlen'));
-        $this->switchKeyword = self::fold($switchKeyword);
+        $this->closeKeywords = self::folded($closeKeywords);
+        $this->switchKeywords = self::folded((array) $switchKeywords);
+    }
+
+    /** The parser of an instance's texts: the main keywords and the alternatives (one per line). */
+    public static function fromTexts(array $texts)
+    {
+        return new self(
+            array_merge([$texts['close_keyword']], self::lines($texts['close_keywords_alt'])),
+            array_merge([$texts['switch_keyword']], self::lines(isset($texts['switch_keywords_alt']) ? $texts['switch_keywords_alt'] : ''))
+        );
     }
 
     /**
@@ -29,8 +41,8 @@ final class WhatsAppCommandParser
         if (in_array($folded, $this->closeKeywords, true)) {
             return ['type' => 'close'];
         }
-        if ($this->switchKeyword !== '') {
-            $pattern = '/^' . preg_quote($this->switchKeyword, '/') . '\s*:?\s*#?\s*([a-z0-9][a-z0-9\-]*)$/u';
+        foreach ($this->switchKeywords as $keyword) {
+            $pattern = '/^' . preg_quote($keyword, '/') . '\s*:?\s*#?\s*([a-z0-9][a-z0-9\-]*)$/u';
             if (preg_match($pattern, $folded, $m)) {
                 return ['type' => 'switch', 'number' => strtoupper($m[1])];
             }
@@ -45,6 +57,11 @@ final class WhatsAppCommandParser
         $text = strtr($text, ['ä' => 'ae', 'ö' => 'oe', 'ü' => 'ue', 'ß' => 'ss']);
         $text = preg_replace('/\s+/u', ' ', $text);
         return trim(preg_replace('/[\s.!?,;:…]+$/u', '', $text));
+    }
+
+    private static function folded(array $keywords)
+    {
+        return array_values(array_filter(array_map([__CLASS__, 'fold'], $keywords), 'strlen'));
     }
 
     /** Keywords from a multi-line setting, one per line. */

@@ -1,17 +1,22 @@
 <?php
 /**
- * Customer-facing texts: the defaults (German as in the specification,
- * English otherwise) and the placeholder substitution.
+ * The plugin's texts in German (as in the specification) and English, and
+ * the placeholder substitution. Texts for customers follow the "Customer
+ * language" setting; what goes into tickets for agents (notes, placeholders)
+ * follows osTicket's language. Both languages' commands work by default:
+ * customers write in their language, whatever the staff's.
  */
 final class WhatsAppTemplates
 {
     const DE = [
         'confirm_message' => "Vielen Dank für Ihre Nachricht, {name}!\n\nIhr Ticket wurde erstellt.\nTicket-Nummer: #{ticket_number}\n\n*Wichtig:* Sie können über WhatsApp immer nur ein Ticket gleichzeitig bearbeiten.\nAlle Ihre Nachrichten werden diesem Ticket zugeordnet.\n\nUm zu einem anderen Ticket zu wechseln, senden Sie:\n{switch_keyword} #[Ihre-Ticketnummer]\n\nUm dieses Ticket zu schließen, senden Sie:\n{close_keyword}\n\nWir melden uns schnellstmöglich bei Ihnen.",
         'close_keyword' => 'SCHLIESSEN',
-        'close_keywords_alt' => "Danke\nErledigt\nGelöst",
+        'close_keywords_alt' => "Danke\nErledigt\nGelöst\nCLOSE\nThanks\nThank you\nDone\nSolved",
         'switch_keyword' => 'Ticket-Wechsel',
+        'switch_keywords_alt' => 'Switch-Ticket',
         'switch_success' => "Sie sind jetzt bei Ticket #{ticket_number} - {ticket_subject}.\nAlle weiteren Nachrichten werden diesem Ticket zugeordnet.",
         'switch_error' => "Das Ticket #{ticket_number} wurde nicht gefunden oder gehört nicht zu Ihrer Telefonnummer.",
+        'switch_closed' => "Das Ticket #{ticket_number} ist bereits geschlossen.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket – oder ein Mitarbeiter öffnet das Ticket wieder für Sie.",
         'close_success' => "Ihr Ticket #{ticket_number} wurde geschlossen. Vielen Dank!\n\nWenn Sie wieder schreiben, eröffnen wir ein neues Ticket.",
         'nothing_to_close' => "Sie haben derzeit kein offenes Ticket.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket.",
         'media_reply' => "Dateien (Bilder, Dokumente, Videos) können leider nicht über WhatsApp eingereicht werden.\n\nBitte senden Sie Ihre Datei per E-Mail an:\n{support_email}\n\nOder klicken Sie hier:\n{email_link}\n\nIhre Ticketnummer #{ticket_number} wird automatisch zugeordnet.",
@@ -27,15 +32,19 @@ final class WhatsAppTemplates
         'failed_note' => "Die WhatsApp-Nachricht hat den Kunden nicht erreicht: {reason}\n\nBitte erreichen Sie ihn auf anderem Weg (Telefon, E-Mail).\n\n{message}",
         'subject_fallback' => 'WhatsApp-Nachricht von {name}',
         'edited_prefix' => '(bearbeitet) ',
+        'closed_by_customer' => 'Vom Kunden über WhatsApp geschlossen: „{text}“',
+        'whatsapp_title' => 'WhatsApp',
     ];
 
     const EN = [
         'confirm_message' => "Thank you for your message, {name}!\n\nYour ticket has been created.\nTicket number: #{ticket_number}\n\n*Important:* Over WhatsApp you can work on only one ticket at a time.\nAll your messages are added to this ticket.\n\nTo switch to another ticket, send:\n{switch_keyword} #[your-ticket-number]\n\nTo close this ticket, send:\n{close_keyword}\n\nWe will get back to you as soon as possible.",
         'close_keyword' => 'CLOSE',
-        'close_keywords_alt' => "Thanks\nThank you\nDone\nSolved",
+        'close_keywords_alt' => "Thanks\nThank you\nDone\nSolved\nSCHLIESSEN\nDanke\nErledigt\nGelöst",
         'switch_keyword' => 'Switch-Ticket',
+        'switch_keywords_alt' => 'Ticket-Wechsel',
         'switch_success' => "You are now on ticket #{ticket_number} - {ticket_subject}.\nAll further messages are added to this ticket.",
         'switch_error' => "Ticket #{ticket_number} was not found or does not belong to your phone number.",
+        'switch_closed' => "Ticket #{ticket_number} is already closed.\nJust write to us and we will open a new ticket, or an agent can reopen it for you.",
         'close_success' => "Your ticket #{ticket_number} has been closed. Thank you!\n\nIf you write again, we will open a new ticket.",
         'nothing_to_close' => "You have no open ticket at the moment.\nJust tell us what you need and we will open a new ticket.",
         'media_reply' => "Unfortunately, files (pictures, documents, videos) cannot be submitted via WhatsApp.\n\nPlease send your file by e-mail to:\n{support_email}\n\nOr click here:\n{email_link}\n\nYour ticket number #{ticket_number} will be assigned automatically.",
@@ -51,6 +60,14 @@ final class WhatsAppTemplates
         'failed_note' => "The WhatsApp message did not reach the customer: {reason}\n\nPlease reach them another way (phone, e-mail).\n\n{message}",
         'subject_fallback' => 'WhatsApp message from {name}',
         'edited_prefix' => '(edited) ',
+        'closed_by_customer' => 'Closed by the customer over WhatsApp: "{text}"',
+        'whatsapp_title' => 'WhatsApp',
+    ];
+
+    /** The texts an administrator edits, shown to customers (the rest goes into tickets). */
+    const CUSTOMER_KEYS = [
+        'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_keywords_alt', 'switch_success', 'switch_error',
+        'switch_closed', 'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
     ];
 
     /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */
@@ -83,6 +100,23 @@ final class WhatsAppTemplates
     public static function defaults($locale)
     {
         return self::language($locale) === 'de' ? self::DE : self::EN;
+    }
+
+    /**
+     * Whether a text is one of the defaults of any language (line breaks as a
+     * browser sends them aside): saved as "the default", so that it follows
+     * the language instead of freezing the one shown when it was saved.
+     */
+    public static function isDefault($key, $text)
+    {
+        $text = self::lines($text);
+        return $text === self::DE[$key] || $text === self::EN[$key];
+    }
+
+    /** Line breaks as "\n", whatever the browser sent ("\r\n" from a textarea). */
+    public static function lines($text)
+    {
+        return str_replace(["\r\n", "\r"], "\n", (string) $text);
     }
 
     /** Replaces {placeholders}; unknown ones stay as they are. */

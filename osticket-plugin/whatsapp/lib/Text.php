@@ -37,6 +37,22 @@ final class WhatsAppText
     }
 
     /**
+     * The reverse of readable() for what we send back to WhatsApp: "[printer]" in a
+     * subject osTicket stored becomes the emoji again. Only names of characters
+     * osTicket cannot store are turned back; other brackets stay as they are.
+     */
+    public static function withEmoji($text)
+    {
+        if (!class_exists('IntlChar')) {
+            return (string) $text;
+        }
+        return preg_replace_callback('/\[([a-z0-9 \-]+)\]/', function ($m) {
+            $code = IntlChar::charFromName(strtoupper($m[1]));
+            return $code !== null && $code >= 0x10000 ? mb_chr($code, 'UTF-8') : $m[0];
+        }, (string) $text);
+    }
+
+    /**
      * A thread body is a TEXT column (65,535 bytes) and osTicket stores text
      * bodies HTML-escaped ("<" is 4 bytes then). Leaves room for the part note.
      */

@@ -17,7 +17,7 @@ test('the sandbox page in a real browser: attach a picture, see it and the confi
   const receiver = new Receiver(SECRET);
   receiver.respond = (r) =>
     r.event.event === 'message'
-      ? { status: 200, body: { ok: true, replies: [{ text: `Vielen Dank! Ihr Bild ${r.event.message.media?.filename ?? ''} ist angekommen.` }] } }
+      ? { status: 200, body: { ok: true, replies: [{ text: `Vielen Dank! Ihr Bild ${r.event.message.media?.filename ?? ''} ist *angekommen*, _bearbeitet_ ~bald~.` }] } }
       : { status: 200, body: { ok: true } };
   const running = await startService({ WEBHOOK_URL: await receiver.start() });
   const picture = await QRCode.toBuffer('Drucker Fehler 42', { type: 'png', scale: 4 });
@@ -27,18 +27,40 @@ test('the sandbox page in a real browser: attach a picture, see it and the confi
   try {
     const page = await browser.newPage();
     await page.goto(`${running.url}/sandbox`);
+    // Without a key, and with a wrong one, the page says so and where the key is.
+    await page.waitForFunction(() => /Enter the API key: .*API_KEY in whatsapp-service\/\.env/.test(document.getElementById('status')!.textContent!), { timeout: 5_000 });
+    await page.type('#key', 'wrong-key');
+    await page.$eval('#key', (input) => input.dispatchEvent(new Event('change')));
+    await page.waitForFunction(() => /The API key is wrong/.test(document.getElementById('status')!.textContent!), { timeout: 5_000 });
+    await page.$eval('#key', (input) => ((input as HTMLInputElement).value = ''));
     await page.type('#key', API_KEY);
     await page.$eval('#key', (input) => input.dispatchEvent(new Event('change')));
-    await page.$eval('#phone', (input) => ((input as HTMLInputElement).value = '4915100000077'));
+    await page.$eval('#phone', (input) => {
+      (input as HTMLInputElement).value = '4915100000077';
+      input.dispatchEvent(new Event('change'));
+    });
     const chooser = (await page.$('#file'))!;
     await (chooser as unknown as { uploadFile(...files: string[]): Promise<void> }).uploadFile(file);
     await page.type('#text', 'Das zeigt der Drucker');
     await page.click('#send button');
 
     await page.waitForFunction(() => [...document.querySelectorAll('.bubble.out')].some((b) => b.textContent!.includes('ist angekommen')), { timeout: 15_000 });
+    assert.equal(await page.$eval('#status', (e) => (e as HTMLElement).hidden), true, 'no problem shown with the right key');
     const mine = await page.$eval('.bubble.in', (b) => ({ text: b.textContent, image: (b.querySelector('img') as HTMLImageElement | null)?.alt }));
     assert.match(mine.text!, /Das zeigt der Drucker/);
     assert.equal(mine.image, 'fehler.png', 'the picture shows in the customer\'s bubble');
+    // WhatsApp's markup as the phone shows it.
+    const marked = await page.$eval('.bubble.out', (b) => ({ strong: b.querySelector('strong')?.textContent, em: b.querySelector('em')?.textContent, s: b.querySelector('s')?.textContent, text: b.textContent }));
+    assert.deepEqual([marked.strong, marked.em, marked.s], ['angekommen', 'bearbeitet', 'bald']);
+    assert.doesNotMatch(marked.text!, /\*angekommen\*/);
+
+    // A reload keeps the conversation: it comes from the service, not from the page.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('.bubble').length === 2, { timeout: 5_000 });
+    const again = await page.$$eval('.bubble', (bubbles) => bubbles.map((b) => [b.className, b.textContent!.replace(/\d+:\d+:\d+.*$/, '').trim()]));
+    assert.deepEqual(again.map(([cls]) => cls), ['bubble in', 'bubble out']);
+    assert.match(again[0]![1]!, /fehler\.png.*Das zeigt der Drucker/s, 'the customer\'s message and its file name after the reload');
+    assert.match(again[1]![1]!, /ist angekommen, bearbeitet bald\./);
     const [sent] = receiver.messages();
     assert.deepEqual([sent.type, sent.text, sent.media.filename, sent.media.sha256], ['image', 'Das zeigt der Drucker', 'fehler.png', sha256(picture)]);
 

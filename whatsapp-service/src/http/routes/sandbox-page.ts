@@ -1,5 +1,5 @@
 /** The sandbox chat page: play a customer in the browser and see the service's answers. */
-export const SANDBOX_PAGE = `<!doctype html>
+export const SANDBOX_PAGE = String.raw`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -16,7 +16,7 @@ export const SANDBOX_PAGE = `<!doctype html>
   .in { align-self: flex-end; background: #d9fdd3; }
   .out { align-self: flex-start; background: #fff; }
   .meta { font-size: .7rem; color: #667; margin-top: .2rem; }
-  .error { align-self: center; background: #fdd; }
+  #status { max-width: 48rem; margin: .5rem auto 0; padding: .5rem .7rem; background: #fdd; border-radius: 6px; }
   form { position: sticky; bottom: 0; background: #f0f2f5; padding: .6rem; display: flex; gap: .5rem; max-width: 48rem; margin: 0 auto; }
   form textarea { flex: 1; resize: vertical; min-height: 2.4rem; padding: .4rem; }
   button { background: #00a884; color: #fff; border: 0; border-radius: 4px; padding: 0 1rem; cursor: pointer; }
@@ -28,10 +28,11 @@ export const SANDBOX_PAGE = `<!doctype html>
 <body>
 <header>
   <h1>WhatsApp sandbox</h1>
-  <label>API key <input id="key" type="password" autocomplete="off" size="18"></label>
+  <label title="The value of API_KEY in whatsapp-service/.env">API key <input id="key" type="password" autocomplete="off" size="18" placeholder="API_KEY from .env"></label>
   <label>Phone <input id="phone" value="49151000000" size="14"></label>
   <label>Name <input id="name" value="Max Mustermann" size="14"></label>
 </header>
+<p id="status" role="status" hidden></p>
 <main id="chat" aria-live="polite"></main>
 <form id="send">
   <select id="type" aria-label="Message type">
@@ -44,16 +45,43 @@ export const SANDBOX_PAGE = `<!doctype html>
 </form>
 <script>
   const $ = (id) => document.getElementById(id);
-  $('key').value = sessionStorage.getItem('sandbox-key') || '';
-  $('key').addEventListener('change', () => sessionStorage.setItem('sandbox-key', $('key').value));
-  const mine = [];
-  let theirs = [];
+  const KEY_HINT = 'the value of API_KEY in whatsapp-service/.env';
+  // Kept for this browser tab, so that a reload shows the same chat.
+  for (const id of ['key', 'phone', 'name']) {
+    $(id).value = sessionStorage.getItem('sandbox-' + id) || $(id).value;
+    $(id).addEventListener('change', () => { sessionStorage.setItem('sandbox-' + id, $(id).value); poll(); });
+  }
+  let messages = [];
+  const localFiles = new Map(); // message id -> blob: URL of a file the customer sent from this page
   const fileUrls = new Map(); // media url -> blob: URL, fetched once with the API key
   const headers = () => ({ 'Content-Type': 'application/json', 'X-API-Key': $('key').value });
 
-  /** A file in a bubble: a picture inline, anything else as a download link. */
+  /** One line above the chat saying what is wrong, or nothing. */
+  function say(problem) {
+    $('status').hidden = !problem;
+    $('status').textContent = problem || '';
+  }
+
+  /** WhatsApp's *bold*, _italic_ and ~strike~ as the phone shows them; never markup from the text itself. */
+  const MARKS = { '*': 'strong', '_': 'em', '~': 's' };
+  const MARKED = /(^|[\s.,:;!?()"'])([*_~])(?!\s)([^\n]*?[^\s])\2(?=$|[\s.,:;!?()"'])/;
+  function formatted(text) {
+    const out = document.createDocumentFragment();
+    let rest = text;
+    for (let m = MARKED.exec(rest); m; m = MARKED.exec(rest)) {
+      out.append(rest.slice(0, m.index) + m[1]);
+      const element = document.createElement(MARKS[m[2]]);
+      element.append(formatted(m[3]));
+      out.append(element);
+      rest = rest.slice(m.index + m[0].length);
+    }
+    out.append(rest);
+    return out;
+  }
+
+  /** A file in a bubble: a picture inline, anything else as a download link, a name while it is not loaded. */
   function fileView(name, type, url) {
-    if (!url) return document.createTextNode('[' + name + '] ');
+    if (!url) return document.createTextNode('📎 ' + name + '\n');
     if (type.startsWith('image/')) {
       const img = document.createElement('img');
       img.src = url;
@@ -76,40 +104,39 @@ export const SANDBOX_PAGE = `<!doctype html>
   }
 
   function render() {
-    const items = [...mine.filter((m) => m.phone === $('phone').value).map((m) => ({ ...m, cls: 'in' })),
-                   ...theirs.map((m) => ({ text: m.text, at: m.at, cls: 'out', meta: m.read ? 'read' : 'delivered',
-                     file: m.media && { name: m.media.filename, type: m.media.mimetype, url: fileUrls.get(m.media.url) } }))]
-      .sort((a, b) => a.at.localeCompare(b.at));
-    $('chat').replaceChildren(...items.map((m) => {
+    $('chat').replaceChildren(...messages.map((m) => {
       const div = document.createElement('div');
-      div.className = 'bubble ' + m.cls;
-      if (m.file) div.append(fileView(m.file.name, m.file.type, m.file.url));
-      div.append(m.text);
+      div.className = 'bubble ' + m.direction;
+      if (m.media) div.append(fileView(m.media.filename, m.media.mimetype, m.direction === 'in' ? localFiles.get(m.id) : fileUrls.get(m.media.url)));
+      const shown = m.direction === 'in' && m.type !== 'text' && !m.media ? '[' + m.type + '] ' + m.text : m.text;
+      div.append(formatted(shown));
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = new Date(m.at).toLocaleTimeString() + (m.meta ? ' · ' + m.meta : '');
+      meta.textContent = new Date(m.at).toLocaleTimeString() + (m.direction === 'out' ? ' · ' + (m.read ? 'read' : 'delivered') : '');
       div.append(meta);
       return div;
     }));
   }
 
-  function problem(text) {
-    const div = document.createElement('div');
-    div.className = 'bubble error';
-    div.textContent = text;
-    $('chat').append(div);
-  }
-
+  let timer = null;
   async function poll() {
+    clearTimeout(timer);
     try {
-      const res = await fetch('/sandbox/outbound?read=1&phone=' + encodeURIComponent($('phone').value), { headers: headers() });
-      if (res.ok) {
-        theirs = (await res.json()).messages;
-        for (const m of theirs) if (m.media) fetchFile(m.media.url);
+      const res = await fetch('/sandbox/conversation?read=1&phone=' + encodeURIComponent($('phone').value), { headers: headers() });
+      if (res.status === 401) {
+        say($('key').value ? 'The API key is wrong: enter ' + KEY_HINT + '.' : 'Enter the API key: ' + KEY_HINT + '.');
+      } else if (!res.ok) {
+        say(((await res.json().catch(() => null)) || { error: { message: 'HTTP ' + res.status } }).error.message);
+      } else {
+        say('');
+        messages = (await res.json()).messages;
+        for (const m of messages) if (m.direction === 'out' && m.media) fetchFile(m.media.url);
         render();
       }
-    } catch {}
-    setTimeout(poll, 1500);
+    } catch {
+      say('The WhatsApp service does not answer. Is it running?');
+    }
+    timer = setTimeout(poll, 1500);
   }
 
   $('send').addEventListener('submit', async (event) => {
@@ -120,7 +147,6 @@ export const SANDBOX_PAGE = `<!doctype html>
     const text = $('text').value;
     if (!chosen && type === 'text' && !text.trim()) return;
     const body = { phone: $('phone').value, name: $('name').value, text, type };
-    const at = new Date().toISOString(); // before sending: the answer may come back before the request returns
     if (chosen) {
       const data = await new Promise((resolve) => {
         const reader = new FileReader();
@@ -130,12 +156,12 @@ export const SANDBOX_PAGE = `<!doctype html>
       body.media = { filename: chosen.name, mimetype: chosen.type || 'application/octet-stream', data };
     }
     const res = await fetch('/sandbox/inbound', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
-    if (!res.ok) return problem((await res.json()).error.message);
-    mine.push({ phone: $('phone').value, text: chosen || type === 'text' ? text : '[' + type + '] ' + text, at,
-      file: chosen && { name: chosen.name, type: chosen.type || '', url: URL.createObjectURL(chosen) } });
+    if (res.status === 401) return say('Not sent: the API key is ' + ($('key').value ? 'wrong' : 'missing') + '. Enter ' + KEY_HINT + '.');
+    if (!res.ok) return say('Not sent: ' + (await res.json()).error.message);
+    if (chosen) localFiles.set((await res.json()).id, URL.createObjectURL(chosen));
     $('text').value = '';
     $('file').value = '';
-    render();
+    poll();
   });
   $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('send').requestSubmit(); } });
   poll();

@@ -78,6 +78,16 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
     },
     {
       method: 'GET',
+      path: '/sandbox/conversation',
+      access: 'api-key',
+      handle({ res, url }) {
+        const chat = parseChatId(url.searchParams.get('phone') ?? '', defaultCountryCode);
+        if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
+        sendJson(res, 200, { messages: sandbox.conversation(chat.chat, url.searchParams.get('read') === '1') });
+      },
+    },
+    {
+      method: 'GET',
       path: '/sandbox/outbound',
       access: 'api-key',
       handle({ res, url }) {

@@ -59,6 +59,8 @@ export class BaileysTransport implements Transport {
   private current: ConnectionState = initialState();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempts = 0;
+  /** Whether WhatsApp was ever reached since the service started: a first start without network is not a lost connection. */
+  private everConnected = false;
   private stopped = false;
   private readonly linking: Linking;
   // Outlives sockets: Baileys counts decryption retries per message across reconnects.
@@ -204,6 +206,7 @@ export class BaileysTransport implements Transport {
     }
     if (update.connection === 'open') {
       this.attempts = 0;
+      this.everConnected = true;
       const me = socket.user?.id ? jidUser(socket.user.id) : null;
       this.log.info('WhatsApp connected successfully');
       this.setState({ status: 'connected', qr: null, pairingCode: null, me });
@@ -250,8 +253,9 @@ export class BaileysTransport implements Transport {
     this.attempts++;
     const delay = backoffDelay(this.attempts, this.options.reconnectBackoff ?? DEFAULT_RECONNECT);
     const facts = { code: lastDisconnect?.code, reason: lastDisconnect?.reason, attempt: this.attempts, retryInMs: delay };
-    if (loud) this.log.error(facts, 'WhatsApp connection lost; reconnecting');
-    else this.log.warn(facts, 'WhatsApp connection lost; reconnecting');
+    const what = this.everConnected ? 'WhatsApp connection lost; reconnecting' : 'WhatsApp cannot be reached (no network, or WhatsApp is down); trying again';
+    if (loud) this.log.error(facts, what);
+    else this.log.warn(facts, what);
     this.setState({ status: 'reconnecting', qr: null, lastDisconnect });
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }

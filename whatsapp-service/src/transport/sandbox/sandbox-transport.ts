@@ -33,6 +33,19 @@ export interface SandboxSentMessage {
   media?: { filename: string; mimetype: string; size: number; sha256: string; url: string };
 }
 
+/** A message the customer wrote, as the sandbox page shows it again after a reload. */
+export interface SandboxCustomerEntry {
+  id: string;
+  chat: string;
+  text: string;
+  type: MessageType;
+  at: string;
+  media?: { filename: string; mimetype: string; size: number };
+}
+
+/** Both sides of a sandbox chat, oldest first. */
+export type SandboxConversationEntry = (SandboxCustomerEntry & { direction: 'in' }) | (SandboxSentMessage & { direction: 'out' });
+
 /** Kept per chat so a long session cannot grow without bound. */
 const KEEP_PER_CHAT = 500;
 
@@ -45,6 +58,7 @@ export class SandboxTransport implements Transport {
   readonly name = 'sandbox';
   private handlers: TransportHandlers | null = null;
   private readonly sent = new Map<string, SandboxSentMessage[]>();
+  private readonly received = new Map<string, SandboxCustomerEntry[]>();
   /** Chats played as "not on WhatsApp", to try what agents see when a reply cannot arrive. */
   private readonly notOnWhatsApp = new Set<string>();
 
@@ -76,6 +90,8 @@ export class SandboxTransport implements Transport {
         : null,
     };
     await this.handlers.message(inbound);
+    const file = message.media && { filename: message.media.filename, mimetype: message.media.mimetype, size: message.media.data.length };
+    keep(this.received, inbound.chat, { id: inbound.id, chat: inbound.chat, text: inbound.text, type: inbound.type, at: new Date().toISOString(), ...(file ? { media: file } : {}) });
     return inbound;
   }
 
@@ -84,12 +100,10 @@ export class SandboxTransport implements Transport {
     if (!handlers) throw new Error('sandbox transport is not running');
     if (this.notOnWhatsApp.has(chat)) throw new SendError('the number is not on WhatsApp', 'not_on_whatsapp', false);
     const whatsappId = messageId;
-    const list = this.sent.get(chat) ?? [];
-    list.push({
+    keep(this.sent, chat, {
       whatsappId, chat, text, at: new Date().toISOString(), read: false,
       ...(media ? { media: { filename: media.filename, mimetype: media.mimetype, size: media.data.length, sha256: media.sha256, url: `/media/${media.id}` } } : {}),
     });
-    this.sent.set(chat, list.slice(-KEEP_PER_CHAT));
     // As on a real phone, the receipt comes after the send has returned.
     setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);
     return { whatsappId };
@@ -106,6 +120,13 @@ export class SandboxTransport implements Transport {
     else this.notOnWhatsApp.add(chat);
   }
 
+  /** The whole chat, the customer's messages and what was sent, oldest first (what the sandbox page shows). */
+  conversation(chat: string, markRead = false): SandboxConversationEntry[] {
+    const theirs = this.outbound(chat, markRead).map((m) => ({ ...m, direction: 'out' as const }));
+    const mine = (this.received.get(chat) ?? []).map((m) => ({ ...m, direction: 'in' as const }));
+    return [...mine, ...theirs].sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   /** What was sent to a chat, oldest first; `markRead` plays the customer opening the chat. */
   outbound(chat: string, markRead = false): SandboxSentMessage[] {
     const list = this.sent.get(chat) ?? [];
@@ -118,4 +139,8 @@ export class SandboxTransport implements Transport {
     }
     return copy;
   }
+}
+
+function keep<T>(lists: Map<string, T[]>, chat: string, item: T): void {
+  lists.set(chat, [...(lists.get(chat) ?? []), item].slice(-KEEP_PER_CHAT));
 }

@@ -164,3 +164,22 @@ test('undecryptable: a stub followed by the real message is one message; one nev
     await h.close();
   }
 });
+
+test('a first start without network says WhatsApp cannot be reached, not that a connection was lost; a later drop is a lost connection', async () => {
+  receiver.received.length = 0;
+  const h = await startHarness(webhookUrl);
+  try {
+    // What Baileys reports when the WebSocket cannot open: close with 408/503 before any "open" (Socket/socket.js end()).
+    h.socket().close(503, 'getaddrinfo EAI_AGAIN web.whatsapp.com');
+    await waitFor(() => h.sockets.length === 2, 'tried again');
+    const said = (pattern: RegExp) => h.logs.filter((line) => pattern.test(JSON.parse(line).msg ?? '')).length;
+    assert.equal(said(/cannot be reached/), 1);
+    assert.equal(said(/connection lost/), 0);
+    h.socket().open();
+    await waitFor(async () => (await status(h)).connection === 'connected', 'connected');
+    h.socket().close(428, 'Connection Closed');
+    await waitFor(() => said(/connection lost/) === 1, 'a real loss is named as one');
+  } finally {
+    await h.close();
+  }
+});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, configure, faultSwitch, installPlugin, osTicketFromEnv, setPluginSetting, sql, staffPanelReply, startSandboxService, t, until, type Installed, type OsTicket } from './osticket.js';
+import { agent, configure, faultSwitch, type Installed, installPlugin, type OsTicket, osTicketFromEnv, setPluginSetting, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -17,7 +17,7 @@ const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
 const run = Date.now() % 100_000; // phone numbers unique per run
 const phone = (n: number) => `4915${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 
-describe('conversations against a running osTicket', { skip: ost ? false : 'set OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_NAME to run' }, () => {
+describe('conversations against a running osTicket', { skip: skipUnlessSupported(ost) }, () => {
   const o = ost as OsTicket;
   let service: { url: string; stop(): Promise<void> };
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };

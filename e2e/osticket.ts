@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +12,29 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export interface OsTicket {
   url: string;
   root: string;
+  /** osTicket's major version, e.g. "1.18" (MAJOR_VERSION in its bootstrap.php). */
+  version: string;
   db: { host: string; name: string; user: string; password: string; prefix: string };
+}
+
+/** Whether the plugin supports this osTicket: 1.17 and newer (older ones are refused, see older-osticket.test.ts). */
+export const supported = (ost: OsTicket | null): ost is OsTicket => ost !== null && Number(ost.version.split('.')[1]) >= 17;
+
+/** Why a suite is skipped on this osTicket, or false to run it. */
+export function skipUnlessSupported(ost: OsTicket | null): string | false {
+  if (!ost) return 'set OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_NAME to run';
+  return supported(ost) ? false : `osTicket ${ost.version} is refused by the plugin (older-osticket.test.ts)`;
 }
 
 export function osTicketFromEnv(): OsTicket | null {
   const url = process.env.OSTICKET_URL;
   const root = process.env.OSTICKET_ROOT;
   if (!url || !root || !process.env.OSTICKET_DB_NAME) return null;
+  const version = /define\('MAJOR_VERSION',\s*'([\d.]+)'\)/.exec(readFileSync(path.join(root, 'bootstrap.php'), 'utf8'))?.[1] ?? '0';
   return {
     url: url.replace(/\/+$/, ''),
     root,
+    version,
     db: {
       host: process.env.OSTICKET_DB_HOST ?? 'localhost',
       name: process.env.OSTICKET_DB_NAME,

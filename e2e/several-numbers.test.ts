@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, configure, installPlugin, osTicketFromEnv, sql, startSandboxService, t, until as waitUntil, type Installed, type OsTicket } from './osticket.js';
+import { agent, configure, type Installed, installPlugin, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until as waitUntil } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const run = Date.now() % 100_000;
@@ -24,7 +24,7 @@ interface Number {
   service: { url: string; stop(): Promise<void> };
 }
 
-describe('several WhatsApp numbers in one osTicket', { skip: ost ? false : 'set OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_NAME to run' }, () => {
+describe('several WhatsApp numbers in one osTicket', { skip: skipUnlessSupported(ost) }, () => {
   const o = ost as OsTicket;
   const numbers: Number[] = [
     { name: 'support', key: randomBytes(16).toString('hex'), secret: randomBytes(16).toString('hex'), port: String(BASE_PORT), dept: '1' } as Number,

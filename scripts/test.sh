@@ -15,6 +15,9 @@ for file in $(find osticket-plugin e2e -name '*.php' | sort); do
 done
 echo "$count PHP files without syntax errors"
 
+echo "== osticket-plugin: PHP 7.4 compatible (osTicket 1.17 runs on PHP 7.4) =="
+php scripts/php74-check.php osticket-plugin e2e/agent.php
+
 echo "== osticket-plugin: PHPUnit =="
 phpunit --configuration osticket-plugin/phpunit.xml
 

@@ -73,7 +73,9 @@ export class AdminPanel {
   /** Manage › Plugins › Add New Plugin › Install; returns the plugin's id. */
   async installPlugin(name = 'WhatsApp Integration'): Promise<string> {
     await this.visit('/scp/plugins.php');
-    await this.clickAndWait('a[href="plugins.php?a=add"]');
+    // osTicket loads staff pages by pjax: the address changes before the content does.
+    await this.page.click('a[href="plugins.php?a=add"]');
+    await this.page.waitForSelector('input[name=do][value=install]');
     const button = await this.page.$$eval('button[name=install_path]', (buttons, wanted) =>
       buttons.find((b) => b.closest('tr')!.textContent!.includes(wanted as string))?.getAttribute('value') ?? null, name);
     if (!button) {

@@ -37,4 +37,28 @@ final class TemplatesTest extends TestCase
         $this->assertSame(array_keys(WhatsAppTemplates::DE), array_keys(WhatsAppTemplates::EN), 'both languages define every text');
         $this->assertSame('Hallo {unknown}', WhatsAppTemplates::render('Hallo {unknown}', ['name' => 'x']));
     }
+
+    public function testATextLeftAsADefaultOfEitherLanguageIsTheDefault()
+    {
+        $this->assertTrue(WhatsAppTemplates::isDefault('confirm_message', str_replace("\n", "\r\n", WhatsAppTemplates::EN['confirm_message'])), 'as a browser sends a textarea');
+        $this->assertTrue(WhatsAppTemplates::isDefault('close_keyword', 'SCHLIESSEN'));
+        $this->assertFalse(WhatsAppTemplates::isDefault('close_keyword', 'ZU'));
+        $this->assertSame("a\nb\nc", WhatsAppTemplates::lines("a\r\nb\rc"));
+        foreach (WhatsAppTemplates::CUSTOMER_KEYS as $key) {
+            $this->assertArrayHasKey($key, WhatsAppTemplates::DE, $key);
+        }
+    }
+
+    public function testBothLanguagesCommandsWorkWithEitherLanguagesDefaults()
+    {
+        foreach (['de', 'en'] as $language) {
+            $parser = WhatsAppCommandParser::fromTexts(WhatsAppTemplates::defaults($language));
+            foreach (['SCHLIESSEN', 'Danke', 'erledigt', 'Gelöst', 'CLOSE', 'thanks', 'Thank you!', 'Done', 'solved'] as $text) {
+                $this->assertSame(['type' => 'close'], $parser->parse($text), "$language: $text");
+            }
+            foreach (['Ticket-Wechsel #123456', 'Switch-Ticket #123456', 'switch-ticket: 123456'] as $text) {
+                $this->assertSame(['type' => 'switch', 'number' => '123456'], $parser->parse($text), "$language: $text");
+            }
+        }
+    }
 }

@@ -69,4 +69,25 @@ final class TextTest extends TestCase
         $this->assertSame('Fallback', WhatsAppText::subject('   ', 'Fallback'));
         $this->assertSame(60, mb_strlen(WhatsAppText::subject(str_repeat('a', 100), 'x')));
     }
+
+    public function testEmojiNamesBecomeEmojiAgainForTheCustomer()
+    {
+        $subject = WhatsAppText::readable('Drucker 🖨️ kaputt 😀');
+        $this->assertSame('Drucker [printer]️ kaputt [grinning face]', $subject);
+        $this->assertSame('Drucker 🖨️ kaputt 😀', WhatsAppText::withEmoji($subject));
+        $this->assertSame('[Hinweis] [a] [latin small letter a] [x', WhatsAppText::withEmoji('[Hinweis] [a] [latin small letter a] [x'), 'other brackets stay');
+    }
+
+    public function testLazyTextIsMadeWhenPrintedAndOnce()
+    {
+        $made = 0;
+        $text = new WhatsAppLazyText(function () use (&$made) {
+            $made++;
+            return 'state now';
+        });
+        $this->assertSame(0, $made);
+        $this->assertSame('state now', (string) $text);
+        $this->assertSame('state now', (string) $text);
+        $this->assertSame(1, $made);
+    }
 }

@@ -23,6 +23,7 @@ require_once __DIR__ . '/glue/Schema.php';
 require_once __DIR__ . '/glue/Store.php';
 require_once __DIR__ . '/glue/PhoneIndex.php';
 require_once __DIR__ . '/glue/Desk.php';
+require_once __DIR__ . '/glue/Owner.php';
 require_once __DIR__ . '/glue/Settings.php';
 require_once __DIR__ . '/glue/ServiceHealth.php';
 require_once __DIR__ . '/glue/Webhook.php';

@@ -69,6 +69,7 @@ class WhatsAppPluginConfig extends PluginConfig
             'switch_error' => $text('Switch error', $d['switch_error'], 'Variables: {ticket_number}', 3),
             'switch_closed' => $text('Switch to a closed ticket', $d['switch_closed'], 'Variables: {ticket_number}, {ticket_subject}', 3),
             'close_success' => $text('Close confirmation', $d['close_success'], $ticketVars, 3),
+            'close_refused' => $text('Close not allowed', $d['close_refused'], 'When osTicket does not let the ticket be closed (open tasks, required fields). ' . $ticketVars, 3),
             'nothing_to_close' => $text('Nothing to close', $d['nothing_to_close'], '', 3),
             'refused_message' => $text('Message not accepted', $d['refused_message'],
                 'Sent when osTicket refuses a message for good (ticket filter, open-ticket limit). Variables: {support_email}', 4),

@@ -51,20 +51,18 @@ class WhatsAppPlugin extends Plugin
         Signal::connect('object.created', function ($object, $data = null) use ($settingsOf) {
             WhatsAppOutbound::onObjectCreated($object, $data, $settingsOf);
         });
-        // A user's phone saved anywhere (staff panel, import, our own users): the phone index follows.
+        // A user's phone saved anywhere (staff panel, client portal, import): the phone index follows,
+        // with who saved it (only staff and the user's own confirmed account are trusted).
         $phoneSaved = function ($answer) {
-            if ($settings = self::first()) {
-                WhatsAppPhoneIndex::onAnswerSaved($answer, $settings['default_country_code']);
-            }
+            WhatsAppPhoneIndex::onAnswerSaved($answer);
         };
         Signal::connect('model.created', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('model.updated', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('cron', function () {
             foreach (array_keys(self::$values) as $instanceId) {
-                WhatsAppOutbound::retryPending(self::settings($instanceId));
-            }
-            if ($settings = self::first()) {
-                WhatsAppPhoneIndex::buildIfNeeded($settings['default_country_code']);
+                $settings = self::settings($instanceId);
+                WhatsAppOutbound::retryPending($settings);
+                WhatsAppPhoneIndex::ensureBuilt($settings['default_country_code']);
             }
         });
     }
@@ -92,12 +90,6 @@ class WhatsAppPlugin extends Plugin
             self::$settings[$instanceId] = WhatsAppSettings::from(self::$values[$instanceId], WhatsAppDesk::language(), $instanceId);
         }
         return self::$settings[$instanceId];
-    }
-
-    /** The lowest-numbered active instance: whose default country code the shared phone index uses. */
-    private static function first()
-    {
-        return self::$values ? self::settings(array_keys(self::$values)[0]) : null;
     }
 
     /**

@@ -5,6 +5,20 @@ final class WhatsAppRefused extends RuntimeException
 }
 
 /**
+ * A customer's text as a text thread body that keeps every character:
+ * osTicket's TextThreadEntryBody balances the text as if it were HTML, so
+ * "a<b" would be stored as "a". Stored escaped (also an "&lt;" the customer
+ * typed), and shown by osTicket's own text display without double escaping.
+ */
+final class WhatsAppTextBody extends TextThreadEntryBody
+{
+    public function getClean()
+    {
+        return WhatsAppText::escaped($this->body);
+    }
+}
+
+/**
  * Everything the plugin does to osTicket itself: users, tickets, thread
  * entries. The only place besides the signal glue that touches osTicket classes.
  */
@@ -13,11 +27,12 @@ final class WhatsAppDesk
     /**
      * The e-mail message id our thread entries carry, so that a retried webhook
      * finds what an interrupted one already posted (osTicket keeps it in
-     * thread_entry_email, as for e-mail). Part 1 of a long message is "p1".
+     * thread_entry_email, as for e-mail). Part 1 of a long message is "p1";
+     * notes of a command have their own suffix.
      */
     public static function messageId($whatsappId, $part = 1)
     {
-        return sprintf('<%s.p%d@whatsapp.osticket>', preg_replace('/[^A-Za-z0-9._-]/', '.', $whatsappId), $part);
+        return sprintf('<%s.%s@whatsapp.osticket>', preg_replace('/[^A-Za-z0-9._-]/', '.', $whatsappId), is_int($part) ? 'p' . $part : $part);
     }
 
     /** The thread entry posted with this message id, if any. */
@@ -33,24 +48,54 @@ final class WhatsAppDesk
         return $object instanceof Ticket ? $object : null;
     }
 
-    /** An internal note (never sent to the customer), from the system or in a customer's name; plain text, line breaks kept. */
-    public static function note(Ticket $ticket, $title, $text, $poster = 'SYSTEM')
+    /** Whether the entry is the first customer message of its ticket (the one that opened it). */
+    public static function opensItsTicket(ThreadEntry $entry)
     {
-        return $ticket->logNote($title, new TextThreadEntryBody($text), $poster ?: 'SYSTEM', false);
+        $first = ThreadEntry::objects()->filter(['thread_id' => $entry->thread_id, 'type' => 'M'])->order_by('id')->first();
+        return $first && (int) $first->getId() === (int) $entry->getId();
     }
 
-    /** The osTicket user with this WhatsApp number, or a new one. Throws WhatsAppRefused. */
+    /**
+     * An internal note (never sent to the customer), as plain text with its line
+     * breaks, from the system or in a customer's name; with $mid, at most once.
+     */
+    public static function note(Ticket $ticket, $title, $text, $poster = 'SYSTEM', $mid = null)
+    {
+        if ($mid !== null && ($existing = self::entryByMessageId($mid))) {
+            return $existing;
+        }
+        $errors = [];
+        $vars = ['title' => $title, 'note' => new WhatsAppTextBody($text)];
+        if ($mid !== null) {
+            $vars['mid'] = $mid;
+        }
+        return $ticket->postNote($vars, $errors, $poster ?: 'SYSTEM', false);
+    }
+
+    /**
+     * The osTicket user of this WhatsApp number, or a new one: ['user' => User,
+     * 'doubt' => a line for the agents when the number points to several users
+     * or was only typed by someone]. Throws WhatsAppRefused.
+     */
     public static function customer($chat, $phone, $name, array $settings)
     {
-        if ($phone !== null && ($user = WhatsAppPhoneIndex::user($phone, $settings['default_country_code']))) {
-            return $user;
+        $found = $phone !== null ? WhatsAppPhoneIndex::match($phone, $settings['default_country_code']) : ['user' => null, 'ambiguous' => [], 'claims' => []];
+        $doubt = null;
+        if ($found['ambiguous']) {
+            $doubt = WhatsAppTemplates::render($settings['staff']['ambiguous_note'], ['users' => implode(', ', $found['ambiguous'])]);
+        } elseif ($found['claims'] && !$found['user']) {
+            $doubt = WhatsAppTemplates::render($settings['staff']['claim_note'], ['users' => implode(', ', $found['claims'])]);
+        }
+        if ($found['user']) {
+            return ['user' => $found['user'], 'doubt' => $doubt];
         }
         $local = $phone !== null ? $phone : str_replace(':', '', $chat);
         $email = sprintf('whatsapp+%s@%s', $local, $settings['email_domain']);
         if (!($user = User::lookupByEmail($email))) {
+            $readable = WhatsAppText::safeLine(WhatsAppText::readable($name));
             // fromVars skips osTicket's DNS check of e-mail addresses, which a generated address would fail.
             $user = User::fromVars([
-                'name' => $name !== '' ? WhatsAppText::readable($name) : ($phone !== null ? '+' . $phone : 'WhatsApp'),
+                'name' => $readable !== '' ? $readable : ($phone !== null ? '+' . $phone : 'WhatsApp'),
                 'email' => $email,
                 'phone' => $phone !== null ? '+' . $phone : '',
             ]);
@@ -59,9 +104,9 @@ final class WhatsAppDesk
             self::refused('osTicket could not create the user', []);
         }
         if ($phone !== null) {
-            WhatsAppPhoneIndex::remember($phone, $user->getId());
+            WhatsAppPhoneIndex::remember($phone, $user->getId(), 'whatsapp');
         }
-        return $user;
+        return ['user' => $user, 'doubt' => $doubt];
     }
 
     /** The user of a known conversation: no phone lookup at all. */
@@ -81,7 +126,7 @@ final class WhatsAppDesk
             'name' => $user->getName()->getOriginal(),
             'email' => $user->getEmail()->address,
             'subject' => $subject,
-            'message' => self::body($text),
+            'message' => new WhatsAppTextBody($text),
             'mid' => $mid,
             'attachments' => $files,
             'source' => 'Other',
@@ -107,14 +152,74 @@ final class WhatsAppDesk
         return $ticket;
     }
 
-    /** Adds the customer's message to the ticket; returns the thread entry. Throws WhatsAppRefused. */
-    public static function addMessage(Ticket $ticket, User $user, $text, $mid, $title, array $files = [])
+    /**
+     * Adds the customer's message to the ticket; returns the thread entry. Staff get
+     * osTicket's new-message alert; a customer known only by a generated address gets
+     * no e-mail auto-response (the department's setting is off for this call only,
+     * in memory). Throws WhatsAppRefused.
+     */
+    public static function addMessage(Ticket $ticket, User $user, $text, $mid, $title, $emailDomain, array $files = [])
     {
-        $entry = $ticket->postMessage(['userId' => $user->getId(), 'title' => $title, 'message' => self::body($text), 'mid' => $mid, 'attachments' => $files, 'ip' => ''], 'api');
+        $dept = $ticket->getDept();
+        $quiet = $dept && WhatsAppMailGuard::isWhatsAppOnly($ticket->getEmail(), $emailDomain);
+        $autoResponse = $dept ? $dept->message_auto_response : null;
+        if ($quiet) {
+            $dept->message_auto_response = 0;
+        }
+        try {
+            $entry = $ticket->postMessage(['userId' => $user->getId(), 'title' => $title, 'message' => new WhatsAppTextBody($text), 'mid' => $mid, 'attachments' => $files, 'ip' => ''], 'api');
+        } finally {
+            if ($quiet) {
+                $dept->message_auto_response = $autoResponse;
+                unset($dept->dirty['message_auto_response']); // never saved
+            }
+        }
         if (!$entry) {
             self::refused('osTicket refused the message', []);
         }
         return $entry;
+    }
+
+    /**
+     * Undoes what an interrupted attempt of one message left half made: a ticket
+     * opened for the customer since the attempt began whose first entry never got
+     * the message's id (it is deleted, with its thread), and customer entries
+     * without a message id posted since then (deleted). Complete work carries the
+     * message id and is found and kept (see Webhook::converse).
+     */
+    public static function undoHalfMade($userId, $since)
+    {
+        if (!$userId || !$since) {
+            return;
+        }
+        $p = TABLE_PREFIX;
+        $tickets = db_query(sprintf("SELECT t.ticket_id FROM `{$p}ticket` t WHERE t.user_id = %d AND t.created >= %s AND t.source = 'Other'
+            AND NOT EXISTS (SELECT 1 FROM `%s` m WHERE m.ticket_id = t.ticket_id)", $userId, WhatsAppStore::quote($since), WhatsAppSchema::mappingTable()));
+        while ($tickets && ($row = db_fetch_array($tickets))) {
+            $ticket = Ticket::lookup($row['ticket_id']);
+            if ($ticket && !self::hasWhatsAppEntry($ticket)) {
+                if (!$ticket->getThread()) {
+                    TicketThread::create($ticket->getId()); // killed before osTicket made it: Ticket::delete needs one
+                    $ticket = Ticket::lookup($row['ticket_id']);
+                }
+                $ticket->delete();
+            }
+        }
+        $entries = db_query(sprintf("SELECT e.id FROM `{$p}thread_entry` e LEFT JOIN `{$p}thread_entry_email` m ON m.thread_entry_id = e.id
+            WHERE e.user_id = %d AND e.type = 'M' AND e.created >= %s AND m.id IS NULL", $userId, WhatsAppStore::quote($since)));
+        while ($entries && ($row = db_fetch_array($entries))) {
+            if ($entry = ThreadEntry::lookup($row['id'])) {
+                Attachment::objects()->filter(['object_type' => 'H', 'object_id' => $entry->getId()])->delete();
+                $entry->delete();
+            }
+        }
+    }
+
+    /** Whether any entry of the ticket came complete from WhatsApp (carries one of our message ids). */
+    private static function hasWhatsAppEntry(Ticket $ticket)
+    {
+        return $ticket->getThread() && ThreadEntry::objects()
+            ->filter(['thread_id' => $ticket->getThreadId(), 'email_info__mid__endswith' => '@whatsapp.osticket>'])->count() > 0;
     }
 
     /**
@@ -150,12 +255,6 @@ final class WhatsAppDesk
         }
     }
 
-    /** Customer text is plain text: shown escaped, plain URLs clickable, no markup of theirs ever active. */
-    private static function body($text)
-    {
-        return new TextThreadEntryBody(WhatsAppText::readable($text));
-    }
-
     /** A database failure is worth a retry; anything else osTicket said no to is its answer for good. */
     private static function refused($what, array $errors)
     {
@@ -171,15 +270,31 @@ final class WhatsAppDesk
         throw new WhatsAppRefused($what . ($reasons ? ': ' . implode('; ', array_unique($reasons)) : ''));
     }
 
-    /** Closes the ticket on the customer's word, with the first status whose state is "closed". */
+    /**
+     * Closes the ticket on the customer's word, as osTicket would let anyone close
+     * it (open tasks, required fields: its own rules) and with an enabled closed
+     * status. Returns null when it is closed, else osTicket's reason.
+     */
     public static function close(Ticket $ticket)
     {
         if ($ticket->isClosed()) {
-            return true;
+            return null;
         }
-        $status = TicketStatus::objects()->filter(['state' => 'closed'])->order_by('sort')->first();
+        $status = null;
+        foreach (TicketStatus::objects()->filter(['state' => 'closed'])->order_by('sort') as $candidate) {
+            if ($candidate->isEnabled()) {
+                $status = $candidate;
+                break;
+            }
+        }
+        if (!$status) {
+            return 'osTicket has no enabled status of the state "closed"';
+        }
         $errors = [];
-        return $status && $ticket->setStatus($status, '', $errors, false, true);
+        if ($ticket->setStatus($status, '', $errors, false, false)) {
+            return null;
+        }
+        return isset($errors['err']) ? strip_tags((string) $errors['err']) : 'osTicket did not allow it';
     }
 
     public static function ticket($ticketId)
@@ -194,7 +309,7 @@ final class WhatsAppDesk
         return $id ? Ticket::lookup($id) : null;
     }
 
-    /** The language customer texts default to. */
+    /** osTicket's language, which agents read tickets in. */
     public static function language()
     {
         global $cfg;

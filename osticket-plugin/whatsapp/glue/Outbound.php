@@ -44,6 +44,7 @@ final class WhatsAppOutbound
         if (!$settings['notify_reply']) {
             return;
         }
+        $mapping = WhatsAppOwner::follow($mapping, $ticket, $settings); // to the ticket's owner as it is now
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'message' => trim($message),
         ]);
@@ -82,6 +83,7 @@ final class WhatsAppOutbound
         }
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings && $settings['notify_close']) {
+            $mapping = WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings);
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
             ]);
@@ -117,7 +119,7 @@ final class WhatsAppOutbound
     }
 
     /** A text, or a file (`$text` then is its name, as logged). */
-    private static function queue(array $mapping, $text, $key, array $settings, array $file = null)
+    private static function queue(array $mapping, $text, $key, array $settings, ?array $file = null)
     {
         $type = $file === null ? 'text' : (strpos($file['type'], 'image/') === 0 ? 'image' : 'document');
         // Logged first: if the service is down, the row is what cron retries.
@@ -126,7 +128,7 @@ final class WhatsAppOutbound
         }
     }
 
-    private static function deliver($chat, $text, $key, $attempts, array $settings, array $file = null)
+    private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file = null)
     {
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
         $result = $client->send($chat, $text, $key, $file);

@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 3;
+    const VERSION = 4;
 
     public static function mappingTable()
     {
@@ -58,15 +58,23 @@ final class WhatsAppSchema
         return ($exists && db_num_rows($exists) > 0) || db_query(sprintf('ALTER TABLE `%s` ADD `%s` %s', $table, $column, $definition));
     }
 
+    private static function hasKey($table, $key)
+    {
+        $result = db_query(sprintf("SHOW INDEX FROM `%s` WHERE Key_name = '%s'", $table, $key));
+        return $result && db_num_rows($result) > 0;
+    }
+
+    /** ALTER TABLE ... ADD KEY, skipped when the key exists. */
+    private static function addKey($table, $key, $columns)
+    {
+        return self::hasKey($table, $key) || db_query(sprintf('ALTER TABLE `%s` ADD KEY `%s` (%s)', $table, $key, $columns));
+    }
+
     /** Replaces a unique key; each half is skipped when already done, so it can run again. */
     private static function replaceUniqueKey($table, $old, $new, $columns)
     {
-        $has = function ($key) use ($table) {
-            $result = db_query(sprintf("SHOW INDEX FROM `%s` WHERE Key_name = '%s'", $table, $key));
-            return $result && db_num_rows($result) > 0;
-        };
-        return (!$has($old) || db_query(sprintf('ALTER TABLE `%s` DROP INDEX `%s`', $table, $old)))
-            && ($has($new) || db_query(sprintf('ALTER TABLE `%s` ADD UNIQUE KEY `%s` (%s)', $table, $new, $columns)));
+        return (!self::hasKey($table, $old) || db_query(sprintf('ALTER TABLE `%s` DROP INDEX `%s`', $table, $old)))
+            && (self::hasKey($table, $new) || db_query(sprintf('ALTER TABLE `%s` ADD UNIQUE KEY `%s` (%s)', $table, $new, $columns)));
     }
 
     /**
@@ -148,6 +156,29 @@ final class WhatsAppSchema
                 // What was there before belongs to the instance that runs the upgrade (the only one then).
                 "UPDATE `$mapping` SET instance_id = $instanceId WHERE instance_id = 0",
                 "UPDATE `$messages` SET instance_id = $instanceId WHERE instance_id = 0",
+            ],
+            4 => [
+                // Who a WhatsApp customer is: the phone index says per default country code which
+                // user has a number and how it got there (staff, the user's own verified account,
+                // the plugin, an agent linking a conversation, or only typed by a guest: "claim").
+                "DROP TABLE IF EXISTS `$phones`",
+                "CREATE TABLE `$phones` (
+                    `country` varchar(4) NOT NULL,
+                    `phone` varchar(20) NOT NULL,
+                    `user_id` int(11) unsigned NOT NULL,
+                    `source` varchar(16) NOT NULL,
+                    PRIMARY KEY (`country`, `phone`, `user_id`),
+                    KEY `user_id` (`user_id`)
+                ) DEFAULT CHARSET=utf8",
+                "DELETE FROM `" . TABLE_PREFIX . "config` WHERE namespace = 'plugin.whatsapp.phones'",
+                // A ticket's owner is looked up by user (replies follow the ticket's current owner).
+                function () use ($mapping) {
+                    return self::addKey($mapping, 'user_id', '`user_id`');
+                },
+                // Progress of an inbound message inside osTicket: the customer used and when the attempt began,
+                // so that what a killed request left half made is found and undone (glue/Progress.php).
+                [$messages, 'user_id', 'int(11) unsigned DEFAULT NULL AFTER `ticket_id`'],
+                [$messages, 'attempt_at', 'datetime DEFAULT NULL AFTER `user_id`'],
             ],
         ];
     }

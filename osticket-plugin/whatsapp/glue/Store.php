@@ -1,13 +1,21 @@
 <?php
 /**
- * Rows of ost_whatsapp_mapping and ost_whatsapp_messages.
+ * Rows of ost_whatsapp_mapping and ost_whatsapp_messages. Every string goes
+ * into SQL quoted (osTicket's db_input leaves digit strings bare, and a phone
+ * compared as a number scans the table and fails in MySQL's strict mode).
  */
 final class WhatsAppStore
 {
+    /** A string as an SQL string literal, always quoted. */
+    public static function quote($value)
+    {
+        return db_real_escape((string) $value, true);
+    }
+
     /** The phone's active (open) mapping on this number (plugin instance), or null. */
     public static function activeMapping($instanceId, $phone)
     {
-        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND active_phone = %s', WhatsAppSchema::mappingTable(), $instanceId, db_input($phone)));
+        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND active_phone = %s', WhatsAppSchema::mappingTable(), $instanceId, self::quote($phone)));
     }
 
     public static function mappingForTicket($ticketId)
@@ -15,17 +23,57 @@ final class WhatsAppStore
         return self::row(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id DESC LIMIT 1', WhatsAppSchema::mappingTable(), $ticketId));
     }
 
+    /** The phones this user wrote from on this number, most recent first. */
+    public static function phonesOfUser($instanceId, $userId)
+    {
+        $phones = [];
+        $result = db_query(sprintf("SELECT phone FROM `%s` WHERE user_id = %d AND instance_id = %d AND phone NOT LIKE 'lid:%%' ORDER BY updated DESC, id DESC",
+            WhatsAppSchema::mappingTable(), $userId, $instanceId));
+        while ($result && ($row = db_fetch_array($result))) {
+            $phones[] = $row['phone'];
+        }
+        return array_values(array_unique($phones));
+    }
+
     /** Makes a ticket the phone's active one on this number (the previous active one becomes inactive). */
     public static function activate($instanceId, $phone, $ticketId, $ticketNumber, $userId)
     {
         $table = WhatsAppSchema::mappingTable();
         db_query(sprintf("UPDATE `%s` SET status = 'inactive', active_phone = NULL, updated = NOW() WHERE instance_id = %d AND active_phone = %s AND ticket_id <> %d",
-            $table, $instanceId, db_input($phone), $ticketId));
+            $table, $instanceId, self::quote($phone), $ticketId));
         db_query(sprintf("INSERT INTO `%s` (instance_id, phone, ticket_id, ticket_number, user_id, status, active_phone, created, updated)
             VALUES (%d, %s, %d, %s, %d, 'open', %s, NOW(), NOW())
-            ON DUPLICATE KEY UPDATE status = 'open', active_phone = VALUES(active_phone), ticket_number = VALUES(ticket_number), updated = NOW()",
-            $table, $instanceId, db_input($phone), $ticketId, db_input($ticketNumber), $userId, db_input($phone)));
-        return self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, db_input($phone), $ticketId));
+            ON DUPLICATE KEY UPDATE status = 'open', active_phone = VALUES(active_phone), ticket_number = VALUES(ticket_number), user_id = VALUES(user_id), updated = NOW()",
+            $table, $instanceId, self::quote($phone), $ticketId, self::quote($ticketNumber), $userId, self::quote($phone)));
+        return self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, self::quote($phone), $ticketId));
+    }
+
+    /**
+     * The ticket's conversation moves to another phone and user (the agent changed the
+     * ticket's owner): active for that phone only when it has no other active ticket.
+     */
+    public static function moveConversation(array $mapping, $phone, $userId)
+    {
+        $table = WhatsAppSchema::mappingTable();
+        // (phone, ticket) is unique: a row of that phone for this ticket from before is the one that stays.
+        $existing = self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d AND id <> %d', $table, self::quote($phone), $mapping['ticket_id'], $mapping['id']));
+        if ($existing) {
+            db_query(sprintf('DELETE FROM `%s` WHERE id = %d', $table, $mapping['id']));
+            $mapping = array_merge($existing, ['status' => $mapping['status']]);
+        }
+        $free = !self::activeMapping($mapping['instance_id'], $phone);
+        $open = $mapping['status'] !== 'closed';
+        db_query(sprintf("UPDATE `%s` SET phone = %s, user_id = %d, status = %s, active_phone = %s, updated = NOW() WHERE id = %d",
+            $table, self::quote($phone), $userId, self::quote($open ? ($free ? 'open' : 'inactive') : 'closed'),
+            $open && $free ? self::quote($phone) : 'NULL', $mapping['id']));
+        return self::mapping($mapping['id']);
+    }
+
+    /** The conversation stays on its phone but belongs to another user now. */
+    public static function setMappingUser($mappingId, $userId)
+    {
+        db_query(sprintf('UPDATE `%s` SET user_id = %d, updated = NOW() WHERE id = %d', WhatsAppSchema::mappingTable(), $userId, $mappingId));
+        return self::mapping($mappingId);
     }
 
     /** The ticket is closed: no phone keeps it active. */
@@ -38,7 +86,7 @@ final class WhatsAppStore
 
     public static function outbound($key)
     {
-        return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND message_id = %s", WhatsAppSchema::messagesTable(), db_input($key)));
+        return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND message_id = %s", WhatsAppSchema::messagesTable(), self::quote($key)));
     }
 
     public static function mapping($id)
@@ -48,7 +96,7 @@ final class WhatsAppStore
 
     public static function inbound($messageId)
     {
-        return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'in' AND message_id = %s", WhatsAppSchema::messagesTable(), db_input($messageId)));
+        return self::row(sprintf("SELECT * FROM `%s` WHERE direction = 'in' AND message_id = %s", WhatsAppSchema::messagesTable(), self::quote($messageId)));
     }
 
     /** Logs a message of this number; returns false if (direction, message id) is already logged. */
@@ -56,19 +104,20 @@ final class WhatsAppStore
     {
         $sql = sprintf("INSERT IGNORE INTO `%s` (instance_id, mapping_id, phone, direction, message_id, type, content, status, created, updated)
             VALUES (%d, %s, %s, %s, %s, %s, %s, %s, NOW(), NOW())",
-            WhatsAppSchema::messagesTable(), $instanceId, $mappingId ? (int) $mappingId : 'NULL', db_input($phone), db_input($direction),
-            db_input($messageId), db_input($type), db_input(WhatsAppText::safeForUtf8mb3($content)), db_input($status));
+            WhatsAppSchema::messagesTable(), $instanceId, $mappingId ? (int) $mappingId : 'NULL', self::quote($phone), self::quote($direction),
+            self::quote($messageId), self::quote($type), self::quote(WhatsAppText::safeForUtf8mb3($content)), self::quote($status));
         return db_query($sql) && db_affected_rows() > 0;
     }
 
+    /** Sets columns of a logged message; values are strings, numbers (ids), null, or ['sql' => expression]. */
     public static function update($direction, $messageId, array $fields)
     {
         $sets = ['updated = NOW()'];
         foreach ($fields as $column => $value) {
-            $sets[] = sprintf('`%s` = %s', $column, $value === null ? 'NULL' : db_input($value));
+            $sets[] = sprintf('`%s` = %s', $column, $value === null ? 'NULL' : (is_array($value) ? $value['sql'] : (is_int($value) ? $value : self::quote($value))));
         }
         db_query(sprintf('UPDATE `%s` SET %s WHERE direction = %s AND message_id = %s',
-            WhatsAppSchema::messagesTable(), implode(', ', $sets), db_input($direction), db_input($messageId)));
+            WhatsAppSchema::messagesTable(), implode(', ', $sets), self::quote($direction), self::quote($messageId)));
     }
 
     /** Outbound messages of this number the service has not accepted yet, oldest first. */
@@ -89,8 +138,8 @@ final class WhatsAppStore
         $order = "FIELD(status, 'pending', 'queued', 'sent', 'delivered', 'read')";
         db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()
             WHERE direction = 'out' AND message_id = %s AND status <> 'failed' AND (%s = 'failed' OR %s < FIELD(%s, 'pending', 'queued', 'sent', 'delivered', 'read'))",
-            WhatsAppSchema::messagesTable(), db_input($state), $whatsappId === null ? 'NULL' : db_input($whatsappId),
-            $error === null ? 'NULL' : db_input(mb_substr($error, 0, 255)), db_input($key), db_input($state), $order, db_input($state)));
+            WhatsAppSchema::messagesTable(), self::quote($state), $whatsappId === null ? 'NULL' : self::quote($whatsappId),
+            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $order, self::quote($state)));
         return db_affected_rows() > 0;
     }
 
@@ -106,7 +155,7 @@ final class WhatsAppStore
         $table = WhatsAppSchema::mappingTable();
         db_query(sprintf('UPDATE `%s` SET media_hint_at = NOW(), media_hint_by = %s
             WHERE id = %d AND (media_hint_by = %s OR media_hint_at IS NULL OR media_hint_at < NOW() - INTERVAL %d MINUTE)',
-            $table, db_input($messageId), $mappingId, db_input($messageId), (int) $windowMinutes));
+            $table, self::quote($messageId), $mappingId, self::quote($messageId), (int) $windowMinutes));
         $row = self::row(sprintf('SELECT media_hint_by FROM `%s` WHERE id = %d', $table, $mappingId));
         return $row && $row['media_hint_by'] === $messageId;
     }

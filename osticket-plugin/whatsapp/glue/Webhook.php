@@ -52,8 +52,8 @@ final class WhatsAppWebhook
     {
         $chat = $message['chat'];
         // One message per phone at a time: three quick messages make one ticket, never three.
-        $lock = 'whatsapp:' . $chat;
-        if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, 30)', db_input($lock)))) != 1) {
+        $lock = WhatsAppStore::quote('whatsapp:' . $chat);
+        if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, 30)', $lock))) != 1) {
             throw new RuntimeException('another message of this phone is being processed');
         }
         try {
@@ -93,123 +93,195 @@ final class WhatsAppWebhook
             ]);
             return $replies;
         } finally {
-            db_query(sprintf('SELECT RELEASE_LOCK(%s)', db_input($lock)));
+            db_query(sprintf('SELECT RELEASE_LOCK(%s)', $lock));
         }
     }
 
     /**
-     * Carries out the conversation's decision; returns [mapping id, thread entry id, reply texts].
-     * The decision is recorded on the message's log row before anything is done, and every step
-     * looks for its own earlier result first: a request killed at any point is completed by the
-     * retry, with one ticket, one thread entry per message and one confirmation.
+     * Carries out what the message asks for; returns [mapping id, thread entry id, reply texts].
+     *
+     * Exactly once, also when PHP is killed inside osTicket (in Ticket::create, postMessage,
+     * its alerts): osTicket's own records say what is done. A customer entry is complete once it
+     * carries the message's id (osTicket saves it last, thread_entry_email.mid); a retry that
+     * finds it goes on from there. A retry that does not first undoes what the dead attempt
+     * left half made — a ticket opened for this customer since the attempt began without such an
+     * entry, entries without the id (WhatsAppDesk::undoHalfMade) — and then looks again, so a
+     * ticket deleted or closed meanwhile is treated like any other. Commands are idempotent and
+     * carry their notes under their own message ids. (osTicket commits inside its own code,
+     * e.g. for ticket number sequences, so a database transaction cannot span its work.)
      */
     private static function converse(array $message, array $row, array $settings)
     {
         $chat = $message['chat'];
-        $phone = isset($message['phone']) ? $message['phone'] : null;
-        $name = isset($message['name']) ? trim($message['name']) : '';
         $t = $settings['texts'];
-
-        if ($row['action']) {
-            $decision = WhatsAppConversation::decide($message, true, WhatsAppCommandParser::fromTexts($t));
-            $decision['action'] = $row['action'];
-            $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
-            $mapping = $ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
-        } else {
-            $mapping = WhatsAppStore::activeMapping($settings['instance_id'], $chat);
-            $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
-            if ($mapping && (!$ticket || $ticket->isClosed())) {
-                WhatsAppStore::closeTicket($mapping['ticket_id']); // closed in osTicket meanwhile: a new message opens a new ticket
-                $mapping = $ticket = null;
-            }
-            $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
-            WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? $ticket->getId() : null]);
+        $mid = WhatsAppDesk::messageId($message['id']);
+        $first = WhatsAppDesk::entryByMessageId($mid);
+        if (!$first && $row['attempt_at']) {
+            WhatsAppDesk::undoHalfMade($row['user_id'], $row['attempt_at']);
         }
-        $vars = function ($ticket) use ($t, $name) {
-            return [
-                'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'name' => $name,
-                'close_keyword' => $t['close_keyword'], 'switch_keyword' => $t['switch_keyword'],
-            ];
-        };
+        WhatsAppStore::update('in', $message['id'], ['attempt_at' => ['sql' => 'COALESCE(attempt_at, NOW())']]);
 
+        if ($first) {
+            // The message is in a ticket: the rest (further parts, mapping, replies) is completed.
+            $ticket = WhatsAppDesk::ticketOf($first);
+            if (!$ticket) {
+                throw new RuntimeException('the ticket of an entry of this message is gone');
+            }
+            $action = WhatsAppDesk::opensItsTicket($first) ? 'open' : 'append';
+            $mapping = $action === 'append' ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
+            $user = WhatsAppDesk::user($first->user_id);
+            $doubt = $action === 'open' ? self::customer($message, $settings)['doubt'] : null;
+            $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language']);
+            return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $first->getAttachments()->count() > 0);
+        }
+        if (in_array($row['action'], ['close', 'switch'], true)) {
+            // A command whose request died: done again, idempotently, on what it was about.
+            $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
+            $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
+            return self::command($message, $settings, $decision, $ticket, $ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null);
+        }
+
+        $mapping = WhatsAppStore::activeMapping($settings['instance_id'], $chat);
+        $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
+        if ($mapping && $ticket) {
+            $mapping = WhatsAppOwner::follow($mapping, $ticket, $settings);
+            if ($mapping['active_phone'] !== $chat) {
+                $mapping = $ticket = null; // the conversation moved to the new owner's number
+            }
+        }
+        if ($mapping && (!$ticket || $ticket->isClosed())) {
+            WhatsAppStore::closeTicket($mapping['ticket_id']); // deleted or closed meanwhile: a new message opens a new ticket
+            $mapping = $ticket = null;
+        }
+        $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
+        WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? (int) $ticket->getId() : null]);
+        if (in_array($decision['action'], ['close', 'switch', 'nothing_to_close'], true)) {
+            return self::command($message, $settings, $decision, $ticket, $mapping);
+        }
+
+        // A known conversation knows its user; only a first contact looks the phone up.
+        $doubt = null;
+        $user = $decision['action'] === 'append' ? WhatsAppDesk::user($mapping['user_id']) : null;
+        if (!$user) {
+            list('user' => $user, 'doubt' => $doubt) = self::customer($message, $settings);
+        }
+        WhatsAppStore::update('in', $message['id'], ['user_id' => (int) $user->getId()]);
+        WhatsAppFault::at('after_user');
+        list($files, $mediaNote) = self::customerFiles($message, $settings);
+        $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language'], $mediaNote);
+        if ($decision['action'] === 'open') {
+            $name = isset($message['name']) ? trim($message['name']) : '';
+            $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
+                WhatsAppTemplates::render($settings['staff']['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $message['phone']]));
+            $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], $mid, $settings, $files);
+            WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $ticket->getId()]);
+            WhatsAppFault::at('after_ticket');
+            $first = WhatsAppDesk::entryByMessageId($mid);
+        } else {
+            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], $mid, $settings['staff']['whatsapp_title'], $settings['email_domain'], $files);
+        }
+        if (!$first) {
+            throw new RuntimeException('osTicket did not keep the message\'s entry');
+        }
+        return self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files);
+    }
+
+    /** The osTicket user of the message's sender (see WhatsAppDesk::customer). */
+    private static function customer(array $message, array $settings)
+    {
+        return WhatsAppDesk::customer($message['chat'], isset($message['phone']) ? $message['phone'] : null, isset($message['name']) ? trim($message['name']) : '', $settings);
+    }
+
+    /** The message's first entry is in the ticket: the other parts, the conversation and the replies. */
+    private static function afterEntry(array $message, array $settings, $action, Ticket $ticket, $mapping, User $user, ThreadEntry $first, array $parts, $doubt, $attached)
+    {
+        $chat = $message['chat'];
+        $t = $settings['texts'];
+        $staff = $settings['staff'];
+        // The rest of a message too long for one thread entry, each part once.
+        foreach (array_slice($parts, 1, null, true) as $index => $part) {
+            $mid = WhatsAppDesk::messageId($message['id'], $index + 1);
+            if (!WhatsAppDesk::entryByMessageId($mid)) {
+                WhatsAppDesk::addMessage($ticket, $user, $part, $mid, $staff['whatsapp_title'], $settings['email_domain']);
+            }
+        }
+        if ($doubt !== null) {
+            WhatsAppDesk::note($ticket, $staff['whatsapp_title'], $doubt, 'SYSTEM', WhatsAppDesk::messageId($message['id'], 'identity'));
+        }
+        WhatsAppFault::at('after_message');
+
+        $mapping = $action === 'open' ? WhatsAppStore::activate($settings['instance_id'], $chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
+        WhatsAppFault::at('after_mapping');
+        $replies = [];
+        if ($action === 'open' && $settings['auto_confirm']) {
+            $replies[] = WhatsAppTemplates::render($t['confirm_message'], self::vars($ticket, $message, $t));
+        }
+        // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
+        if (WhatsAppConversation::isMedia($message) && !$attached && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
+            $subjectLine = WhatsAppTemplates::render($t['mail_subject'], self::vars($ticket, $message, $t));
+            $replies[] = WhatsAppTemplates::render($t['media_reply'], self::vars($ticket, $message, $t) + [
+                'support_email' => $settings['support_email'],
+                'email_link' => WhatsAppTemplates::emailLink($settings['support_email'], $subjectLine),
+            ]);
+        }
+        return [$mapping['id'], $first->getId(), $replies];
+    }
+
+    /** Close and switch, idempotent: done again after a killed request, they answer the same. */
+    private static function command(array $message, array $settings, array $decision, $ticket, $mapping)
+    {
+        $t = $settings['texts'];
+        $staff = $settings['staff'];
+        $chat = $message['chat'];
+        $name = isset($message['name']) ? trim($message['name']) : '';
+        $said = trim((string) $message['text']);
+        $mappingId = $mapping ? $mapping['id'] : null;
         switch ($decision['action']) {
-            case 'nothing_to_close':
-                return [null, null, [$t['nothing_to_close']]];
             case 'close':
-                if ($ticket) {
-                    WhatsAppOutbound::$closedByCustomer = $ticket->getId();
-                    WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'],
-                        WhatsAppTemplates::render($settings['staff']['closed_by_customer'], ['text' => trim((string) $message['text'])]), $name);
-                    WhatsAppDesk::close($ticket);
-                    WhatsAppStore::closeTicket($ticket->getId());
+                if (!$ticket) {
+                    return [$mappingId, null, [$t['nothing_to_close']]];
                 }
-                return [$mapping ? $mapping['id'] : null, null, $ticket ? [WhatsAppTemplates::render($t['close_success'], $vars($ticket))] : [$t['nothing_to_close']]];
+                WhatsAppOutbound::$closedByCustomer = $ticket->getId();
+                $refusal = WhatsAppDesk::close($ticket);
+                if ($refusal !== null) {
+                    WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['close_refused_note'], ['text' => $said, 'reason' => $refusal]),
+                        'SYSTEM', WhatsAppDesk::messageId($message['id'], 'close-refused'));
+                    return [$mappingId, null, [WhatsAppTemplates::render($t['close_refused'], self::vars($ticket, $message, $t))]];
+                }
+                WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['closed_by_customer'], ['text' => $said]),
+                    $name, WhatsAppDesk::messageId($message['id'], 'close'));
+                WhatsAppStore::closeTicket($ticket->getId());
+                return [$mappingId, null, [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $t))]];
             case 'switch':
-                $user = WhatsAppDesk::customer($chat, $phone, $name, $settings);
+                $found = WhatsAppDesk::customer($chat, isset($message['phone']) ? $message['phone'] : null, $name, $settings);
+                $user = $found['user'];
                 $target = WhatsAppDesk::ticketByNumber($decision['number']);
                 // A foreign ticket is answered exactly like an unknown one: nothing about other customers leaks.
                 // A ticket of the customer's conversation on another number is not switched to: it answers there.
                 $elsewhere = $target ? WhatsAppStore::mappingForTicket($target->getId()) : null;
                 if (!$target || $target->getUserId() != $user->getId()
                         || ($elsewhere && (int) $elsewhere['instance_id'] !== $settings['instance_id'])) {
-                    return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
+                    return [$mappingId, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
                 }
                 if ($target->isClosed()) {
-                    return [$mapping ? $mapping['id'] : null, null, [WhatsAppTemplates::render($t['switch_closed'], $vars($target))]];
+                    return [$mappingId, null, [WhatsAppTemplates::render($t['switch_closed'], self::vars($target, $message, $t))]];
                 }
+                WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $target->getId()]);
                 $switched = WhatsAppStore::activate($settings['instance_id'], $chat, $target->getId(), $target->getNumber(), $user->getId());
-                return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], $vars($target))]];
+                return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], self::vars($target, $message, $t))]];
+            default: // nothing_to_close
+                return [$mappingId, null, [$t['nothing_to_close']]];
         }
+    }
 
-        // A known conversation knows its user; only a first contact looks the phone up.
-        $user = ($decision['action'] === 'append' && $mapping ? WhatsAppDesk::user($mapping['user_id']) : null)
-            ?: WhatsAppDesk::customer($chat, $phone, $name, $settings);
-        WhatsAppFault::at('after_user');
-        $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
-        // The customer's file, fetched from the service and saved by osTicket's rules, once: a retry finds the entry.
-        list($files, $mediaNote) = $first ? [[], null] : self::customerFiles($message, $settings);
-        $attached = $files || ($first && $first->getAttachments()->count() > 0);
-        $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language'], $mediaNote);
-        if ($decision['action'] === 'open') {
-            if ($first) {
-                $ticket = WhatsAppDesk::ticketOf($first);
-            } else {
-                $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
-                    WhatsAppTemplates::render($settings['staff']['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $phone]));
-                $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], WhatsAppDesk::messageId($message['id']), $settings, $files);
-                $first = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['id']));
-            }
-            WhatsAppStore::update('in', $message['id'], ['ticket_id' => $ticket->getId()]);
-            WhatsAppFault::at('after_ticket');
-        } elseif (!$ticket) {
-            throw new RuntimeException('the ticket of this conversation is gone');
-        } elseif (!$first) {
-            $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], WhatsAppDesk::messageId($message['id']), $settings['staff']['whatsapp_title'], $files);
-        }
-        // The rest of a message too long for one thread entry, each part once.
-        foreach (array_slice($parts, 1, null, true) as $index => $part) {
-            $mid = WhatsAppDesk::messageId($message['id'], $index + 1);
-            if (!WhatsAppDesk::entryByMessageId($mid)) {
-                WhatsAppDesk::addMessage($ticket, $user, $part, $mid, $settings['staff']['whatsapp_title']);
-            }
-        }
-        WhatsAppFault::at('after_message');
-
-        $mapping = $decision['action'] === 'open' ? WhatsAppStore::activate($settings['instance_id'], $chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
-        WhatsAppFault::at('after_mapping');
-        $replies = [];
-        if ($decision['action'] === 'open' && $settings['auto_confirm']) {
-            $replies[] = WhatsAppTemplates::render($t['confirm_message'], $vars($ticket));
-        }
-        // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
-        if ($decision['media'] && !$attached && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
-            $subjectLine = WhatsAppTemplates::render($t['mail_subject'], $vars($ticket));
-            $replies[] = WhatsAppTemplates::render($t['media_reply'], $vars($ticket) + [
-                'support_email' => $settings['support_email'],
-                'email_link' => WhatsAppTemplates::emailLink($settings['support_email'], $subjectLine),
-            ]);
-        }
-        return [$mapping['id'], $first ? $first->getId() : null, $replies];
+    /** The variables of the customer texts; the subject with its emoji again. */
+    private static function vars(Ticket $ticket, array $message, array $t)
+    {
+        return [
+            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
+            'name' => isset($message['name']) ? trim($message['name']) : '',
+            'close_keyword' => $t['close_keyword'], 'switch_keyword' => $t['switch_keyword'],
+        ];
     }
 
     /**

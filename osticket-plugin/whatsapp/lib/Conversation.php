@@ -15,7 +15,7 @@ final class WhatsAppConversation
     public static function decide(array $message, $hasActiveTicket, WhatsAppCommandParser $parser)
     {
         $type = isset($message['type']) ? $message['type'] : 'text';
-        $media = in_array($type, self::MEDIA_TYPES, true);
+        $media = self::isMedia($message);
         $edited = !empty($message['edited']);
         // Only a text the customer typed fresh is a command; captions and edits are content.
         $command = ($type === 'text' && !$edited) ? $parser->parse(isset($message['text']) ? $message['text'] : '') : ['type' => 'message'];
@@ -27,6 +27,12 @@ final class WhatsAppConversation
             return ['action' => 'switch', 'number' => $command['number'], 'media' => false];
         }
         return ['action' => $hasActiveTicket ? 'append' : 'open', 'number' => null, 'media' => $media];
+    }
+
+    /** Whether the message is a file (picture, video, voice note, document, sticker). */
+    public static function isMedia(array $message)
+    {
+        return in_array(isset($message['type']) ? $message['type'] : 'text', self::MEDIA_TYPES, true);
     }
 
     /**

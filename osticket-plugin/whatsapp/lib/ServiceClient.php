@@ -20,7 +20,7 @@ final class WhatsAppServiceClient
      * (docs/contract.md 2.3): 'retry': unreachable or busy (5xx, 429); 'configuration': wrong key or URL
      * (401, 403, 404, 3xx), kept until fixed; 'failed': this message is refused for good (e.g. not a phone number).
      */
-    public function send($chat, $text, $key, array $file = null)
+    public function send($chat, $text, $key, ?array $file = null)
     {
         // /send-secure insists on the API key; without one, the service only listens on loopback.
         $path = $this->apiKey !== '' ? '/send-secure' : '/send';

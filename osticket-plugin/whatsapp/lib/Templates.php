@@ -16,6 +16,7 @@ final class WhatsAppTemplates
         'switch_keywords_alt' => 'Switch-Ticket',
         'switch_success' => "Sie sind jetzt bei Ticket #{ticket_number} - {ticket_subject}.\nAlle weiteren Nachrichten werden diesem Ticket zugeordnet.",
         'switch_error' => "Das Ticket #{ticket_number} wurde nicht gefunden oder gehört nicht zu Ihrer Telefonnummer.",
+        'close_refused' => "Ihr Ticket #{ticket_number} kann gerade nicht geschlossen werden. Ein Mitarbeiter schließt es für Sie.",
         'switch_closed' => "Das Ticket #{ticket_number} ist bereits geschlossen.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket – oder ein Mitarbeiter öffnet das Ticket wieder für Sie.",
         'close_success' => "Ihr Ticket #{ticket_number} wurde geschlossen. Vielen Dank!\n\nWenn Sie wieder schreiben, eröffnen wir ein neues Ticket.",
         'nothing_to_close' => "Sie haben derzeit kein offenes Ticket.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket.",
@@ -33,6 +34,11 @@ final class WhatsAppTemplates
         'subject_fallback' => 'WhatsApp-Nachricht von {name}',
         'edited_prefix' => '(bearbeitet) ',
         'closed_by_customer' => 'Vom Kunden über WhatsApp geschlossen: „{text}“',
+        'close_refused_note' => "Der Kunde hat über WhatsApp gebeten, das Ticket zu schließen („{text}“), aber osTicket hat es nicht erlaubt: {reason}\nBitte schließen Sie es, sobald es geht.",
+        'ambiguous_note' => 'Diese WhatsApp-Nummer ist bei mehreren Benutzern hinterlegt ({users}); die Unterhaltung wurde keinem davon zugeordnet. Ändern Sie den Besitzer des Tickets, um sie zu verknüpfen.',
+        'claim_note' => 'Diese WhatsApp-Nummer wurde nur von Besuchern der Website angegeben ({users}) und ist darum kein Nachweis; die Unterhaltung wurde keinem davon zugeordnet. Ändern Sie den Besitzer des Tickets, um sie zu verknüpfen.',
+        'owner_moved_note' => 'Der Besitzer des Tickets ist jetzt {user}: WhatsApp-Antworten gehen an dessen WhatsApp-Nummer {phone}.',
+        'owner_linked_note' => 'Der Besitzer des Tickets ist jetzt {user}: die WhatsApp-Nummer {phone} dieser Unterhaltung gehört nun zu ihm.',
         'whatsapp_title' => 'WhatsApp',
     ];
 
@@ -44,6 +50,7 @@ final class WhatsAppTemplates
         'switch_keywords_alt' => 'Ticket-Wechsel',
         'switch_success' => "You are now on ticket #{ticket_number} - {ticket_subject}.\nAll further messages are added to this ticket.",
         'switch_error' => "Ticket #{ticket_number} was not found or does not belong to your phone number.",
+        'close_refused' => "Your ticket #{ticket_number} cannot be closed right now. An agent will close it for you.",
         'switch_closed' => "Ticket #{ticket_number} is already closed.\nJust write to us and we will open a new ticket, or an agent can reopen it for you.",
         'close_success' => "Your ticket #{ticket_number} has been closed. Thank you!\n\nIf you write again, we will open a new ticket.",
         'nothing_to_close' => "You have no open ticket at the moment.\nJust tell us what you need and we will open a new ticket.",
@@ -61,13 +68,18 @@ final class WhatsAppTemplates
         'subject_fallback' => 'WhatsApp message from {name}',
         'edited_prefix' => '(edited) ',
         'closed_by_customer' => 'Closed by the customer over WhatsApp: "{text}"',
+        'close_refused_note' => "The customer asked over WhatsApp to close the ticket (\"{text}\"), but osTicket did not allow it: {reason}\nPlease close it when you can.",
+        'ambiguous_note' => 'This WhatsApp number is stored for several users ({users}); the conversation was linked to none of them. Change the ticket\'s owner to link it.',
+        'claim_note' => 'This WhatsApp number was only typed by visitors of the website ({users}), which proves nothing; the conversation was linked to none of them. Change the ticket\'s owner to link it.',
+        'owner_moved_note' => 'The ticket\'s owner is now {user}: WhatsApp replies go to their WhatsApp number {phone}.',
+        'owner_linked_note' => 'The ticket\'s owner is now {user}: this conversation\'s WhatsApp number {phone} is theirs now.',
         'whatsapp_title' => 'WhatsApp',
     ];
 
     /** The texts an administrator edits, shown to customers (the rest goes into tickets). */
     const CUSTOMER_KEYS = [
         'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_keywords_alt', 'switch_success', 'switch_error',
-        'switch_closed', 'close_success', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
+        'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
     ];
 
     /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */

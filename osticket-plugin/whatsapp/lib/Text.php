@@ -58,10 +58,19 @@ final class WhatsAppText
      */
     const MAX_BODY_BYTES = 60000;
 
-    /** Bytes a text takes once osTicket has escaped it for a text thread body (Format::htmlchars). */
+    /**
+     * Plain text as a text thread body stores it: every "<", ">", "&" and '"' escaped,
+     * also in what looks like an entity ("&lt;" typed stays "&lt;" on display).
+     */
+    public static function escaped($text)
+    {
+        return htmlspecialchars((string) $text, ENT_COMPAT | ENT_HTML401, 'UTF-8', true);
+    }
+
+    /** Bytes a text takes once escaped for a text thread body. */
     public static function storedBytes($text)
     {
-        return strlen(htmlspecialchars((string) $text, ENT_COMPAT | ENT_HTML401, 'UTF-8', false));
+        return strlen(self::escaped($text));
     }
 
     /**
@@ -98,16 +107,26 @@ final class WhatsAppText
         return $parts;
     }
 
-    /** A short subject line from the first message. */
+    /**
+     * A short subject line from the first message. osTicket refuses text fields
+     * that start with = + - @ (its spreadsheet-formula guard), so those lead
+     * characters are left out of the subject; the message keeps them.
+     */
     public static function subject($text, $fallback, $length = 60)
     {
-        $line = trim(preg_split('/\R/u', self::readable(trim((string) $text)))[0]);
+        $line = self::safeLine(preg_split('/\R/u', self::readable(trim((string) $text)))[0]);
         if ($line === '') {
-            return $fallback;
+            return self::safeLine($fallback);
         }
         if (mb_strlen($line, 'UTF-8') > $length) {
             $line = rtrim(mb_substr($line, 0, $length - 1, 'UTF-8')) . '…';
         }
-        return self::readable($line);
+        return $line;
+    }
+
+    /** One line osTicket's form fields accept: no leading = + - @ (nor the spaces around them). */
+    public static function safeLine($text)
+    {
+        return trim(preg_replace('/^[\s=+\-@]+/u', '', trim((string) $text)));
     }
 }

@@ -1,0 +1,34 @@
+<?php
+/**
+ * A WhatsApp conversation belongs to its ticket's owner. An agent who changes
+ * the owner (to fix a wrong match, or because someone wrote for someone else)
+ * thereby decides where replies go: to the new owner's own WhatsApp number
+ * when they have one (a conversation of theirs on this number, or a trusted
+ * number in their profile), else the conversation's number becomes theirs.
+ * Looked at whenever the conversation is used, so no reply follows a stale mapping.
+ */
+final class WhatsAppOwner
+{
+    /** The conversation (mapping row) as it is after following the ticket's owner. */
+    public static function follow(array $mapping, Ticket $ticket, array $settings)
+    {
+        $owner = (int) $ticket->getOwnerId();
+        if (!$owner || $owner === (int) $mapping['user_id']) {
+            return $mapping;
+        }
+        $numbers = WhatsAppStore::phonesOfUser($mapping['instance_id'], $owner) ?: WhatsAppPhoneIndex::numbersOf($owner, $settings['default_country_code']);
+        $name = (string) $ticket->getOwner()->getName();
+        if ($numbers && !in_array($mapping['phone'], $numbers, true)) {
+            $moved = WhatsAppStore::moveConversation($mapping, $numbers[0], $owner);
+            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_moved_note'], ['user' => $name, 'phone' => '+' . $numbers[0]]));
+            return $moved;
+        }
+        if (!$numbers && strpos($mapping['phone'], 'lid:') !== 0) {
+            WhatsAppPhoneIndex::remember($mapping['phone'], $owner, 'agent');
+        }
+        WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_linked_note'], [
+            'user' => $name, 'phone' => strpos($mapping['phone'], 'lid:') === 0 ? $mapping['phone'] : '+' . $mapping['phone'],
+        ]));
+        return WhatsAppStore::setMappingUser($mapping['id'], $owner);
+    }
+}

@@ -5,6 +5,9 @@
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
  *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
  *        php agent.php <osticket-root> files <entry-id>          (attachments of an entry, with sha256)
+ *        php agent.php <osticket-root> owner <ticket-id> <user-id>  (the ticket's owner changed, as "Change Owner" does)
+ *        php agent.php <osticket-root> task <ticket-id>          (an open task on the ticket)
+ *        php agent.php <osticket-root> shown <entry-id>          (the entry's text as the staff panel shows it)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -22,7 +25,9 @@ if ($action === 'cron') {
     exit(0);
 }
 if ($action === 'user') {
-    $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
+    // customer<digits of the phone>@example.com, or one named after the customer when there is no phone
+    $local = preg_replace('/\D/', '', $ticketId) ?: substr(md5($text), 0, 12);
+    $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
 }
@@ -46,6 +51,13 @@ if ($action === 'edit') {
     $entry->flags = ThreadEntry::FLAG_EDITED;
     $entry->save(true);
     echo json_encode(['entry' => $entry->getId()]), "\n";
+    exit(0);
+}
+if ($action === 'shown') {
+    // The staff panel's thread view: the body as HTML, read as a browser shows its text.
+    $entry = ThreadEntry::lookup((int) $ticketId);
+    $html = $entry->getBody()->display('html');
+    echo json_encode(['text' => html_entity_decode(strip_tags($html), ENT_QUOTES | ENT_HTML5, 'UTF-8')]), "\n";
     exit(0);
 }
 $ticket = Ticket::lookup((int) $ticketId);
@@ -83,6 +95,13 @@ switch ($action) {
         break;
     case 'delete':
         $entry = $ticket->delete();
+        break;
+    case 'owner':
+        $entry = $ticket->changeOwner(User::lookup((int) $text));
+        break;
+    case 'task':
+        $entry = Task::create(['object_id' => $ticket->getId(), 'object_type' => 'T', 'description' => 'Ersatzteil bestellen',
+            'internal_formdata' => ['dept_id' => $ticket->getDeptId()], 'default_formdata' => ['title' => 'Ersatzteil bestellen', 'description' => 'Ersatzteil bestellen']]);
         break;
     case 'close':
         $status = TicketStatus::objects()->filter(['state' => 'closed'])->order_by('sort')->first();

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
 import { agent, configure, type Installed, installPlugin, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until as waitUntil } from './osticket.js';
@@ -142,6 +143,7 @@ describe('several WhatsApp numbers in one osTicket', { skip: skipUnlessSupported
     assert.ok(rows);
     const after = mappings(chat);
     assert.deepEqual(after.map((r) => [r.ticket_id, r.instance_id]), [[before!.ticket_id, support.instance]], 'owned by the instance that ran the upgrade');
-    assert.equal(sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.schema' AND \`key\` = 'version'`)[0]!.value, '3');
+    const current = /const VERSION = (\d+);/.exec(readFileSync(new URL('../osticket-plugin/whatsapp/glue/Schema.php', import.meta.url), 'utf8'))![1];
+    assert.equal(sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace = 'plugin.whatsapp.schema' AND \`key\` = 'version'`)[0]!.value, current, 'upgraded to the current schema');
   });
 });

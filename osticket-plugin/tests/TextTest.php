@@ -90,4 +90,21 @@ final class TextTest extends TestCase
         $this->assertSame('state now', (string) $text);
         $this->assertSame(1, $made);
     }
+
+    public function testSubjectsNeverStartWithWhatOsTicketRefusesAsAFormula()
+    {
+        $fallback = 'WhatsApp-Nachricht von +49171';
+        $this->assertSame('Drucker geht nicht', WhatsAppText::subject("- Drucker geht nicht\nmehr", $fallback));
+        $this->assertSame('49 171 2345678 bitte Rückruf', WhatsAppText::subject('+49 171 2345678 bitte Rückruf', $fallback));
+        $this->assertSame('SUMME(A1)', WhatsAppText::subject('=SUMME(A1)', $fallback));
+        $this->assertSame('Support', WhatsAppText::subject(' @ Support', $fallback));
+        $this->assertSame($fallback, WhatsAppText::subject('-+=@', $fallback));
+        $this->assertSame('Max', WhatsAppText::safeLine('@Max'));
+    }
+
+    public function testTextIsEscapedSoThatNothingAfterALessThanIsLost()
+    {
+        $this->assertSame('a&lt;b &amp;lt; &quot;c&quot; &gt;', WhatsAppText::escaped('a<b &lt; "c" >'));
+        $this->assertSame(strlen('a&lt;b'), WhatsAppText::storedBytes('a<b'));
+    }
 }

@@ -58,6 +58,12 @@ class WhatsAppPlugin extends Plugin
         };
         Signal::connect('model.created', $phoneSaved, 'DynamicFormEntryAnswer');
         Signal::connect('model.updated', $phoneSaved, 'DynamicFormEntryAnswer');
+        if (WhatsAppFault::installed()) {
+            // The end-to-end suite kills requests inside osTicket's own code, too (lib/Fault.php).
+            Signal::connect('model.created', function () { WhatsAppFault::at('in_ticket_create'); }, 'Ticket');
+            Signal::connect('model.created', function () { WhatsAppFault::at('in_entry_create'); }, 'ThreadEntry');
+            Signal::connect('threadentry.created', function () { WhatsAppFault::at('in_entry_done'); });
+        }
         Signal::connect('cron', function () {
             foreach (array_keys(self::$values) as $instanceId) {
                 $settings = self::settings($instanceId);

@@ -184,10 +184,11 @@ final class WhatsAppDesk
      * Undoes what an interrupted attempt of one message left half made: a ticket
      * opened for the customer since the attempt began whose first entry never got
      * the message's id (it is deleted, with its thread), and customer entries
-     * without a message id posted since then (deleted). Complete work carries the
-     * message id and is found and kept (see Webhook::converse).
+     * without a message id posted since then to the ticket it was going to
+     * (deleted). Complete work carries the message id and is found and kept
+     * (see Webhook::converse).
      */
-    public static function undoHalfMade($userId, $since)
+    public static function undoHalfMade($userId, $since, $ticketId)
     {
         if (!$userId || !$since) {
             return;
@@ -196,23 +197,41 @@ final class WhatsAppDesk
         $tickets = db_query(sprintf("SELECT t.ticket_id FROM `{$p}ticket` t WHERE t.user_id = %d AND t.created >= %s AND t.source = 'Other'
             AND NOT EXISTS (SELECT 1 FROM `%s` m WHERE m.ticket_id = t.ticket_id)", $userId, WhatsAppStore::quote($since), WhatsAppSchema::mappingTable()));
         while ($tickets && ($row = db_fetch_array($tickets))) {
-            $ticket = Ticket::lookup($row['ticket_id']);
-            if ($ticket && !self::hasWhatsAppEntry($ticket)) {
-                if (!$ticket->getThread()) {
-                    TicketThread::create($ticket->getId()); // killed before osTicket made it: Ticket::delete needs one
-                    $ticket = Ticket::lookup($row['ticket_id']);
-                }
+            if (($ticket = self::wholeEnoughToDelete((int) $row['ticket_id'])) && !self::hasWhatsAppEntry($ticket)) {
                 $ticket->delete();
             }
         }
+        $ticket = $ticketId ? Ticket::lookup($ticketId) : null;
+        if (!$ticket || !$ticket->getThreadId()) {
+            return;
+        }
         $entries = db_query(sprintf("SELECT e.id FROM `{$p}thread_entry` e LEFT JOIN `{$p}thread_entry_email` m ON m.thread_entry_id = e.id
-            WHERE e.user_id = %d AND e.type = 'M' AND e.created >= %s AND m.id IS NULL", $userId, WhatsAppStore::quote($since)));
+            WHERE e.thread_id = %d AND e.user_id = %d AND e.type = 'M' AND e.created >= %s AND m.id IS NULL",
+            $ticket->getThreadId(), $userId, WhatsAppStore::quote($since)));
         while ($entries && ($row = db_fetch_array($entries))) {
             if ($entry = ThreadEntry::lookup($row['id'])) {
-                Attachment::objects()->filter(['object_type' => 'H', 'object_id' => $entry->getId()])->delete();
+                Attachment::objects()->filter(['type' => 'H', 'object_id' => $entry->getId()])->delete();
                 $entry->delete();
             }
         }
+    }
+
+    /**
+     * A ticket Ticket::create left just after saving its row has no status and no
+     * thread yet, and osTicket can neither look it up nor delete it: it gets
+     * osTicket's default status and an empty thread, so that osTicket deletes it.
+     */
+    private static function wholeEnoughToDelete($ticketId)
+    {
+        global $cfg;
+        if ($ticket = Ticket::lookup($ticketId)) {
+            return $ticket;
+        }
+        db_query(sprintf('UPDATE `%sticket` SET status_id = %d WHERE ticket_id = %d AND status_id = 0', TABLE_PREFIX, $cfg->getDefaultTicketStatusId(), $ticketId));
+        if (!db_result(db_query(sprintf("SELECT COUNT(*) FROM `%sthread` WHERE object_type = 'T' AND object_id = %d", TABLE_PREFIX, $ticketId)))) {
+            TicketThread::create($ticketId);
+        }
+        return Ticket::lookup($ticketId);
     }
 
     /** Whether any entry of the ticket came complete from WhatsApp (carries one of our message ids). */

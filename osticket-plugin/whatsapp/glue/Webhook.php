@@ -117,7 +117,7 @@ final class WhatsAppWebhook
         $mid = WhatsAppDesk::messageId($message['id']);
         $first = WhatsAppDesk::entryByMessageId($mid);
         if (!$first && $row['attempt_at']) {
-            WhatsAppDesk::undoHalfMade($row['user_id'], $row['attempt_at']);
+            WhatsAppDesk::undoHalfMade($row['user_id'], $row['attempt_at'], $row['ticket_id']);
         }
         WhatsAppStore::update('in', $message['id'], ['attempt_at' => ['sql' => 'COALESCE(attempt_at, NOW())']]);
 

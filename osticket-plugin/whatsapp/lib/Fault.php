@@ -9,7 +9,20 @@
  */
 final class WhatsAppFault
 {
-    const STEPS = ['after_log', 'after_user', 'after_ticket', 'after_message', 'after_mapping', 'before_processed'];
+    /**
+     * Our own steps, and three inside osTicket, reached through its signals (whatsapp.php):
+     * in_ticket_create (Ticket::create has just saved the ticket row, no thread yet),
+     * in_entry_create (an entry row is saved, its message id not yet) and
+     * in_entry_done (the entry is complete; osTicket goes on with alerts and filters).
+     */
+    const STEPS = ['after_log', 'after_user', 'after_ticket', 'after_message', 'after_mapping', 'before_processed',
+        'in_ticket_create', 'in_entry_create', 'in_entry_done'];
+
+    /** Whether the end-to-end suite's switch is there at all (never in production). */
+    public static function installed()
+    {
+        return defined('WHATSAPP_FAULT_FILE');
+    }
 
     public static function at($step)
     {

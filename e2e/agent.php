@@ -8,6 +8,7 @@
  *        php agent.php <osticket-root> owner <ticket-id> <user-id>  (the ticket's owner changed, as "Change Owner" does)
  *        php agent.php <osticket-root> task <ticket-id>          (an open task on the ticket)
  *        php agent.php <osticket-root> shown <entry-id>          (the entry's text as the staff panel shows it)
+ *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -51,6 +52,12 @@ if ($action === 'edit') {
     $entry->flags = ThreadEntry::FLAG_EDITED;
     $entry->save(true);
     echo json_encode(['entry' => $entry->getId()]), "\n";
+    exit(0);
+}
+if ($action === 'deleteuser') {
+    // As the staff panel's "Delete User" (osTicket refuses while the user has tickets).
+    $user = User::lookup((int) $ticketId);
+    echo json_encode(['ok' => $user && $user->delete()]), "\n";
     exit(0);
 }
 if ($action === 'shown') {

@@ -116,14 +116,13 @@ export function storedSettings(ost: OsTicket, installed: Installed, index: numbe
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
-export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'cron', target = '', text = ''): any {
+export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron', target = '', text = ''): any {
   const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
 }
 
-/** The real service in sandbox mode, as its own process. */
-export async function startSandboxService(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-e2e-'));
+/** The real service in sandbox mode, as its own process; `dataDir` to start it again on the same data. */
+export async function startSandboxService(env: Record<string, string>, dataDir = mkdtempSync(path.join(tmpdir(), 'wa-e2e-'))): Promise<{ url: string; dataDir: string; stop(options?: { keepData?: boolean }): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.join(repo, 'whatsapp-service'),
     env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', SEND_INTERVAL_MS: '0', DATA_DIR: dataDir, ...env },
@@ -140,10 +139,11 @@ export async function startSandboxService(env: Record<string, string>): Promise<
   }
   return {
     url,
-    async stop() {
+    dataDir,
+    async stop({ keepData = false } = {}) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -173,6 +173,7 @@ export async function staffPanelReply(ost: OsTicket, ticketId: string, html: str
   const answer = await call(`${ost.url}/scp/tickets.php?id=${ticketId}`, form({
     __CSRFToken__: csrf, id: ticketId, a: 'reply', lockCode: lock.code ?? '', 'reply-to': 'all', emailreply: '1', response: html, signature: 'none', reply_status_id: '',
   }));
+  await answer.arrayBuffer(); // the whole request, plugin work at its end included
   return answer.status;
 }
 

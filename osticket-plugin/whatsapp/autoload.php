@@ -29,3 +29,4 @@ require_once __DIR__ . '/glue/ServiceHealth.php';
 require_once __DIR__ . '/glue/Webhook.php';
 require_once __DIR__ . '/glue/Outbound.php';
 require_once __DIR__ . '/glue/MailGuard.php';
+require_once __DIR__ . '/glue/Erasure.php';

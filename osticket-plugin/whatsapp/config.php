@@ -88,6 +88,16 @@ class WhatsAppPluginConfig extends PluginConfig
             'notify_close' => new BooleanField(['label' => 'Notify on ticket close', 'default' => true,
                 'configuration' => ['desc' => 'Tell the customer when an agent closes the ticket']]),
             'closed_message' => $text('Ticket closed message', $d['closed_message'], $ticketVars, 4),
+            'privacy' => new SectionBreakField(['label' => 'Data protection']),
+            'retention_days' => new TextboxField(['label' => 'Keep WhatsApp messages for', 'default' => '90',
+                'hint' => 'Days. Older message texts and numbers are deleted from the plugin\'s tables (osTicket\'s tickets stay as they are) and from this number\'s service, by osTicket\'s cron. 0 = keep.',
+                'validator' => 'number', 'configuration' => ['size' => 4, 'length' => 5]]),
+            // ("noop": osTicket would refuse "+49 ..." as a spreadsheet formula; the number is checked in pre_save.)
+            'erase_phone' => new TextboxField(['label' => 'Erase a phone number', 'validator' => 'noop',
+                'hint' => 'An erasure request: saving with a number here deletes everything the plugin and every WhatsApp service hold about that number (conversations, messages, files, pending replies). osTicket\'s own user and tickets are deleted in osTicket. The field is empty again afterwards.',
+                'configuration' => ['size' => 20, 'length' => 32]]),
+            'uninstall_data' => new ChoiceField(['label' => 'Data on uninstall', 'default' => 'keep',
+                'choices' => ['keep' => 'Keep the WhatsApp tables when the plugin is deleted', 'delete' => 'Delete the WhatsApp tables and settings when the plugin is deleted']]),
         ];
         // Stable field ids: osTicket numbers fields with a request-wide counter, and a checkbox posts
         // its field's id, so the form built again to save a POST would not find its own ticks.
@@ -170,11 +180,27 @@ class WhatsAppPluginConfig extends PluginConfig
                 $problems[strpos($problem, 'API Key') !== false ? 'api_key' : 'service_url'] = $problem;
             }
         }
+        $erase = isset($config['erase_phone']) ? trim((string) $config['erase_phone']) : '';
+        $settings = WhatsAppSettings::from($config, WhatsAppDesk::language());
+        $phone = $erase === '' ? null : WhatsAppPhoneNumber::international($erase, $settings['default_country_code']);
+        if ($erase !== '' && $phone === null) {
+            $problems['erase_phone'] = 'Enter a phone number with country code, e.g. +49 171 2345678';
+        }
         foreach ($problems as $field => $message) {
             $this->getForm()->getField($field)->addError($message);
             $errors[$field] = $message;
         }
-        return !$errors;
+        if ($errors) {
+            return false;
+        }
+        if ($phone !== null) {
+            $done = WhatsAppErasure::phone($phone);
+            (new Config('plugin.whatsapp.erasure'))->set('last', sprintf('+%s erased on %s: %d conversations, %d messages; the services were told to forget it.',
+                $phone, date('Y-m-d H:i'), $done['conversations'], $done['messages']));
+        }
+        $config['erase_phone'] = ''; // a request, not a setting
+        (new Config('plugin.whatsapp.uninstall'))->set('data', WhatsAppSettings::choice($config['uninstall_data'] ?? 'keep', ['keep', 'delete'], 'keep'));
+        return true;
     }
 
     /**
@@ -222,6 +248,9 @@ class WhatsAppPluginConfig extends PluginConfig
         $settings = WhatsAppSettings::from($stored, WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], self::decrypted(isset($stored['api_key']) ? $stored['api_key'] : ''), 3);
         $html = self::overview($instance);
+        if ($erased = (new Config('plugin.whatsapp.erasure'))->get('last')) {
+            $html .= '<p>Last erasure: ' . Format::htmlchars($erased) . '</p>';
+        }
         if ($waiting = WhatsAppServiceHealth::current($instance->getId())) {
             $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
                 . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';

@@ -30,9 +30,13 @@ class WhatsAppPlugin extends Plugin
         $instanceId = $config->getInstance() ? (int) $config->getInstance()->getId() : 0;
         self::$values[$instanceId] = $config->getInfo();
         ksort(self::$values);
-        WhatsAppSchema::ensure($instanceId);
-        // The e-mail domain does not depend on the language, which is not known yet here.
-        WhatsAppMailGuard::onRequest(WhatsAppSettings::from(self::$values[$instanceId], 'en')['email_domain']);
+        // (osTicket's language is not known yet here; nothing below depends on it.)
+        $early = WhatsAppSettings::from(self::$values[$instanceId], 'en');
+        if (WhatsAppSchema::ensure($instanceId)) {
+            // Ready before the first customer writes: first contacts never scan osTicket's users.
+            WhatsAppPhoneIndex::ensureBuilt($early['default_country_code'], 0);
+        }
+        WhatsAppMailGuard::onRequest($early['email_domain']);
         if (self::$connected) {
             return; // osTicket 1.17+ bootstraps once per instance
         }
@@ -64,13 +68,43 @@ class WhatsAppPlugin extends Plugin
             Signal::connect('model.created', function () { WhatsAppFault::at('in_entry_create'); }, 'ThreadEntry');
             Signal::connect('threadentry.created', function () { WhatsAppFault::at('in_entry_done'); });
         }
+        // osTicket's data goes, the WhatsApp data that belongs to it goes too (glue/Erasure.php).
+        Signal::connect('model.deleted', function ($ticket) {
+            WhatsAppErasure::ticketDeleted($ticket->getId());
+        }, 'Ticket');
+        Signal::connect('model.deleted', function ($user) {
+            WhatsAppErasure::userDeleted($user->getId());
+        }, 'User');
         Signal::connect('cron', function () {
             foreach (array_keys(self::$values) as $instanceId) {
                 $settings = self::settings($instanceId);
                 WhatsAppOutbound::retryPending($settings);
                 WhatsAppPhoneIndex::ensureBuilt($settings['default_country_code']);
+                WhatsAppErasure::purge($settings);
             }
+            WhatsAppErasure::retry([__CLASS__, 'settings']);
         });
+    }
+
+    /** Called by osTicket for every installed plugin, enabled or not: the uninstall is watched from here. */
+    public function init()
+    {
+        static $watching = false;
+        if (!$watching && WhatsAppPluginConfig::supported()) {
+            $watching = true;
+            $path = $this->getInstallPath();
+            Signal::connect('model.deleted', function ($plugin) use ($path) {
+                if ($plugin->getInstallPath() === $path) {
+                    WhatsAppSchema::uninstall();
+                }
+            }, 'Plugin');
+        }
+    }
+
+    /** The ids of the active instances (WhatsApp numbers). */
+    public static function instanceIds()
+    {
+        return array_keys(self::$values);
     }
 
     public function enable()

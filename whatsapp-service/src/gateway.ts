@@ -5,6 +5,7 @@ import type { OutboxRow, OutboxState, OutboxStore } from './store/outbox-store.j
 import type { UnreadableStore } from './store/unreadable-store.js';
 import type { MediaStore } from './media/media-store.js';
 import { MediaWorker } from './media/media-worker.js';
+import type { ForgetRequest } from './forget-request.js';
 import type { SendRequest } from './outbound/send-request.js';
 import { SenderWorker } from './outbound/sender-worker.js';
 import {
@@ -238,6 +239,25 @@ export class Gateway {
     const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text, mediaId }, this.now());
     if (result.created) this.sender.wake();
     return result;
+  }
+
+  /**
+   * Forgets what the gateway holds (docs/contract.md 3.6): a whole chat (a customer's
+   * erasure: their messages, replies, files and what the transport knows of them), some
+   * messages and replies by WhatsApp id and idempotency key (a deleted ticket: queued
+   * replies are then never sent), and everything finished before a time (retention).
+   */
+  forget(what: ForgetRequest): { events: number; outbox: number; media: number } {
+    const outbox = this.options.outbox.forget({ chat: what.chat, keys: what.keys, finishedBefore: what.before });
+    const events = this.options.events.forget({ chat: what.chat, messageIds: what.messages, outboxIds: outbox.ids, finishedBefore: what.before });
+    const media = this.options.media.forget([...events.mediaIds, ...outbox.mediaIds]);
+    if (what.chat !== undefined) {
+      this.options.unreadable.forgetChat(what.chat);
+      this.options.transport.forget?.(what.chat);
+    }
+    const counts = { events: events.count, outbox: outbox.ids.length, media };
+    this.options.log.info(counts, 'forgot what the plugin asked to');
+    return counts;
   }
 
   queueDepths(): { events: Record<string, number>; outbox: Record<OutboxState, number> } {

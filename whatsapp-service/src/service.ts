@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { Gateway } from './gateway.js';
 import { createHttpServer } from './http/server.js';
+import { forgetRoute } from './http/routes/forget.js';
 import { healthRoute } from './http/routes/health.js';
 import { logoutRoute } from './http/routes/logout.js';
 import { pairRoute } from './http/routes/pair.js';
@@ -86,6 +87,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     mediaRoute(media),
     sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode, config.mediaMaxBytes),
     sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode, config.mediaMaxBytes),
+    forgetRoute(gateway, config.defaultCountryCode),
     ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });

@@ -1,15 +1,27 @@
 <?php
 /**
  * Agent replies and ticket closures out to WhatsApp, through the service's
- * /send-secure with an idempotency key. A message the service cannot take
- * now (down, wrong key or URL) stays 'pending', the settings page says why,
- * and osTicket's cron tries again: nothing is dropped. A message WhatsApp
- * will never take becomes an internal note, so the agent can call or write.
+ * /send-secure with an idempotency key. Agents never wait on the service: a
+ * reply is written to the plugin's table as 'pending' in the agent's request
+ * and handed over at its end — after the response where PHP-FPM can send it
+ * first, otherwise within BOUND_SECONDS — and what is left is sent by
+ * osTicket's cron. Per customer the oldest goes first, and nothing newer
+ * overtakes what waits. A message the service cannot take now (down, wrong
+ * key or URL) stays 'pending', the settings page says why; one WhatsApp will
+ * never take becomes an internal note, so the agent can call or write.
  */
 final class WhatsAppOutbound
 {
+    /** How long an agent's request may spend handing replies to the service (mod_php: before the page is sent). */
+    const BOUND_SECONDS = 2.0;
+    /** osTicket's cron: how long one run spends on one number's waiting replies. */
+    const CRON_SECONDS = 50;
+
     /** Set while a customer's close command closes a ticket: they get the close answer instead. */
     public static $closedByCustomer = null;
+
+    /** Conversations with replies written in this request: [settings, chat] by instance and chat. */
+    private static $due = [];
 
     /**
      * @param callable $settingsOf instance id -> settings, or null while that instance is disabled:
@@ -51,9 +63,8 @@ final class WhatsAppOutbound
         self::queue($mapping, $text, 'entry:' . $entry->getId(), $settings);
         // The reply's files after its text, each its own message with its own key and status.
         foreach ($entry->getAttachments() as $attachment) {
-            $file = $attachment->inline ? null : self::file($attachment->file_id, $attachment->getFilename());
-            if ($file) {
-                self::queue($mapping, $file['name'], self::fileKey($entry->getId(), $attachment->file_id), $settings, $file);
+            if (!$attachment->inline && ($file = $attachment->getFile())) {
+                self::queue($mapping, $attachment->getFilename(), self::fileKey($entry->getId(), $attachment->file_id), $settings, $file->getType() ?: 'application/octet-stream');
             }
         }
     }
@@ -64,11 +75,19 @@ final class WhatsAppOutbound
         return sprintf('entry:%d:file:%d', $entryId, $fileId);
     }
 
-    /** An osTicket file as the service takes it, or null when it is gone. */
+    /** An osTicket file as the service client streams it (chunk by chunk, never whole in memory), or null when it is gone. */
     private static function file($fileId, $name = null)
     {
         $file = AttachmentFile::lookup((int) $fileId);
-        return $file ? ['name' => $name ?: $file->getName(), 'type' => $file->getType() ?: 'application/octet-stream', 'data' => $file->getData()] : null;
+        if (!$file) {
+            return null;
+        }
+        return ['name' => $name ?: $file->getName(), 'type' => $file->getType() ?: 'application/octet-stream', 'chunks' => function () use ($file) {
+            $storage = $file->open();
+            while (($chunk = $storage->read()) !== false && $chunk !== '') {
+                yield $chunk;
+            }
+        }];
     }
 
     public static function onObjectCreated($object, $data, callable $settingsOf)
@@ -102,51 +121,90 @@ final class WhatsAppOutbound
         }
     }
 
-    /** osTicket's cron: hand this number's pending messages to its service again. */
+    /** osTicket's cron: hand this number's waiting replies to its service, per customer in order. */
     public static function retryPending(array $settings)
     {
-        foreach (WhatsAppStore::pendingOutbound($settings['instance_id']) as $row) {
+        $deadline = microtime(true) + self::CRON_SECONDS;
+        $chats = array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 500), 'phone'));
+        foreach ($chats as $chat) {
+            self::deliverChat($settings, $chat, $deadline);
+        }
+    }
+
+    /** A text, or a file (`$text` then is its name, as logged): written now, handed over at the end of the request. */
+    private static function queue(array $mapping, $text, $key, array $settings, $fileType = null)
+    {
+        $type = $fileType === null ? 'text' : (strpos($fileType, 'image/') === 0 ? 'image' : 'document');
+        if (WhatsAppStore::log($settings['instance_id'], 'out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
+            self::deliverSoon($settings, $mapping['phone']);
+        }
+    }
+
+    private static function deliverSoon(array $settings, $chat)
+    {
+        if (!self::$due) {
+            register_shutdown_function([__CLASS__, 'deliverDue']);
+        }
+        self::$due[$settings['instance_id'] . ':' . $chat] = [$settings, $chat];
+    }
+
+    /** At the end of the request: after the response where PHP-FPM allows it, else within a short bound. */
+    public static function deliverDue()
+    {
+        $after = function_exists('fastcgi_finish_request') && fastcgi_finish_request();
+        $deadline = microtime(true) + ($after ? self::CRON_SECONDS : self::BOUND_SECONDS);
+        foreach (self::$due as list($settings, $chat)) {
+            self::deliverChat($settings, $chat, $deadline);
+        }
+        self::$due = [];
+    }
+
+    /**
+     * Hands one customer's waiting messages to the service, oldest first, until
+     * one cannot go now (it and everything after it wait: order is kept) or the
+     * deadline is reached.
+     */
+    private static function deliverChat(array $settings, $chat, $deadline)
+    {
+        foreach (WhatsAppStore::pendingOutbound($settings['instance_id'], 50, $chat) as $row) {
+            $left = $deadline - microtime(true);
+            if ($left <= 0.2) {
+                return;
+            }
             $content = WhatsAppText::fromUtf8mb3($row['content']);
-            $isFile = (bool) preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m);
-            $file = $isFile ? self::file($m[1], $content) : null;
-            if ($isFile && !$file) {
+            $file = null;
+            if (preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m) && !($file = self::file($m[1], $content))) {
                 WhatsAppStore::update('out', $row['message_id'], ['status' => 'failed', 'error' => 'the file was deleted in osTicket before it could be sent']);
                 self::tellTheAgent($row['message_id'], 'the file was deleted in osTicket before it could be sent', $settings);
                 continue;
             }
-            self::deliver($row['phone'], $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file);
+            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, $left)) {
+                return;
+            }
         }
     }
 
-    /** A text, or a file (`$text` then is its name, as logged). */
-    private static function queue(array $mapping, $text, $key, array $settings, ?array $file = null)
+    /** One attempt; false when the message must wait (and everything after it with it). */
+    private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file, $seconds)
     {
-        $type = $file === null ? 'text' : (strpos($file['type'], 'image/') === 0 ? 'image' : 'document');
-        // Logged first: if the service is down, the row is what cron retries.
-        if (WhatsAppStore::log($settings['instance_id'], 'out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
-            self::deliver($mapping['phone'], $file === null ? $text : '', $key, 0, $settings, $file);
-        }
-    }
-
-    private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file = null)
-    {
-        $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
+        $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], $seconds);
         $result = $client->send($chat, $text, $key, $file);
         $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
         switch ($result['outcome']) {
             case 'queued':
                 WhatsAppStore::update('out', $key, ['status' => 'queued', 'error' => null, 'attempts' => $attempts + 1]);
                 WhatsAppServiceHealth::ok($settings['instance_id']);
-                return;
+                return true;
             case 'failed':
                 WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
                 self::tellTheAgent($key, $error, $settings);
-                return;
+                return true;
             default: // retry, configuration: kept for cron, and the administrator is told why
                 WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);
                 WhatsAppServiceHealth::problem($settings['instance_id'], $result['outcome'] === 'configuration'
                     ? 'The WhatsApp service refused the plugin (' . $error . '): check the API Key and Service URL. Replies wait and are sent once it is fixed.'
                     : 'The WhatsApp service cannot be reached (' . $error . '). Replies wait and are sent from osTicket\'s cron once it is back.');
+                return false;
         }
     }
 

@@ -124,12 +124,31 @@ final class WhatsAppPhoneIndex
         }
     }
 
-    /** Builds the index for a country code the first time it is needed (or again after it was dropped). */
-    public static function ensureBuilt($country)
+    /**
+     * Builds the index for a country code when an instance with it starts (bootstrap, which
+     * does not wait for a build another request is running: $wait 0) or, at the latest, at
+     * its first lookup (which waits for it). One build at a time.
+     */
+    public static function ensureBuilt($country, $wait = 30)
     {
         if ($country === '' || in_array((string) $country, self::builtCountries(), true)) {
             return;
         }
+        $lock = WhatsAppStore::quote('whatsapp:phone-index');
+        if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, %d)', $lock, $wait))) != 1) {
+            return;
+        }
+        try {
+            if (!in_array((string) $country, self::builtCountries(), true)) {
+                self::build($country);
+            }
+        } finally {
+            db_query(sprintf('SELECT RELEASE_LOCK(%s)', $lock));
+        }
+    }
+
+    private static function build($country)
+    {
         $table = WhatsAppSchema::phoneIndexTable();
         db_query(sprintf('DELETE FROM `%s` WHERE country = %s', $table, WhatsAppStore::quote($country)));
         $last = 0;
@@ -155,6 +174,7 @@ final class WhatsAppPhoneIndex
 
     private static function builtCountries()
     {
+        // Read afresh: another request may have built one meanwhile.
         return array_values(array_filter(explode(',', (string) self::state()->get('built_for', '')), 'strlen'));
     }
 

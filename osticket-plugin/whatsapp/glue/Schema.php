@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 4;
+    const VERSION = 5;
 
     public static function mappingTable()
     {
@@ -20,6 +20,17 @@ final class WhatsAppSchema
     public static function phoneIndexTable()
     {
         return TABLE_PREFIX . 'whatsapp_phone_index';
+    }
+
+    public static function erasuresTable()
+    {
+        return TABLE_PREFIX . 'whatsapp_erasures';
+    }
+
+    /** Every table of the plugin, for an uninstall that removes its data. */
+    public static function tables()
+    {
+        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::erasuresTable()];
     }
 
     /**
@@ -49,6 +60,22 @@ final class WhatsAppSchema
             $config->set('version', $version);
         }
         return true;
+    }
+
+    /**
+     * The plugin is deleted in the admin panel: its tables and its own settings go too
+     * when an administrator chose "Delete the WhatsApp data" (Data on uninstall); kept otherwise.
+     */
+    public static function uninstall()
+    {
+        $choice = new Config('plugin.whatsapp.uninstall');
+        if ($choice->get('data') !== 'delete') {
+            return;
+        }
+        foreach (self::tables() as $table) {
+            db_query(sprintf('DROP TABLE IF EXISTS `%s`', $table));
+        }
+        db_query(sprintf("DELETE FROM `%sconfig` WHERE namespace LIKE 'plugin.whatsapp.%%'", TABLE_PREFIX));
     }
 
     /** ALTER TABLE ... ADD, skipped when the column exists: a migration killed half way can run again. */
@@ -179,6 +206,16 @@ final class WhatsAppSchema
                 // so that what a killed request left half made is found and undone (glue/Progress.php).
                 [$messages, 'user_id', 'int(11) unsigned DEFAULT NULL AFTER `ticket_id`'],
                 [$messages, 'attempt_at', 'datetime DEFAULT NULL AFTER `user_id`'],
+            ],
+            5 => [
+                // Requests to forget (POST /forget) a service could not take yet: cron sends them again.
+                "CREATE TABLE IF NOT EXISTS `" . self::erasuresTable() . "` (
+                    `id` int(11) unsigned NOT NULL AUTO_INCREMENT,
+                    `instance_id` int(11) unsigned NOT NULL,
+                    `request` mediumtext NOT NULL,
+                    `created` datetime NOT NULL,
+                    PRIMARY KEY (`id`)
+                ) DEFAULT CHARSET=utf8",
             ],
         ];
     }

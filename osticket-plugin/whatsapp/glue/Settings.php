@@ -39,7 +39,8 @@ final class WhatsAppSettings
             'notify_reply' => (bool) $get('notify_reply', true),
             'notify_close' => (bool) $get('notify_close', true),
             'media_hint_minutes' => max(0, (int) $get('media_hint_minutes', 10)),
-            'media_handling' => self::choiceKey($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
+            'media_handling' => self::choice($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
+            'retention_days' => max(0, (int) $get('retention_days', 90)),
             'texts' => $texts,
             // What goes into tickets, for agents: osTicket's language.
             'staff' => WhatsAppTemplates::defaults($deskLanguage),
@@ -49,12 +50,12 @@ final class WhatsAppSettings
     /** "de" or "en": the setting "Customer language", or osTicket's language when it says "auto". */
     public static function customerLanguage(array $values, $deskLanguage)
     {
-        $chosen = self::choiceKey(isset($values['customer_language']) ? $values['customer_language'] : 'auto', ['auto', 'de', 'en'], 'auto');
+        $chosen = self::choice(isset($values['customer_language']) ? $values['customer_language'] : 'auto', ['auto', 'de', 'en'], 'auto');
         return $chosen === 'auto' ? WhatsAppTemplates::language($deskLanguage) : $chosen;
     }
 
-    /** A choice stored as {"key":"label"} JSON or as the key. */
-    private static function choiceKey($value, array $allowed, $default)
+    /** A choice as the form or the store has it ({"key":"label"} JSON, an array, or the key). */
+    public static function choice($value, array $allowed, $default)
     {
         $decoded = is_string($value) ? json_decode($value, true) : $value;
         $key = is_array($decoded) && $decoded ? (string) key($decoded) : (string) $value;

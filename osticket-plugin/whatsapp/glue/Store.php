@@ -120,12 +120,12 @@ final class WhatsAppStore
             WhatsAppSchema::messagesTable(), implode(', ', $sets), self::quote($direction), self::quote($messageId)));
     }
 
-    /** Outbound messages of this number the service has not accepted yet, oldest first. */
-    public static function pendingOutbound($instanceId, $limit = 50)
+    /** Outbound messages of this number (and customer) the service has not accepted yet, oldest first. */
+    public static function pendingOutbound($instanceId, $limit = 50, $phone = null)
     {
         $rows = [];
-        $result = db_query(sprintf("SELECT * FROM `%s` WHERE instance_id = %d AND direction = 'out' AND status = 'pending' ORDER BY id LIMIT %d",
-            WhatsAppSchema::messagesTable(), $instanceId, $limit));
+        $result = db_query(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND status = 'pending' AND instance_id = %d%s ORDER BY id LIMIT %d",
+            WhatsAppSchema::messagesTable(), $instanceId, $phone === null ? '' : ' AND phone = ' . self::quote($phone), $limit));
         while ($result && ($row = db_fetch_array($result))) {
             $rows[] = $row;
         }

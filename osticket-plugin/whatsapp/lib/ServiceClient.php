@@ -8,6 +8,7 @@ final class WhatsAppServiceClient
     private $apiKey;
     private $timeout;
 
+    /** @param float $timeoutSeconds the longest a call may take */
     public function __construct($baseUrl, $apiKey, $timeoutSeconds = 5)
     {
         $this->baseUrl = rtrim((string) $baseUrl, '/');
@@ -19,21 +20,42 @@ final class WhatsAppServiceClient
      * Queues a message. Returns ['outcome' => 'queued'|'retry'|'configuration'|'failed', 'error' => ?string, 'id' => ?int]
      * (docs/contract.md 2.3): 'retry': unreachable or busy (5xx, 429); 'configuration': wrong key or URL
      * (401, 403, 404, 3xx), kept until fixed; 'failed': this message is refused for good (e.g. not a phone number).
+     * A file is ['name', 'type', 'chunks' => a function yielding its bytes]: the request body is
+     * written to a temporary stream, base64 chunk by chunk, so the file is never held whole in memory.
      */
     public function send($chat, $text, $key, ?array $file = null)
     {
         // /send-secure insists on the API key; without one, the service only listens on loopback.
         $path = $this->apiKey !== '' ? '/send-secure' : '/send';
-        $body = ['phone' => $chat, 'message' => $text, 'key' => $key];
-        if ($file !== null) {
-            $body['media'] = ['filename' => $file['name'], 'mimetype' => $file['type'], 'data' => base64_encode($file['data'])];
+        $body = fopen('php://temp/maxmemory:262144', 'w+b');
+        $fields = json_encode(['phone' => $chat, 'message' => $text, 'key' => $key], JSON_UNESCAPED_UNICODE);
+        if ($file === null) {
+            fwrite($body, $fields);
+        } else {
+            fwrite($body, substr($fields, 0, -1) . ',"media":' . substr(json_encode(['filename' => $file['name'], 'mimetype' => $file['type']], JSON_UNESCAPED_UNICODE), 0, -1) . ',"data":"');
+            self::writeBase64($body, $file['chunks']());
+            fwrite($body, '"}}');
         }
-        $answer = $this->request('POST', $path, json_encode($body, JSON_UNESCAPED_UNICODE), $file !== null ? 60 : null);
+        $answer = $this->request('POST', $path, $body);
+        fclose($body);
         if ($answer['status'] === 200 || $answer['status'] === 202) {
             return ['outcome' => 'queued', 'error' => null, 'id' => isset($answer['json']['id']) ? (int) $answer['json']['id'] : null];
         }
         $error = isset($answer['json']['error']['message']) ? $answer['json']['error']['message'] : $answer['error'];
         return ['outcome' => self::outcome($answer['status']), 'error' => $error, 'id' => null];
+    }
+
+    /** Base64 of a stream of chunks, written as it comes (whole groups of three bytes at a time). */
+    public static function writeBase64($out, iterable $chunks)
+    {
+        $rest = '';
+        foreach ($chunks as $chunk) {
+            $rest .= $chunk;
+            $whole = strlen($rest) - strlen($rest) % 3;
+            fwrite($out, base64_encode(substr($rest, 0, $whole)));
+            $rest = (string) substr($rest, $whole);
+        }
+        fwrite($out, base64_encode($rest));
     }
 
     /** An HTTP status of the service as the contract's failure kind. Pure. */
@@ -49,6 +71,12 @@ final class WhatsAppServiceClient
             return 'configuration';
         }
         return 'failed';
+    }
+
+    /** POST /forget (docs/contract.md 3.6): whether the service forgot what was asked. */
+    public function forget(array $what)
+    {
+        return $this->request('POST', '/forget', json_encode($what))['status'] === 200;
     }
 
     /** GET /status as an array, or null when the service cannot be reached. */
@@ -110,6 +138,7 @@ final class WhatsAppServiceClient
         return $data;
     }
 
+    /** @param string|resource|null $body a string, or a stream read from its start */
     private function request($method, $path, $body = null, $timeoutSeconds = null)
     {
         $headers = ['Accept: application/json'];
@@ -124,11 +153,17 @@ final class WhatsAppServiceClient
             CURLOPT_CUSTOMREQUEST => $method,
             CURLOPT_RETURNTRANSFER => true,
             CURLOPT_HTTPHEADER => $headers,
-            CURLOPT_CONNECTTIMEOUT => 3,
-            CURLOPT_TIMEOUT => $timeoutSeconds === null ? $this->timeout : $timeoutSeconds,
+            CURLOPT_CONNECTTIMEOUT_MS => (int) (1000 * min(3, $timeoutSeconds === null ? $this->timeout : $timeoutSeconds)),
+            CURLOPT_TIMEOUT_MS => (int) (1000 * ($timeoutSeconds === null ? $this->timeout : $timeoutSeconds)),
             CURLOPT_FOLLOWLOCATION => false,
         ]);
-        if ($body !== null) {
+        if (is_resource($body)) {
+            // Streamed from the temporary file, not copied into a string.
+            $size = ftell($body);
+            rewind($body);
+            curl_setopt_array($curl, [CURLOPT_UPLOAD => true, CURLOPT_CUSTOMREQUEST => $method, CURLOPT_INFILE => $body, CURLOPT_INFILESIZE => $size,
+                CURLOPT_HTTPHEADER => array_merge($headers, ['Expect:'])]);
+        } elseif ($body !== null) {
             curl_setopt($curl, CURLOPT_POSTFIELDS, $body);
         }
         $response = curl_exec($curl);

@@ -58,12 +58,18 @@ export class MediaStore {
 
   /** Forgets media older than `before`, files included. */
   purge(before: number): number {
-    const ids = (this.statements.old.all(before) as Array<{ id: string }>).map((row) => row.id);
-    for (const id of ids) {
+    return this.forget((this.statements.old.all(before) as Array<{ id: string }>).map((row) => row.id));
+  }
+
+  /** Forgets these files; returns how many there were. */
+  forget(ids: string[]): number {
+    let count = 0;
+    for (const id of ids.filter((id) => this.get(id))) {
       rmSync(this.file(id), { force: true });
       this.statements.delete.run(id);
+      count++;
     }
-    return ids.length;
+    return count;
   }
 
   private file(id: string): string {

@@ -50,7 +50,36 @@ export class EventStore {
       awaitingMedia: db.prepare(`SELECT id, chat, media_source FROM events WHERE state = 'pending' AND media_source IS NOT NULL ORDER BY id`),
       mediaDone: db.prepare(`UPDATE events SET payload = ?, media_source = NULL WHERE id = ? AND media_source IS NOT NULL`),
       purge: db.prepare(`DELETE FROM events WHERE state = 'delivered' AND finished_at < ?`),
+      ofChat: db.prepare('SELECT id, payload FROM events WHERE chat = ?'),
+      byKey: db.prepare('SELECT id, payload FROM events WHERE dedupe_key = ?'),
+      finishedBefore: db.prepare(`SELECT id, payload FROM events WHERE state IN ('delivered', 'dead') AND finished_at < ?`),
+      ofOutbox: db.prepare('SELECT id, payload FROM events WHERE dedupe_key LIKE ?'),
+      delete: db.prepare('DELETE FROM events WHERE id = ?'),
     };
+  }
+
+  /**
+   * Forgets events (bodies included): all of a chat, those of some WhatsApp message ids,
+   * the status reports of some outbox rows, and finished ones before a time. Returns how
+   * many, and the media ids their payloads named.
+   */
+  forget(what: { chat?: string; messageIds?: string[]; outboxIds?: number[]; finishedBefore?: number }): { count: number; mediaIds: string[] } {
+    const rows: Array<{ id: number; payload: string }> = [];
+    if (what.chat !== undefined) rows.push(...(this.statements.ofChat.all(what.chat) as typeof rows));
+    for (const id of what.messageIds ?? []) {
+      for (const key of [`message:${id}`, `unreadable:${id.replace(/:unreadable$/, '')}`]) rows.push(...(this.statements.byKey.all(key) as typeof rows));
+    }
+    for (const id of what.outboxIds ?? []) rows.push(...(this.statements.ofOutbox.all(`status:${id}:%`) as typeof rows));
+    if (what.finishedBefore !== undefined) rows.push(...(this.statements.finishedBefore.all(what.finishedBefore) as typeof rows));
+    const unique = new Map(rows.map((row) => [row.id, row]));
+    this.db.transaction(() => {
+      for (const id of unique.keys()) this.statements.delete.run(id);
+    })();
+    const mediaIds = [...unique.values()].flatMap((row) => {
+      const media = (JSON.parse(row.payload) as { message?: { media?: { id?: string } | null } }).message?.media;
+      return media?.id ? [media.id] : [];
+    });
+    return { count: unique.size, mediaIds };
   }
 
   /** Stores an event once per dedupe key; returns its id, or null if it was already there. */

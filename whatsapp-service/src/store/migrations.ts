@@ -66,4 +66,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE outbox ADD COLUMN media_id TEXT;
   `,
+
+  // 5: forgetting a customer (POST /forget) finds their rows by chat.
+  `
+  CREATE INDEX events_by_chat ON events (chat);
+  CREATE INDEX outbox_by_chat ON outbox (chat);
+  CREATE INDEX unreadable_by_chat ON unreadable (chat);
+  `,
 ];

@@ -33,7 +33,7 @@ const RANK: Record<OutboxState, number> = { queued: 0, sent: 1, delivered: 2, re
 export class OutboxStore {
   private readonly statements;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO outbox (idempotency_key, chat, body, media_id, next_attempt_at, created_at, updated_at)
@@ -55,7 +55,29 @@ export class OutboxStore {
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state'),
       purge: db.prepare(`DELETE FROM outbox WHERE state <> 'queued' AND updated_at < ?`),
+      ofChat: db.prepare('SELECT id, media_id FROM outbox WHERE chat = ?'),
+      finishedBefore: db.prepare(`SELECT id, media_id FROM outbox WHERE state <> 'queued' AND updated_at < ?`),
+      delete: db.prepare('DELETE FROM outbox WHERE id = ?'),
     };
+  }
+
+  /**
+   * Forgets messages — queued ones are then never sent: all of a chat, those with some
+   * idempotency keys, and finished ones before a time. Returns their ids and media ids.
+   */
+  forget(what: { chat?: string; keys?: string[]; finishedBefore?: number }): { ids: number[]; mediaIds: string[] } {
+    const rows: Array<{ id: number; media_id: string | null }> = [];
+    if (what.chat !== undefined) rows.push(...(this.statements.ofChat.all(what.chat) as typeof rows));
+    for (const key of what.keys ?? []) {
+      const row = this.byKey(key);
+      if (row) rows.push(row);
+    }
+    if (what.finishedBefore !== undefined) rows.push(...(this.statements.finishedBefore.all(what.finishedBefore) as typeof rows));
+    const unique = new Map(rows.map((row) => [row.id, row]));
+    this.db.transaction(() => {
+      for (const id of unique.keys()) this.statements.delete.run(id);
+    })();
+    return { ids: [...unique.keys()], mediaIds: [...unique.values()].flatMap((row) => (row.media_id ? [row.media_id] : [])) };
   }
 
   /** Queues a message once per key. `created` is false when the key was known. */

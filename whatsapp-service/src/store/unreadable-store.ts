@@ -14,7 +14,13 @@ export class UnreadableStore {
       hold: db.prepare('INSERT INTO unreadable (whatsapp_id, chat, message, due_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       forget: db.prepare('DELETE FROM unreadable WHERE whatsapp_id = ?'),
       due: db.prepare('SELECT message FROM unreadable WHERE due_at <= ? ORDER BY due_at LIMIT 100'),
+      forgetChat: db.prepare('DELETE FROM unreadable WHERE chat = ?'),
     };
+  }
+
+  /** Forgets everything held for a chat; returns how many. */
+  forgetChat(chat: string): number {
+    return this.statements.forgetChat.run(chat).changes;
   }
 
   hold(message: InboundMessage, dueAt: number): void {

@@ -147,6 +147,8 @@ export interface Transport {
   downloadMedia?(source: string, maxBytes: number): Promise<Buffer>;
   /** Unlink this device: log out and forget the stored session. */
   logout?(): Promise<void>;
+  /** Forget what the transport keeps about a chat (e.g. which LID is which phone): a customer's erasure. */
+  forget?(chat: string): void;
   stop(): Promise<void>;
 }
 

@@ -144,6 +144,10 @@ export class BaileysTransport implements Transport {
     this.setState({ status: 'logged_out', qr: null, me: null, pairingCode: null });
   }
 
+  forget(chat: string): void {
+    this.store?.forgetContact(chat);
+  }
+
   private connect(): void {
     if (this.stopped || !this.store) return;
     this.dropSocket();

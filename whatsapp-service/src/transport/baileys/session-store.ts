@@ -76,6 +76,11 @@ export class SessionStore {
       .run(lid, phone, chat);
   }
 
+  /** Forgets a customer: their LID contacts, by chat id or phone (an erasure). */
+  forgetContact(chat: string): void {
+    this.db.prepare('DELETE FROM contacts WHERE chat = ? OR phone = ?').run(chat, chat);
+  }
+
   /** Forgets the linked device (contacts stay: they keep tickets together after re-linking). */
   clearCredentials(): void {
     this.db.prepare('DELETE FROM auth').run();

@@ -114,6 +114,13 @@ export class SandboxTransport implements Transport {
     return Buffer.from(source.slice(SANDBOX_SOURCE.length), 'base64');
   }
 
+  /** An erasure: the chat as if it never happened. */
+  forget(chat: string): void {
+    this.sent.delete(chat);
+    this.received.delete(chat);
+    this.notOnWhatsApp.delete(chat);
+  }
+
   /** Plays a number that is (not) on WhatsApp: sends to it then fail as they would for real. */
   setOnWhatsApp(chat: string, onWhatsApp: boolean): void {
     if (onWhatsApp) this.notOnWhatsApp.delete(chat);

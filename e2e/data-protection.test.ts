@@ -1,0 +1,149 @@
+/**
+ * End to end, data protection: retention, deleted tickets and users, an
+ * administrator's erasure of one number, and an uninstall that removes the
+ * plugin's tables when asked — in the plugin's tables and in the service's
+ * copies (messages, files, replies still waiting). Same variables as
+ * conversations.test.ts; skips without them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AdminPanel } from './admin-panel.js';
+import { agent, configure, installPlugin, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until, type Installed, type OsTicket } from './osticket.js';
+
+const ost = osTicketFromEnv();
+const API_KEY = randomBytes(16).toString('hex');
+const SECRET = randomBytes(16).toString('hex');
+const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const run = Date.now() % 100_000;
+const phone = (n: number) => `4912${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
+const photo = Buffer.from(Array.from({ length: 30_000 }, (_, i) => (i * 11) % 256));
+
+describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
+  const o = ost as OsTicket;
+  let service: Awaited<ReturnType<typeof startSandboxService>>;
+  let installed: Installed;
+  const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
+  const start = (env: Record<string, string> = {}, dataDir?: string) =>
+    startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php`, ...env }, dataDir);
+  const say = async (from: string, text: string, extra: Record<string, unknown> = {}) => {
+    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
+    assert.equal(response.status, 202);
+  };
+  const conversation = async (chat: string): Promise<Array<{ direction: string; text: string }>> =>
+    ((await (await fetch(`${service.url}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
+  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const rows = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' ORDER BY id`);
+
+  before(async () => {
+    installed = await installPlugin(o, {
+      'Service URL': `http://127.0.0.1:${PORT}`, 'API Key': API_KEY, 'Webhook Secret': SECRET, 'Support Email': 'support@example.com',
+      'Default Help Topic': '10', 'Default Department': '1',
+    });
+    service = await start();
+  });
+  after(async () => service?.stop());
+
+  test('a deleted ticket takes its WhatsApp data along: rows, the customer\'s file at the service, and replies still waiting are never sent', async () => {
+    const files = () => readdirSync(path.join(service.dataDir, 'media')).length;
+    // A reply waiting in the plugin (its service was down) ...
+    const first = phone(1);
+    await say(first, 'Erstes Anliegen');
+    const [waiting] = await until('ticket', () => mapping(first), (r) => r.length === 1);
+    await until('confirmation', async () => (await conversation(first)).length, (n) => n >= 2);
+    await service.stop({ keepData: true });
+    agent(o, 'reply', waiting!.ticket_id, 'Wartet im Plugin');
+    assert.equal(rows(first).filter((r) => r.direction === 'out').pop()!.status, 'pending');
+    agent(o, 'delete', waiting!.ticket_id);
+    assert.deepEqual([rows(first), mapping(first)], [[], []], 'no rows of the ticket left');
+    // ... and one waiting in the service (a minute between sends), next to the customer's photo.
+    service = await start({ SEND_INTERVAL_MS: '60000' }, service.dataDir);
+    agent(o, 'cron');
+    const chat = phone(2);
+    await say(chat, 'Hier ein Foto', { media: { filename: 'foto.png', mimetype: 'image/png', data: photo.toString('base64') } });
+    const [map] = await until('ticket', () => mapping(chat), (r) => r.length === 1);
+    assert.equal(files(), 1, 'the service keeps the photo');
+    await until('the confirmation sent', () => conversation(chat), (m) => m.some((x) => x.direction === 'out'));
+    agent(o, 'reply', map!.ticket_id, 'Antwort eins'); // handed to the service, which waits a minute before its next send
+    await until('queued at the service', () => rows(chat), (r) => r.some((x) => x.message_id!.startsWith('entry:') && x.status === 'queued'));
+    agent(o, 'delete', map!.ticket_id);
+    assert.deepEqual([rows(chat), mapping(chat)], [[], []]);
+    assert.equal(files(), 0, 'the photo is gone at the service');
+    agent(o, 'cron');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok(!(await conversation(chat)).some((m) => /Antwort eins/.test(m.text)), 'the reply waiting at the service was never sent');
+    assert.ok(!(await conversation(first)).some((m) => /Wartet im Plugin/.test(m.text)), 'nor the one that waited in the plugin');
+    await service.stop({ keepData: true });
+    service = await start({}, service.dataDir);
+  });
+
+  test('an administrator\'s erasure of one number: the plugin\'s rows and the service\'s chat are gone, others stay', async () => {
+    const erased = phone(7);
+    const kept = phone(8);
+    await say(erased, 'Bitte meine Daten löschen');
+    await say(kept, 'Ich bleibe');
+    await until('two tickets', () => [...mapping(erased), ...mapping(kept)], (r) => r.length === 2);
+    await until('replies', async () => (await conversation(erased)).length, (n) => n >= 2);
+    await configure(o, installed, 0, { 'Erase a phone number': `+${erased.slice(0, 2)} ${erased.slice(2)}` });
+    assert.deepEqual(mapping(erased), []);
+    assert.deepEqual(rows(erased), []);
+    assert.deepEqual(await conversation(erased), [], 'the service forgot the chat');
+    assert.equal(mapping(kept).length, 1, 'another customer is untouched');
+    assert.ok((await conversation(kept)).length >= 2);
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.openInstance(installed.pluginId, installed.instances[0]!);
+      assert.match(await admin.connectionPanel(), new RegExp(`Last erasure: \\+${erased} erased on .*: 1 conversations, \\d+ messages`));
+      assert.equal((await admin.formValues())['Erase a phone number'], '', 'a request, not a setting');
+      await admin.page.click('a[href="#config"]');
+      await admin.screenshot('data-protection-erasure');
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test('a deleted user takes every conversation of theirs along, at the service too', async () => {
+    const chat = phone(4);
+    await say(chat, 'Ich werde gelöscht');
+    const [map] = await until('ticket', () => mapping(chat), (r) => r.length === 1);
+    await until('confirmation', async () => (await conversation(chat)).length, (n) => n >= 2);
+    agent(o, 'delete', map!.ticket_id);
+    agent(o, 'deleteuser', map!.user_id!);
+    assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'user')} WHERE id = ${map!.user_id}`)[0]!.n, '0');
+    assert.deepEqual(sql(o, `SELECT * FROM ${t(o, 'whatsapp_phone_index')} WHERE user_id = ${map!.user_id}`), []);
+    await until('the service forgot the chat', () => conversation(chat), (m) => m.length === 0);
+  });
+
+  test('retention: messages older than "Keep WhatsApp messages for" are purged by cron, the service forgets them too; recent ones stay', async () => {
+    const old = phone(5);
+    const recent = phone(6);
+    await say(old, 'Alte Nachricht');
+    await say(recent, 'Neue Nachricht');
+    await until('two tickets', () => [...mapping(old), ...mapping(recent)], (r) => r.length === 2);
+    await configure(o, installed, 0, { 'Keep WhatsApp messages for': '30' });
+    agent(o, 'close', mapping(old)[0]!.ticket_id);
+    // Forty days ago, as far as the plugin's tables are concerned.
+    sql(o, `UPDATE ${t(o, 'whatsapp_messages')} SET created = NOW() - INTERVAL 40 DAY, updated = NOW() - INTERVAL 40 DAY WHERE phone = '${old}'`);
+    sql(o, `UPDATE ${t(o, 'whatsapp_mapping')} SET updated = NOW() - INTERVAL 40 DAY WHERE phone = '${old}'`);
+    agent(o, 'cron');
+    assert.deepEqual(rows(old), []);
+    assert.deepEqual(mapping(old), []);
+    assert.ok(rows(recent).length >= 2);
+    assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'whatsapp_erasures')} WHERE instance_id = ${installed.instances[0]}`)[0]!.n, '0', 'the service took the request');
+  });
+
+  test('uninstalling with "Delete the WhatsApp tables" removes the tables and the plugin\'s settings', async () => {
+    await configure(o, installed, 0, { 'Data on uninstall': 'delete' });
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.uninstallPlugin();
+    } finally {
+      await admin.close();
+    }
+    const tables = sql(o, `SHOW TABLES LIKE '${o.db.prefix}whatsapp%'`);
+    assert.deepEqual(tables, []);
+    assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.%'`)[0]!.n, '0');
+  });
+});

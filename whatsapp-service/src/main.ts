@@ -22,6 +22,11 @@ if (!parsed.ok) {
 const config = parsed.config;
 const log = createLogger(config.logLevel, undefined, process.stdout.isTTY === true);
 
+// The last line: a mistake nobody caught is logged, and the service goes on serving what it can.
+// (Every request and every worker has its own error handling; this is for what slipped through.)
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection; the service goes on'));
+process.on('uncaughtException', (error) => log.error({ err: error }, 'uncaught exception; the service goes on'));
+
 const service = await createService(config, log, transportFactory(config, log)).catch((error: unknown) => {
   if (!(error instanceof FolderLockedError)) throw error;
   // One process per WhatsApp session: a second one would take the live number offline.

@@ -30,6 +30,7 @@ export interface Tuning {
   probeMs?: number;
   unreadableWaitMs?: number;
   mediaRetryDelaysMs?: number[];
+  headersTimeoutMs?: number;
 }
 
 export interface Service {
@@ -90,7 +91,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     forgetRoute(gateway, config.defaultCountryCode),
     ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
   ];
-  const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }) });
+  const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }), headersTimeoutMs: tuning.headersTimeoutMs });
   const ready = gateway;
 
   return {

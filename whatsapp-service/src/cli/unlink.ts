@@ -14,7 +14,10 @@ const url = `http://${host.includes(':') ? `[${host}]` : host}:${env('PORT', '30
 const apiKey = process.env.API_KEY?.trim();
 
 try {
-  const response = await fetch(url, { method: 'POST', headers: apiKey ? { 'X-API-Key': apiKey } : {}, signal: AbortSignal.timeout(15_000) });
+  const response = await fetch(url, {
+    method: 'POST', body: '{}', signal: AbortSignal.timeout(15_000),
+    headers: { 'Content-Type': 'application/json', ...(apiKey ? { 'X-API-Key': apiKey } : {}) },
+  });
   if (!response.ok) throw new Error(`the service answered ${response.status}: ${await response.text()}`);
   console.log('Unlinked: the running service logged out; it now shows a new QR code.');
 } catch (error) {

@@ -25,7 +25,11 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
 };
 
-/** POSTs one signed event and classifies the result; never throws. */
+/**
+ * POSTs one signed event and classifies the result; never throws. The whole
+ * call — connecting, sending, and reading the answer — has target.timeoutMs:
+ * a receiver that trickles its answer is cut off, not waited for.
+ */
 export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () => number = Date.now): Promise<Outcome> {
   if (target.url === null) return Promise.resolve(NOT_CONFIGURED);
   const address = target.url;
@@ -33,6 +37,11 @@ export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () =>
     const url = new URL(address);
     const body = Buffer.from(event.payload, 'utf8');
     const transport = url.protocol === 'https:' ? https : http;
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), target.timeoutMs);
+    const done = (outcome: Outcome) => {
+      clearTimeout(deadline);
+      resolve(outcome);
+    };
     const req = transport.request(
       url,
       {
@@ -53,19 +62,20 @@ export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () =>
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) return req.destroy(new Error('answer is too large'));
-          chunks.push(chunk);
+          // Past the limit the rest is read and dropped: only the start says whether it is the plugin's answer.
+          if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
         });
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'] ?? null;
-          resolve(outcomeOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), retryAfter, now(), res.headers.location ?? null));
+          const answer = Buffer.concat(chunks).toString('utf8');
+          done(outcomeOf(res.statusCode ?? 0, answer, retryAfter, now(), res.headers.location ?? null, size > MAX_ANSWER_BYTES));
         });
-        res.on('error', (error) => resolve(outcomeOfError(error)));
+        res.on('error', (error) => done(outcomeOfError(error)));
       },
     );
     // A redirect is answered like any other non-2xx status: we never follow it with a signed body.
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (error) => resolve(outcomeOfError(error)));
+    req.on('error', (error) => done(outcomeOfError(error)));
     req.end(body);
   });
 }

@@ -180,6 +180,7 @@ export class DeliveryWorker {
     const log = this.options.log.child({ event: row.id, kind: row.kind });
     try {
       if (outcome.kind === 'delivered') {
+        if (outcome.oversized) log.warn('the webhook\'s answer was larger than 4 MB: the message counts as delivered, its replies are dropped');
         this.options.complete(row, outcome.body);
         log.debug('event delivered');
         return this.forget(queue, id);

@@ -1,13 +1,14 @@
 /**
  * What one delivery attempt to the webhook came to (docs/contract.md 2.3):
- * - delivered: 2xx;
+ * - delivered: 2xx with the plugin's answer (a 2xx with anything else is configuration);
  * - retry: the target is in trouble (5xx, 408, 425, 429, timeouts, connection errors);
  * - configuration: the target is set up wrong (401, 403, 404, 405, 3xx, TLS errors,
  *   no WEBHOOK_URL): every message is kept and retried, none is given up for it;
  * - final: the plugin refused this one event (any other 4xx).
  */
 export type Outcome =
-  | { kind: 'delivered'; body: string }
+  /** `oversized`: the plugin's answer was larger than we read; its replies are dropped. */
+  | { kind: 'delivered'; body: string; oversized?: boolean }
   | { kind: 'retry'; reason: string; retryAfterMs: number | null }
   | { kind: 'configuration'; reason: string }
   | { kind: 'final'; reason: string };
@@ -20,9 +21,26 @@ const CONFIGURATION_STATUS: Record<number, string> = {
   405: 'WEBHOOK_URL does not take POST requests (is it the plugin\'s webhook?)',
 };
 
-/** Classifies an HTTP answer. Pure. */
-export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number, location: string | null = null): Outcome {
-  if (status >= 200 && status < 300) return { kind: 'delivered', body };
+/**
+ * The start of the plugin's answer (docs/contract.md 2.4): a JSON object whose first
+ * member is "ok": true. An HTML page, a login or maintenance page answering 200 is not it.
+ */
+const PLUGIN_ANSWER = /^\s*\{\s*"ok"\s*:\s*true\b/;
+
+/** Classifies an HTTP answer; `truncated`: only the start of the body was kept. Pure. */
+export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number, location: string | null = null, truncated = false): Outcome {
+  if (status >= 200 && status < 300) {
+    if (!PLUGIN_ANSWER.test(body)) {
+      return { kind: 'configuration', reason: `HTTP ${status}: the webhook URL answered with something that is not the plugin (${describe(body)}); is WEBHOOK_URL the plugin's webhook?` };
+    }
+    if (truncated) return { kind: 'delivered', body: '{"ok":true}', oversized: true };
+    try {
+      JSON.parse(body);
+    } catch {
+      return { kind: 'configuration', reason: `HTTP ${status}: the webhook's answer is not valid JSON (${describe(body)}); is WEBHOOK_URL the plugin's webhook?` };
+    }
+    return { kind: 'delivered', body };
+  }
   const reason = `HTTP ${status}${summary(body)}`;
   if (status >= 300 && status < 400) {
     return { kind: 'configuration', reason: `${reason}: the webhook redirects${location ? ` to ${location}` : ''}; set WEBHOOK_URL to the final address` };
@@ -52,6 +70,15 @@ export function retryAfterMs(header: string | null, nowMs: number): number | nul
   const seconds = Number(header);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - nowMs;
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 3_600_000) : null;
+}
+
+/** What an unexpected answer looked like, without echoing it. */
+function describe(body: string): string {
+  const start = body.trimStart().slice(0, 200).toLowerCase();
+  if (start === '') return 'an empty body';
+  if (start.startsWith('<!doctype html') || start.startsWith('<html') || start.includes('<head')) return 'an HTML page';
+  if (start.startsWith('{') || start.startsWith('[')) return 'other JSON';
+  return 'text';
 }
 
 function summary(body: string): string {

@@ -55,7 +55,7 @@ test('receiver answers 503 for a while, then 200: every message arrives exactly 
 });
 
 test('a chat waits for its own failing message while other chats go on', async () => {
-  receiver.respond = (r) => (r.event.message?.chat === '4915100000009' && r.event.message.text === 'first' && attempts++ < 5 ? { status: 500 } : { status: 200, body: {} });
+  receiver.respond = (r) => (r.event.message?.chat === '4915100000009' && r.event.message.text === 'first' && attempts++ < 5 ? { status: 500 } : { status: 200, body: { ok: true } });
   let attempts = 0;
   await withService(async ({ url }) => {
     await customerSays(url, '4915100000009', 'first');
@@ -80,7 +80,7 @@ test('a redelivered WhatsApp message is stored and delivered once', async () => 
 });
 
 test('a final 4xx moves the event to the dead-letter list with its reason, and the chat goes on', async () => {
-  receiver.respond = (r) => (r.event.message?.text === 'poison' ? { status: 422, body: { error: { code: 'bad_request' } } } : { status: 200, body: {} });
+  receiver.respond = (r) => (r.event.message?.text === 'poison' ? { status: 422, body: { error: { code: 'bad_request' } } } : { status: 200, body: { ok: true } });
   await withService(async ({ url, service }) => {
     await customerSays(url, '4915100000005', 'poison');
     await customerSays(url, '4915100000005', 'fine');

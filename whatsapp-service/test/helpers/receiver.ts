@@ -9,7 +9,14 @@ export interface ReceivedEvent {
   signatureOk: boolean;
 }
 
-export type Responder = (event: ReceivedEvent) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
+/** `raw`: the answer's body as it is (an HTML page, say) instead of `body` as JSON. */
+export interface Answer {
+  status: number;
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+export type Responder = (event: ReceivedEvent) => Answer | Promise<Answer>;
 
 /** A real HTTP webhook receiver that checks signatures and records every request. */
 export class Receiver {
@@ -34,9 +41,9 @@ export class Receiver {
         ).ok;
         const received: ReceivedEvent = { headers: req.headers, body, event: JSON.parse(body), signatureOk };
         this.received.push(received);
-        const answer = signatureOk ? await this.respond(received) : { status: 401, body: { error: { code: 'bad_signature' } } };
-        res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        const answer: Answer = signatureOk ? await this.respond(received) : { status: 401, body: { error: { code: 'bad_signature' } } };
+        res.writeHead(answer.status, { 'Content-Type': answer.raw === undefined ? 'application/json' : 'text/html', ...answer.headers });
+        res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -62,8 +62,16 @@ test('backoff grows exponentially, is jittered within [half, full] and capped', 
 });
 
 test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, 401/403/404/405/3xx/TLS configuration, other 4xx final', () => {
-  assert.deepEqual(outcomeOf(200, '{}', null, 0), { kind: 'delivered', body: '{}' });
-  assert.deepEqual(outcomeOf(204, '', null, 0), { kind: 'delivered', body: '' });
+  assert.deepEqual(outcomeOf(200, '{"ok":true,"replies":[]}', null, 0), { kind: 'delivered', body: '{"ok":true,"replies":[]}' });
+  // Only the plugin's answer counts: a page answering 200 keeps the message and names the problem.
+  for (const [body, what] of [['<!DOCTYPE html><html><head><title>osTicket</title>', 'an HTML page'], ['', 'an empty body'], ['{}', 'other JSON'], ['OK', 'text']] as const) {
+    const outcome = outcomeOf(200, body, null, 0);
+    assert.equal(outcome.kind, 'configuration', body);
+    assert.match((outcome as any).reason, new RegExp(`answered with something that is not the plugin \\(${what}\\)`));
+  }
+  assert.equal(outcomeOf(204, '', null, 0).kind, 'configuration');
+  assert.equal(outcomeOf(200, '{"ok": true, "replies": [', null, 0).kind, 'configuration', 'broken JSON');
+  assert.deepEqual(outcomeOf(200, '{"ok":true,"replies":[{"text":"x"', null, 0, null, true), { kind: 'delivered', body: '{"ok":true}', oversized: true });
   assert.equal(outcomeOf(503, '', null, 0).kind, 'retry');
   assert.equal(outcomeOf(429, '', '7', 0).kind, 'retry');
   assert.equal((outcomeOf(429, '', '7', 0) as any).retryAfterMs, 7000);
@@ -96,7 +104,7 @@ test('webhook health: one log line per change of state, not one per failed messa
   assert.equal(health.record(outcomeOf(503, '', null, 0)), false);
   assert.equal(health.record(outcomeOf(503, '', null, 0)), false);
   assert.equal(lines.length, 2, 'misconfigured -> failing is a change');
-  assert.equal(health.record(outcomeOf(200, '{}', null, 0)), true, 'recovered: wake the waiting chats');
+  assert.equal(health.record(outcomeOf(200, '{"ok":true}', null, 0)), true, 'recovered: wake the waiting chats');
   assert.equal(health.record(outcomeOf(422, '', null, 0)), false, 'a refusal of one event is not an outage');
   assert.equal(lines.length, 3);
   assert.match(lines[2]!, /webhook reachable again/);

@@ -322,16 +322,20 @@ export class Gateway {
     this.options.db.transaction(() => {
       if (this.options.outbox.advance(row.id, receipt.state, receipt.error ?? null, this.now())) {
         this.report(row, receipt.state, receipt.whatsappId, receipt.error ?? null);
+      } else if (receipt.error && receipt.state === row.state) {
+        // No step forward, but something to note (the transport sent it again another way).
+        this.options.outbox.note(row.id, receipt.error, this.now());
+        this.report(row, receipt.state, receipt.whatsappId, receipt.error, 'note');
       }
     })();
   }
 
   /** Queues a `status` event; must run inside the transaction that changed the row. */
-  private report(row: OutboxRow, state: DeliveryState, whatsappId: string | null, error: string | null): void {
+  private report(row: OutboxRow, state: DeliveryState, whatsappId: string | null, error: string | null, kind = ''): void {
     const payload = statusEvent({
       outboxId: row.id, key: row.idempotency_key, chat: row.chat, state, whatsappId, error, timestamp: Math.floor(this.now() / 1000),
     });
-    const id = this.options.events.insert({ kind: 'status', dedupeKey: `status:${row.id}:${state}`, chat: row.chat, payload }, this.now());
+    const id = this.options.events.insert({ kind: 'status', dedupeKey: `status:${row.id}:${state}${kind ? `:${kind}` : ''}`, chat: row.chat, payload }, this.now());
     // The worker learns of it after the commit; enqueue only indexes the row.
     if (id !== null) queueMicrotask(() => this.delivery.enqueue(id, row.chat));
   }

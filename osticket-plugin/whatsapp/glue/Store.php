@@ -132,14 +132,15 @@ final class WhatsAppStore
         return $rows;
     }
 
-    /** Delivery reports only move forward (docs/contract.md 2.2). Returns whether the row changed. */
+    /** Delivery reports only move forward (docs/contract.md 2.2); one of the same state may add a note. Returns whether the row changed. */
     public static function recordStatus($key, $state, $whatsappId, $error)
     {
         $order = "FIELD(status, 'pending', 'queued', 'sent', 'delivered', 'read')";
         db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()
-            WHERE direction = 'out' AND message_id = %s AND status <> 'failed' AND (%s = 'failed' OR %s < FIELD(%s, 'pending', 'queued', 'sent', 'delivered', 'read'))",
+            WHERE direction = 'out' AND message_id = %s AND status <> 'failed' AND (%s = 'failed' OR %s < FIELD(%s, 'pending', 'queued', 'sent', 'delivered', 'read') OR (status = %s AND %s IS NOT NULL))",
             WhatsAppSchema::messagesTable(), self::quote($state), $whatsappId === null ? 'NULL' : self::quote($whatsappId),
-            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $order, self::quote($state)));
+            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $order, self::quote($state),
+            self::quote($state), $error === null ? 'NULL' : self::quote($error)));
         return db_affected_rows() > 0;
     }
 

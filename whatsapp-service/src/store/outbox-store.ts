@@ -53,6 +53,7 @@ export class OutboxStore {
       sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
+      note: db.prepare('UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state'),
       purge: db.prepare(`DELETE FROM outbox WHERE state <> 'queued' AND updated_at < ?`),
       ofChat: db.prepare('SELECT id, media_id FROM outbox WHERE chat = ?'),
@@ -121,6 +122,11 @@ export class OutboxStore {
     if (!row || row.state === 'failed' || RANK[state] <= RANK[row.state]) return false;
     this.statements.setState.run(state, error, now, id);
     return true;
+  }
+
+  /** Notes something about a message without moving it (e.g. how it was sent again). */
+  note(id: number, note: string, now: number): void {
+    this.statements.note.run(note, now, id);
   }
 
   counts(): Record<OutboxState, number> {

@@ -39,7 +39,7 @@ test('configuration: a wrong secret (401) keeps every message, says so on /healt
 
 test('configuration: 404 (missing rewrite) and 3xx (http -> https) are kept and named, never dead-lettered', async () => {
   const receiver = new Receiver(SECRET);
-  let answer: { status: number; headers?: Record<string, string> } = { status: 404 };
+  let answer: { status: number; body?: unknown; headers?: Record<string, string> } = { status: 404 };
   receiver.respond = () => answer;
   const running = await startService({ WEBHOOK_URL: await receiver.start() }, { tuning: { backoff: SLOW_BACKOFF, probeMs: 100 } });
   try {
@@ -48,7 +48,7 @@ test('configuration: 404 (missing rewrite) and 3xx (http -> https) are kept and 
     answer = { status: 301, headers: { Location: 'https://support.example.com/api/whatsapp/webhook.php' } };
     await waitFor(async () => /HTTP 301.*redirects to https:\/\/support\.example\.com/.test((await health(running.url)).webhook.problem ?? ''), 'redirect named');
     assert.equal((await health(running.url)).queues.webhook.dead, 0);
-    answer = { status: 200 };
+    answer = { status: 200, body: { ok: true } };
     await waitFor(async () => (await health(running.url)).queues.webhook.pending === 0, 'delivered once fixed');
     assert.equal(receiver.messages().filter((m) => m.text === 'Hallo').length >= 3, true, 'the same message, retried');
   } finally {

@@ -12,11 +12,11 @@ import {
   type TransportContext,
   type TransportHandlers,
 } from '../transport.js';
-import { jidUser, resolveSender, validMapping } from './contacts.js';
+import { fallbackSender, isLidJid, jidUser, resolveSender, validMapping } from './contacts.js';
 import { describeDisconnect, disconnectAction } from './disconnect.js';
 import { Linking } from './linking.js';
 import { normalizeMessage, type BaileysMessage } from './normalize.js';
-import { receiptOf } from './receipts.js';
+import { ADDRESSING_REFUSALS, receiptOf, refusalCode } from './receipts.js';
 import { downloadMedia, mediaSource } from './media.js';
 import { sendTo } from './sending.js';
 import { SessionStore } from './session-store.js';
@@ -66,6 +66,10 @@ export class BaileysTransport implements Transport {
   // Outlives sockets: Baileys counts decryption retries per message across reconnects.
   private readonly retryCounters = new MapCache();
   private readonly onWhatsAppCache = new Set<string>();
+  /** Recent sends addressed to a LID, by message id: one may be tried again at the phone's JID. */
+  private readonly sentToLid = new Map<string, { chat: string; text: string; media?: OutboundMedia; phone: string }>();
+  /** Inbound messages being stored: a socket is not ended before they are (WhatsApp has acked them). */
+  private readonly storing = new Set<Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly options: BaileysTransportOptions) {
@@ -83,7 +87,7 @@ export class BaileysTransport implements Transport {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.dropSocket();
+    await this.dropSocket();
     this.linking.fail(new Error('the service is stopping'));
     this.setState({ status: 'stopped', qr: null });
     this.store?.close();
@@ -96,19 +100,41 @@ export class BaileysTransport implements Transport {
     if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    return sendTo(
-      {
-        socket,
-        store,
-        onWhatsApp: this.onWhatsAppCache,
-        timeoutMs: this.options.sendTimeoutMs ?? 60_000,
-        stalled: () => this.restart(socket, 'a send did not finish in time'),
-      },
-      chat,
-      text,
-      messageId,
-      media,
+    const { whatsappId, jid } = await sendTo(this.sendContext(socket, store), chat, text, messageId, media);
+    const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
+    if (phone) {
+      this.sentToLid.set(whatsappId, { chat, text, media, phone });
+      if (this.sentToLid.size > 1_000) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
+    }
+    return { whatsappId };
+  }
+
+  private sendContext(socket: WhatsAppSocket, store: SessionStore) {
+    return {
+      socket,
+      store,
+      onWhatsApp: this.onWhatsAppCache,
+      timeoutMs: this.options.sendTimeoutMs ?? 60_000,
+      stalled: () => this.restart(socket, 'a send did not finish in time'),
+    };
+  }
+
+  /**
+   * WhatsApp refused the address of a message sent to a LID: it is sent once more, under the
+   * same id, to the phone's own JID; its receipts say what became of it, with the retry noted.
+   */
+  private retryAtPhone(whatsappId: string, code: string): boolean {
+    const sent = this.sentToLid.get(whatsappId);
+    const socket = this.socket;
+    const store = this.store;
+    if (!sent || !socket || !store) return false;
+    this.sentToLid.delete(whatsappId);
+    this.log.info({ whatsappId, code }, 'WhatsApp refused the LID address; sending once more to the phone number');
+    void sendTo(this.sendContext(socket, store), sent.chat, sent.text, whatsappId, sent.media, `${sent.phone}@s.whatsapp.net`).then(
+      () => this.handlers?.receipt({ whatsappId, state: 'sent', error: `sent again to the phone number: WhatsApp refused the LID address (${code})` }),
+      (error: unknown) => this.handlers?.receipt({ whatsappId, state: 'failed', error: `WhatsApp refused the LID address (${code}) and the phone number: ${error instanceof Error ? error.message : String(error)}` }),
     );
+    return true;
   }
 
   downloadMedia(source: string, maxBytes: number): Promise<Buffer> {
@@ -138,8 +164,10 @@ export class BaileysTransport implements Transport {
   }
 
   async logout(): Promise<void> {
+    this.socket?.ev.flush();
+    await this.settleStoring();
     await this.socket?.logout().catch((error: unknown) => this.log.warn({ err: error }, 'logout request failed; forgetting the session anyway'));
-    this.dropSocket();
+    await this.dropSocket();
     this.store?.clearCredentials();
     this.setState({ status: 'logged_out', qr: null, me: null, pairingCode: null });
   }
@@ -150,7 +178,7 @@ export class BaileysTransport implements Transport {
 
   private connect(): void {
     if (this.stopped || !this.store) return;
-    this.dropSocket();
+    void this.dropSocket();
     this.reconnectTimer = null;
     this.linking.reset();
     const { state, saveCreds } = this.store.authState();
@@ -174,11 +202,13 @@ export class BaileysTransport implements Transport {
     socket.ev.on('connection.update', (update) => this.onConnectionUpdate(socket, update));
     socket.ev.on('messages.upsert', ({ messages, type }) => {
       // "notify": live; "append": arrived while we were offline. Both are customers' messages.
-      if (type === 'notify' || type === 'append') for (const message of messages) void this.onMessage(socket, message);
+      if (type === 'notify' || type === 'append') for (const message of messages) this.track(this.onMessage(socket, message));
     });
     socket.ev.on('messages.update', (updates) => {
       for (const { key, update } of updates) {
         const receipt = key.fromMe && key.id ? receiptOf(key.id, update) : null;
+        const code = refusalCode(update);
+        if (receipt?.state === 'failed' && code && ADDRESSING_REFUSALS.has(code) && this.retryAtPhone(receipt.whatsappId, code)) continue;
         if (receipt) this.handlers?.receipt(receipt);
       }
     });
@@ -223,7 +253,10 @@ export class BaileysTransport implements Transport {
     const reason = describeDisconnect(code, error?.message);
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
     const action = disconnectAction(code, this.store?.isRegistered() ?? false, error?.message);
-    this.dropSocket();
+    // Baileys destroys its event buffer right after this event (socket.js end()): what it still
+    // holds — messages it has acked already — comes out now, or never.
+    this.socket?.ev.flush();
+    void this.dropSocket();
     if (this.stopped) return;
 
     switch (action.kind) {
@@ -268,7 +301,7 @@ export class BaileysTransport implements Transport {
   private restart(socket: WhatsAppSocket, reason: string): void {
     if (socket !== this.socket || this.stopped) return;
     this.log.warn({ reason }, 'WhatsApp connection stuck; reconnecting');
-    this.dropSocket();
+    void this.dropSocket();
     this.reconnectLater({ code: null, reason, at: new Date().toISOString() });
   }
 
@@ -281,11 +314,15 @@ export class BaileysTransport implements Transport {
     const store = this.store;
     const handlers = this.handlers;
     if (!store || !handlers) return;
+    const { chat, phone } = await resolveSender(normalized.senderJid, normalized.senderAltJid, store, (lid) =>
+      socket.signalRepository.lidMapping.getPNForLID(lid),
+    ).catch((error: unknown) => {
+      // WhatsApp has acked the message: never drop it for a lookup that failed; the LID is its chat then.
+      this.log.warn({ err: error, id: raw.key.id }, 'could not resolve the sender; keeping the message under what is known');
+      return fallbackSender(normalized.senderJid, store);
+    });
+    const { id, name, timestamp } = normalized;
     try {
-      const { chat, phone } = await resolveSender(normalized.senderJid, normalized.senderAltJid, store, (lid) =>
-        socket.signalRepository.lidMapping.getPNForLID(lid),
-      );
-      const { id, name, timestamp } = normalized;
       if (normalized.kind === 'unreadable') {
         return await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
       }
@@ -293,9 +330,21 @@ export class BaileysTransport implements Transport {
       const media = normalized.media ? { ...normalized.media, source: mediaSource(raw) } : null;
       await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, media });
     } catch (error) {
-      // Baileys has acked it already: the gateway reports the failure on /health.
+      // Baileys has acked it already: the gateway reports the storage problem on /health.
       this.log.error({ err: error, id: raw.key.id }, 'could not store an inbound message');
     }
+  }
+
+  /** Keeps an inbound message's storing in view until it is done. */
+  private track(work: Promise<void>): void {
+    this.storing.add(work);
+    void work.finally(() => this.storing.delete(work));
+  }
+
+  /** Waits (bounded) for inbound messages still being stored. */
+  private async settleStoring(boundMs = 10_000): Promise<void> {
+    if (this.storing.size === 0) return;
+    await Promise.race([Promise.allSettled([...this.storing]), new Promise((resolve) => setTimeout(resolve, boundMs).unref())]);
   }
 
   private setState(change: Partial<ConnectionState> & { status?: ConnectionStatus }): void {
@@ -304,10 +353,16 @@ export class BaileysTransport implements Transport {
     this.handlers?.state(this.current);
   }
 
-  private dropSocket(): void {
+  /**
+   * Leaves the socket: what Baileys' event buffer still holds is emitted and
+   * stored first (it has acked those messages to WhatsApp), then the socket ends.
+   */
+  private async dropSocket(): Promise<void> {
     const socket = this.socket;
     this.socket = null;
     if (!socket) return;
+    socket.ev.flush();
+    await this.settleStoring();
     for (const event of EVENTS) socket.ev.removeAllListeners(event);
     try {
       socket.end(undefined);

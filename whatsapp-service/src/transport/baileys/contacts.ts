@@ -14,9 +14,11 @@ export function chatToJid(chat: string): string {
 }
 
 /**
- * Who wrote: the chat id and phone the gateway forwards. A contact first
- * seen without a phone keeps its "lid:" chat id for good, so all its messages
- * reach the same ticket, even after its number becomes known.
+ * Who wrote: the chat id and phone the gateway forwards. One person, one
+ * chat, whichever address they write from: a phone with a known LID takes
+ * that contact's chat, and a contact first seen without a phone keeps its
+ * "lid:" chat id for good, so all its messages reach the same ticket, even
+ * after its number becomes known.
  */
 export async function resolveSender(
   senderJid: string,
@@ -26,8 +28,9 @@ export async function resolveSender(
 ): Promise<{ chat: string; phone: string | null }> {
   if (isPhoneJid(senderJid)) {
     const phone = jidUser(senderJid);
-    if (!isLidJid(altJid)) return { chat: phone, phone };
-    const lid = jidUser(altJid);
+    // The same person may have written under their LID before: their chat is that one.
+    const lid = isLidJid(altJid) ? jidUser(altJid) : store.lidForPhone(phone);
+    if (!lid) return { chat: phone, phone };
     const known = store.contact(lid);
     store.rememberContact(lid, phone, known?.chat ?? phone);
     return { chat: known?.chat ?? phone, phone };
@@ -43,6 +46,17 @@ export async function resolveSender(
   const chat = known?.chat ?? phone ?? `lid:${lid}`;
   store.rememberContact(lid, phone, chat);
   return { chat, phone };
+}
+
+/** Who wrote, from what is stored alone (when asking WhatsApp failed): the known chat, else the LID or phone itself. */
+export function fallbackSender(senderJid: string, store: SessionStore): { chat: string; phone: string | null } {
+  const user = jidUser(senderJid);
+  if (isPhoneJid(senderJid)) {
+    const lid = store.lidForPhone(user);
+    return { chat: (lid && store.contact(lid)?.chat) || user, phone: user };
+  }
+  const known = store.contact(user);
+  return { chat: known?.chat ?? `lid:${user}`, phone: known?.phone ?? null };
 }
 
 /**

@@ -27,6 +27,18 @@ const REFUSALS: Record<string, string> = {
 };
 
 /**
+ * Codes with which WhatsApp refuses the address rather than the message: sent to a LID, such
+ * a message is tried once more at the phone's own JID (which address works for which contact
+ * is not settled in 2026; 463 is what a wrongly addressed 1:1 message gets).
+ */
+export const ADDRESSING_REFUSALS = new Set(['463']);
+
+/** The code of a bad ack, or null. */
+export function refusalCode(update: { messageStubParameters?: Array<string | null | undefined> | null }): string | null {
+  return update.messageStubParameters?.[0] ?? null;
+}
+
+/**
  * A `messages.update` of a message we sent, as a receipt. For ERROR,
  * handleBadAck puts WhatsApp's code in messageStubParameters[0].
  */

@@ -20,8 +20,8 @@ export interface SendContext {
  * (Boom 428 "Connection Closed", 408) and is retried. WhatsApp's refusals of
  * a message (463, 479) come later as a receipt with status ERROR.
  */
-export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult> {
-  const jid = await recipientJid(context, chatToJid(chat));
+export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia, jidOverride?: string): Promise<SendResult & { jid: string }> {
+  const jid = jidOverride ?? (await recipientJid(context, chatToJid(chat)));
   const sent = await withTimeout(context, context.socket.sendMessage(jid, content(text, media), { messageId })).catch((error: unknown) => {
     if (error instanceof SendError) throw error;
     const code = statusCodeOf(error);
@@ -29,7 +29,7 @@ export async function sendTo(context: SendContext, chat: string, text: string, m
   });
   const whatsappId = sent?.key.id;
   if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
-  return { whatsappId };
+  return { whatsappId, jid };
 }
 
 /** Pictures WhatsApp shows as pictures; everything else goes as a document with its name. */

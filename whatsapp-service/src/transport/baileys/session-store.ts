@@ -64,16 +64,22 @@ export class SessionStore {
     return this.db.prepare('SELECT phone, chat FROM contacts WHERE lid = ?').get(lid) as { phone: string | null; chat: string } | undefined;
   }
 
-  /** The LID of a contact known by phone, if WhatsApp ever told us. */
+  /** The LID of a contact known by phone, if WhatsApp ever told us (one per phone: see rememberContact). */
   lidForPhone(phone: string): string | undefined {
-    return (this.db.prepare('SELECT lid FROM contacts WHERE phone = ? LIMIT 1').get(phone) as { lid: string } | undefined)?.lid;
+    return (this.db.prepare('SELECT lid FROM contacts WHERE phone = ? ORDER BY rowid DESC LIMIT 1').get(phone) as { lid: string } | undefined)?.lid;
   }
 
-  /** Remembers a LID contact; the chat id never changes once set, the phone may be learned later. */
+  /**
+   * Remembers a LID contact; the chat id never changes once set, the phone may be learned
+   * later. A phone belongs to one LID: one that moved on (a recycled number) is let go of.
+   */
   rememberContact(lid: string, phone: string | null, chat: string): void {
-    this.db
-      .prepare(`INSERT INTO contacts (lid, phone, chat) VALUES (?, ?, ?) ON CONFLICT (lid) DO UPDATE SET phone = COALESCE(excluded.phone, contacts.phone)`)
-      .run(lid, phone, chat);
+    this.db.transaction(() => {
+      if (phone !== null) this.db.prepare('UPDATE contacts SET phone = NULL WHERE phone = ? AND lid <> ?').run(phone, lid);
+      this.db
+        .prepare(`INSERT INTO contacts (lid, phone, chat) VALUES (?, ?, ?) ON CONFLICT (lid) DO UPDATE SET phone = COALESCE(excluded.phone, contacts.phone)`)
+        .run(lid, phone, chat);
+    })();
   }
 
   /** Forgets a customer: their LID contacts, by chat id or phone (an erasure). */

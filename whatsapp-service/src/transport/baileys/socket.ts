@@ -8,7 +8,8 @@ export type MessageContent =
 
 /** What we use of a Baileys socket; the real one has much more, a test fake needs only this. */
 export interface WhatsAppSocket {
-  ev: BaileysEventEmitter;
+  /** Baileys' event buffer (Utils/event-buffer.js): holds events while buffering, `flush` emits them. */
+  ev: BaileysEventEmitter & { flush(): boolean; buffer(): void; isBuffering(): boolean };
   user?: { id: string } | undefined;
   sendMessage(jid: string, content: MessageContent, options?: { messageId?: string }): Promise<{ key: { id?: string | null } } | undefined>;
   requestPairingCode(phone: string): Promise<string>;

@@ -104,8 +104,8 @@ export class SandboxTransport implements Transport {
       whatsappId, chat, text, at: new Date().toISOString(), read: false,
       ...(media ? { media: { filename: media.filename, mimetype: media.mimetype, size: media.data.length, sha256: media.sha256, url: `/media/${media.id}` } } : {}),
     });
-    // As on a real phone, the receipt comes after the send has returned.
-    setTimeout(() => handlers.receipt({ whatsappId, state: 'delivered' }), 5);
+    // As on a real phone, the receipt comes after the send has returned (unless the service stopped meanwhile).
+    setTimeout(() => this.handlers?.receipt({ whatsappId, state: 'delivered' }), 5);
     return { whatsappId };
   }
 

@@ -22,6 +22,15 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
  *   back with the media's new directPath and url (Socket/messages-send.js:1011-1051). Here the
  *   new url is `reuploadedUrl` and directPath is left out, since Baileys builds an https URL from
  *   any directPath (Utils/messages-media.js:420) and the test server is plain http.
+ * - buffering: a socket of a linked device (creds.me set) buffers its events from the next tick
+ *   on (Socket/socket.js:822-828) until WhatsApp says the offline messages are through
+ *   (`<ib><offline>`, socket.js:831-838) or 30 s pass (Utils/event-buffer.js:34,49-54):
+ *   messages.upsert, messages.update and the rest of BUFFERABLE_EVENT wait, connection.update
+ *   does not. WhatsApp has the delivery receipt before the upsert is emitted
+ *   (Socket/messages-recv.js:1420 vs :1432).
+ * - end(): emits connection.update "close", removes those listeners and destroys the event
+ *   buffer, which drops whatever it still holds without emitting it (socket.js:499-507,
+ *   event-buffer.js:173-192). A network drop (`close(code)`) ends the socket the same way.
  */
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
@@ -41,7 +50,20 @@ export class FakeSocket implements WhatsAppSocket {
   reuploadedUrl: string | null = null;
   reuploadRequests = 0;
 
-  constructor(readonly config: UserFacingSocketConfig) {}
+  /** How long getLIDForPN and sendMessage take, as a slow server answers. */
+  latencyMs = 0;
+
+  constructor(readonly config: UserFacingSocketConfig) {
+    process.nextTick(() => this.tick());
+  }
+
+  /** The tick after creation, when rc14 starts buffering for a linked device; network events only come after it. */
+  private ticked = false;
+  private tick() {
+    if (this.ticked) return;
+    this.ticked = true;
+    if (this.config.auth.creds.me?.id) this.ev.buffer();
+  }
 
   async sendMessage(jid: string, content: MessageContent, options: { messageId?: string } = {}) {
     const failure = this.sendFailures.shift();
@@ -87,30 +109,49 @@ export class FakeSocket implements WhatsAppSocket {
   async logout() {
     this.loggedOut = true;
   }
-  end() {
+  end(error?: Error) {
+    if (this.ended) return;
     this.ended = true;
+    this.ev.emit('connection.update', { connection: 'close', lastDisconnect: { error, date: new Date() } });
+    this.ev.removeAllListeners('connection.update');
+    (this.ev as unknown as { destroy(): void }).destroy();
   }
 
   // --- what WhatsApp would do ---
   showQr(qr = 'QR-REF-1') {
+    this.tick();
     this.ev.emit('connection.update', { qr });
   }
-  open(phone = '4930123456') {
+  /** Logged in; unless `holdOffline`, WhatsApp then says the offline messages are through (the buffer is flushed). */
+  open(phone = '4930123456', { holdOffline = false } = {}) {
+    this.tick();
     this.user = { id: `${phone}:7@s.whatsapp.net` };
+    this.config.auth.creds.me = { id: this.user.id, name: 'Support' };
+    this.ev.emit('creds.update', { me: this.config.auth.creds.me });
     this.ev.emit('connection.update', { connection: 'open' });
+    if (!holdOffline) this.offlineDone();
   }
+  /** `<ib><offline>`: Baileys flushes what it buffered (socket.js:831-838). */
+  offlineDone() {
+    this.ev.flush();
+    this.ev.emit('connection.update', { receivedPendingNotifications: true });
+  }
+  /** The connection drops (network, 428, 515, ...): Baileys ends the socket, buffer and all. */
   close(statusCode: number, message = 'closed') {
-    const error = Object.assign(new Error(message), { output: { statusCode } });
-    this.ev.emit('connection.update', { connection: 'close', lastDisconnect: { error, date: new Date() } });
+    this.tick();
+    this.end(Object.assign(new Error(message), { output: { statusCode } }));
   }
   deliver(messages: WAMessage[], type: 'notify' | 'append' = 'notify') {
+    this.tick();
     this.ev.emit('messages.upsert', { messages, type });
   }
   receipt(id: string, status: number) {
+    this.tick();
     this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid: 'x@s.whatsapp.net' }, update: { status } }]);
   }
   /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
   badAck(id: string, remoteJid: string, code: string) {
+    this.tick();
     this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid }, update: { status: proto.WebMessageInfo.Status.ERROR, messageStubParameters: [code] } }]);
   }
 }

@@ -14,13 +14,13 @@ export interface Harness {
   socket(): FakeSocket;
   logs: string[];
   authDir: string;
-  close(): Promise<void>;
+  close(keepData?: boolean): Promise<void>;
 }
 
 /** The real service with the Baileys adapter on fake sockets (Baileys' own event buffer), logging to `logs`. */
 export async function startHarness(
   webhookUrl: string,
-  options: { authDir?: string; sendTimeoutMs?: number; tuning?: Tuning; env?: Record<string, string> } = {},
+  options: { authDir?: string; dataDir?: string; sendTimeoutMs?: number; tuning?: Tuning; env?: Record<string, string> } = {},
 ): Promise<Harness> {
   const authDir = options.authDir ?? mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
   const { sockets, factory } = socketFactory();
@@ -35,11 +35,12 @@ export async function startHarness(
           reconnectBackoff: { baseMs: 20, maxMs: 40 }, sendTimeoutMs: options.sendTimeoutMs,
         }),
       tuning: options.tuning,
+      dataDir: options.dataDir,
     },
   );
   return {
     running, sockets, logs, authDir,
     socket: () => sockets[sockets.length - 1]!,
-    close: () => running.stop(),
+    close: (keepData = false) => running.stop({ keepData }),
   };
 }

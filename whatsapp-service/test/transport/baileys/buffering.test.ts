@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SECRET, api } from '../../helpers/service.js';
+import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { waMessage, type FakeSocket } from './fake-socket.js';
+import { startHarness, type Harness } from './harness.js';
+
+let receiver: Receiver;
+let webhookUrl: string;
+before(async () => {
+  receiver = new Receiver(SECRET);
+  webhookUrl = await receiver.start();
+});
+after(() => receiver.stop());
+
+/**
+ * A linked device after a reconnect, as rc14 has it: the socket buffers from its first tick
+ * until WhatsApp says the offline messages are through, which it has not said yet.
+ * WhatsApp has had its receipts for what the buffer holds (fake-socket.ts).
+ */
+async function bufferingSocket(h: Harness): Promise<FakeSocket> {
+  h.socket().open(); // the first link: creds.me from now on
+  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+  h.socket().close(428, 'Connection Closed');
+  await waitFor(() => h.sockets.length === 2, 'reconnected');
+  const socket = h.socket();
+  socket.open('4930123456', { holdOffline: true });
+  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected again');
+  return socket;
+}
+
+const offline = (prefix: string) => [1, 2, 3].map((n) => waMessage({ id: `${prefix}${n}`, from: `49170000000${n}@s.whatsapp.net`, message: { conversation: `offline ${prefix}${n}` } }));
+const delivered = (prefix: string) => receiver.messages().filter((m) => m.id.startsWith(prefix)).map((m) => m.id).sort();
+
+test('buffered messages are stored and delivered once when the connection drops (428) before WhatsApp says the offline messages are through', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    const s = await bufferingSocket(h);
+    s.deliver(offline('DROP'), 'append');
+    assert.ok(s.ev.isBuffering(), 'rc14 holds them');
+    assert.deepEqual(delivered('DROP'), [], 'not emitted yet');
+    s.close(428, 'Connection Closed');
+    await waitFor(() => delivered('DROP').length === 3, 'all three delivered');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(delivered('DROP'), ['DROP1', 'DROP2', 'DROP3'], 'each once');
+  } finally {
+    await h.close();
+  }
+});
+
+test('buffered messages survive a 515 restart and a send watchdog restart', async () => {
+  const h = await startHarness(webhookUrl, { sendTimeoutMs: 300 });
+  try {
+    const s = await bufferingSocket(h);
+    s.deliver(offline('RST'), 'append');
+    s.close(515, 'Stream Errored (restart required)');
+    await waitFor(() => delivered('RST').length === 3, 'delivered after 515');
+
+    const next = h.socket();
+    next.open('4930123456', { holdOffline: true });
+    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    next.deliver(offline('DOG'), 'append');
+    next.stallNextSend = true;
+    await api(`${h.running.url}/send`, { method: 'POST', body: JSON.stringify({ phone: '4917000000009', message: 'hängt', key: 'dog' }) });
+    await waitFor(() => next.ended, 'the watchdog left the stuck socket', 5_000);
+    await waitFor(() => delivered('DOG').length === 3, 'delivered after the watchdog restart');
+  } finally {
+    await h.close();
+  }
+});
+
+test('SIGTERM while WhatsApp still delivers offline messages: they are stored before the socket ends, and delivered after the next start', async () => {
+  const h = await startHarness('http://127.0.0.1:9/webhook-down');
+  const { authDir } = h;
+  const dataDir = h.running.dataDir;
+  const s = await bufferingSocket(h);
+  s.deliver(offline('TERM'), 'append');
+  await h.close(true); // service.stop(): what SIGTERM does
+  assert.ok(s.ended);
+  const again = await startHarness(webhookUrl, { authDir, dataDir });
+  try {
+    await waitFor(() => delivered('TERM').length === 3, 'delivered after the restart');
+  } finally {
+    await again.close();
+  }
+});

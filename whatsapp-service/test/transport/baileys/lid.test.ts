@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SECRET, api } from '../../helpers/service.js';
+import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { waMessage } from './fake-socket.js';
+import { startHarness, type Harness } from './harness.js';
+
+let receiver: Receiver;
+let webhookUrl: string;
+before(async () => {
+  receiver = new Receiver(SECRET);
+  webhookUrl = await receiver.start();
+});
+after(() => receiver.stop());
+
+async function connected(): Promise<Harness> {
+  const h = await startHarness(webhookUrl);
+  h.socket().open();
+  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+  return h;
+}
+const chatsOf = (...ids: string[]) => ids.map((id) => receiver.messages().find((m) => m.id === id)?.chat);
+
+test('one customer, one chat: LID first, then the mapping, then the phone — and phone first, then the mapping, then the LID', async () => {
+  const h = await connected();
+  try {
+    const s = h.socket();
+    // LID first: its chat is lid:…, and stays so when its phone writes.
+    s.deliver([waMessage({ id: 'A1', from: '700000000000001@lid' })]);
+    await waitFor(() => receiver.messages().some((m) => m.id === 'A1'), 'A1');
+    s.ev.emit('lid-mapping.update', { lid: '700000000000001@lid', pn: '4917700000001@s.whatsapp.net' } as never);
+    s.deliver([waMessage({ id: 'A2', from: '4917700000001@s.whatsapp.net' })]);
+    await waitFor(() => receiver.messages().some((m) => m.id === 'A2'), 'A2');
+    assert.deepEqual(chatsOf('A1', 'A2'), ['lid:700000000000001', 'lid:700000000000001']);
+
+    // Phone first: its chat is the phone, also for its LID.
+    s.deliver([waMessage({ id: 'B1', from: '4917700000002@s.whatsapp.net' })]);
+    await waitFor(() => receiver.messages().some((m) => m.id === 'B1'), 'B1');
+    s.ev.emit('lid-mapping.update', { pn: '4917700000002@s.whatsapp.net', lid: '700000000000002@lid' } as never);
+    s.deliver([waMessage({ id: 'B2', from: '700000000000002@lid' })]);
+    await waitFor(() => receiver.messages().some((m) => m.id === 'B2'), 'B2');
+    assert.deepEqual(chatsOf('B1', 'B2'), ['4917700000002', '4917700000002']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a recycled number resolves to its new LID, never the stale one', async () => {
+  const h = await connected();
+  try {
+    const s = h.socket();
+    s.ev.emit('lid-mapping.update', { lid: '700000000000003@lid', pn: '4917700000003@s.whatsapp.net' } as never);
+    s.ev.emit('lid-mapping.update', { lid: '700000000000004@lid', pn: '4917700000003@s.whatsapp.net' } as never); // the number's new owner
+    await api(`${h.running.url}/send`, { method: 'POST', body: JSON.stringify({ phone: '4917700000003', message: 'Hallo' }) });
+    await waitFor(() => s.sent.length === 1, 'sent');
+    assert.equal(s.sent[0]!.jid, '700000000000004@lid');
+  } finally {
+    await h.close();
+  }
+});
+
+test('WhatsApp refusing the LID address (463): sent once more to the phone number under the same id, and the plugin hears of it', async () => {
+  const h = await connected();
+  try {
+    const s = h.socket();
+    s.ev.emit('lid-mapping.update', { lid: '700000000000005@lid', pn: '4917700000005@s.whatsapp.net' } as never);
+    await api(`${h.running.url}/send`, { method: 'POST', body: JSON.stringify({ phone: '4917700000005', message: 'Ihre Antwort', key: 'entry:5' }) });
+    await waitFor(() => s.sent.length === 1, 'sent to the LID');
+    const [first] = s.sent;
+    assert.equal(first!.jid, '700000000000005@lid');
+    s.badAck(first!.id, first!.jid, '463');
+    await waitFor(() => s.sent.length === 2, 'sent again');
+    assert.deepEqual([s.sent[1]!.jid, s.sent[1]!.id, s.sent[1]!.text], ['4917700000005@s.whatsapp.net', first!.id, 'Ihre Antwort']);
+    await waitFor(() => receiver.statuses().some((st) => st.key === 'entry:5' && /sent again to the phone number/.test(st.error ?? '')), 'the plugin hears of it');
+    assert.ok(!receiver.statuses().some((st) => st.key === 'entry:5' && st.state === 'failed'), 'not failed');
+    // A second refusal at the phone number is final.
+    s.badAck(first!.id, '4917700000005@s.whatsapp.net', '463');
+    await waitFor(() => receiver.statuses().some((st) => st.key === 'entry:5' && st.state === 'failed'), 'then failed');
+    assert.equal(s.sent.length, 2, 'tried once more, not again and again');
+  } finally {
+    await h.close();
+  }
+});

@@ -282,7 +282,7 @@ export class Gateway {
       this.storeProblem = null;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.storeProblem ??= { reason, since: new Date(this.now()).toISOString() };
+      this.storeProblem ??= { reason: `inbound messages cannot be stored (${reason})`, since: new Date(this.now()).toISOString() };
       this.options.log.error({ err: error, whatsappId: message.id, chat: message.chat }, 'COULD NOT STORE AN INBOUND MESSAGE: check the disk and DATA_DIR');
       throw error;
     }

@@ -54,6 +54,7 @@ export class SenderWorker {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.expireOld();
       const row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
       if (!row) {
         await this.sleep(this.idleWait());
@@ -64,6 +65,18 @@ export class SenderWorker {
       // New work does not cut the pause short; only stop() does.
       const pause = this.options.intervalMs * (1 + 0.25 * (this.options.random ?? Math.random)());
       if (pause > 0) await Promise.race([delay(pause), this.stopped]);
+    }
+  }
+
+  /**
+   * Messages that waited longer than DELIVERY_MAX_AGE_HOURS fail now, also while WhatsApp
+   * is not connected: a reply queued during a logout is not sent days later.
+   */
+  private expireOld(): void {
+    for (const row of this.options.outbox.queuedBefore(this.now() - this.options.maxAgeMs)) {
+      const hours = Math.round(this.options.maxAgeMs / 3_600_000);
+      this.options.settle(row, { error: `not sent within ${hours} hours${this.options.isConnected() ? '' : ': WhatsApp was not connected'}` });
+      this.options.log.error({ outbox: row.id }, 'message too old to send; marked failed');
     }
   }
 

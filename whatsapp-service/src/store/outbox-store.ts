@@ -26,6 +26,9 @@ export interface NewOutboxMessage {
   mediaId?: string | null;
 }
 
+/** Attempts after which a file that keeps failing stops holding its chat's later messages back. */
+export const MEDIA_ATTEMPTS_IN_ORDER = 2;
+
 /** Order in which a message's state may only move forward. */
 const RANK: Record<OutboxState, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
@@ -44,11 +47,14 @@ export class OutboxStore {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
       byWhatsappId: db.prepare('SELECT * FROM outbox WHERE whatsapp_id = ?'),
       // The oldest due message whose chat has no older message still queued: keeps each chat in order.
+      // A file that failed twice no longer holds the chat's later messages back (it is retried on its own).
       nextDue: db.prepare(
         `SELECT * FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat = o.chat AND p.state = 'queued' AND p.id < o.id)
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat = o.chat AND p.state = 'queued' AND p.id < o.id
+                           AND (p.media_id IS NULL OR p.attempts < ${MEDIA_ATTEMPTS_IN_ORDER}))
          ORDER BY o.id LIMIT 1`,
       ),
+      queuedBefore: db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND created_at < ? ORDER BY id LIMIT 100`),
       nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'queued'`),
       sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
@@ -101,6 +107,11 @@ export class OutboxStore {
 
   nextDue(now: number): OutboxRow | undefined {
     return this.statements.nextDue.get(now) as OutboxRow | undefined;
+  }
+
+  /** Queued messages created before `before`: too old to be sent any more. */
+  queuedBefore(before: number): OutboxRow[] {
+    return this.statements.queuedBefore.all(before) as OutboxRow[];
   }
 
   /** When the earliest queued message becomes due, or null if none is queued. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'node:test';
-import { initialState, SendError, type SendResult, type Transport, type TransportHandlers } from '../../src/transport/transport.js';
+import { initialState, SendError, type OutboundMedia, type SendResult, type Transport, type TransportHandlers } from '../../src/transport/transport.js';
 import { SECRET, api, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
@@ -10,6 +12,8 @@ class ScriptedTransport implements Transport {
   handlers!: TransportHandlers;
   readonly sends: Array<{ chat: string; text: string; at: number }> = [];
   failures: Array<SendError | Error> = [];
+  /** How many times sending a file fails before it goes through. */
+  fileFailures = 0;
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
@@ -18,9 +22,10 @@ class ScriptedTransport implements Transport {
   connect(): void {
     this.handlers.state({ ...initialState('connected'), me: '49100000000' });
   }
-  async send(chat: string, text: string): Promise<SendResult> {
+  async send(chat: string, text: string, _messageId?: string, media?: OutboundMedia): Promise<SendResult> {
     const failure = this.failures.shift();
     if (failure) throw failure;
+    if (media && this.fileFailures-- > 0) throw new SendError('upload timed out', 'timeout', true);
     this.sends.push({ chat, text, at: Date.now() });
     return { whatsappId: `OUT-${this.sends.length}` };
   }
@@ -98,6 +103,51 @@ test('receipts only move a message forward and are reported once each', async ()
     await waitFor(() => t.receiver.statuses().filter((s) => s.key === 'receipts').length >= 2, 'reports');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(t.receiver.statuses().filter((s) => s.key === 'receipts').map((s) => s.state), ['sent', 'read']);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a message older than DELIVERY_MAX_AGE_HOURS fails while WhatsApp is still not connected', async () => {
+  const receiver = new Receiver(SECRET);
+  const transport = new ScriptedTransport();
+  const env = { WEBHOOK_URL: await receiver.start(), DELIVERY_MAX_AGE_HOURS: '1' };
+  let running = await startService(env, { transport: () => transport });
+  try {
+    const body = JSON.stringify({ phone: '4917000000001', message: 'queued during a logout', key: 'old' });
+    assert.equal((await api(`${running.url}/send-secure`, { method: 'POST', body })).status, 202);
+    await running.stop({ keepData: true });
+    // Two hours pass while the phone is logged out.
+    const db = new Database(path.join(running.dataDir, 'whatsapp-service.sqlite'));
+    db.prepare('UPDATE outbox SET created_at = created_at - ?').run(2 * 3_600_000);
+    db.close();
+    running = await startService(env, { dataDir: running.dataDir, transport: () => transport });
+    await waitFor(() => receiver.statuses().some((s) => s.key === 'old'), 'failure reported without a connection');
+    const status = receiver.statuses().find((s) => s.key === 'old');
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /not sent within 1 hours: WhatsApp was not connected/);
+    transport.connect();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(transport.sends.length, 0, 'never sent once WhatsApp is back');
+  } finally {
+    await running.stop();
+    await receiver.stop();
+  }
+});
+
+test('a file that keeps failing does not hold back the replies written after it', async () => {
+  const t = await setUp();
+  try {
+    // The file's upload fails over and over (a slow uplink, a flaky network); the texts after it go out.
+    t.transport.fileFailures = 4;
+    const file = { filename: 'scan.pdf', mimetype: 'application/pdf', data: Buffer.from('%PDF-1.4 scan').toString('base64') };
+    const body = JSON.stringify({ phone: '4917000000001', message: 'the scan', key: 'file', media: file });
+    assert.equal((await api(`${t.running.url}/send-secure`, { method: 'POST', body })).status, 202);
+    await t.send('after-1');
+    await t.send('after-2');
+    t.transport.connect();
+    await waitFor(() => t.transport.sends.length === 3, 'texts and then the file sent', 5_000);
+    assert.deepEqual(t.transport.sends.map((s) => s.text), ['text after-1', 'text after-2', 'the scan']);
   } finally {
     await t.close();
   }

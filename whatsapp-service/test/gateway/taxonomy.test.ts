@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { databaseFile } from '../../src/store/database.js';
+import { initialState } from '../../src/transport/transport.js';
 import { SECRET, api, customerSays, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
@@ -130,6 +131,31 @@ test('storage: when an inbound message cannot be stored, /health says so loudly 
     assert.equal((await health(running.url)).problems.some((p: string) => p.startsWith('storage')), false);
   } finally {
     saboteur.close();
+    await running.stop();
+  }
+});
+
+test('whatsapp: logged out, banned, replaced or a scan awaited too long make /health 503 with what to do; a fresh QR code does not', async () => {
+  const running = await startService({ WEBHOOK_URL: 'http://127.0.0.1:9/unused' });
+  const become = (status: Parameters<typeof initialState>[0], since = new Date().toISOString()) =>
+    (running.sandbox as unknown as { handlers: { state(s: unknown): void } }).handlers.state({ ...initialState(status), since });
+  try {
+    assert.equal((await api(`${running.url}/health`, { key: null })).status, 200);
+    for (const [status, problem] of [['logged_out', /whatsapp: logged out from the phone: scan the new QR code/], ['banned', /whatsapp: WhatsApp refused this number/], ['replaced', /whatsapp: another WhatsApp Web session took over/]] as const) {
+      become(status);
+      const sick = await api(`${running.url}/health`, { key: null });
+      assert.equal(sick.status, 503, status);
+      assert.match(sick.body.problems.join(' '), problem);
+    }
+    become('waiting_for_scan');
+    assert.equal((await api(`${running.url}/health`, { key: null })).status, 200, 'a QR code shown a moment ago is not yet a problem');
+    become('waiting_for_scan', new Date(Date.now() - 6 * 60_000).toISOString());
+    const waiting = await api(`${running.url}/health`, { key: null });
+    assert.equal(waiting.status, 503);
+    assert.match(waiting.body.problems.join(' '), /whatsapp: waiting for a QR code scan since/);
+    become('connected');
+    assert.equal((await api(`${running.url}/health`, { key: null })).status, 200);
+  } finally {
     await running.stop();
   }
 });

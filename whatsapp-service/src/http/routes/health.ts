@@ -1,11 +1,32 @@
 import type { Gateway } from '../../gateway.js';
+import type { ConnectionState } from '../../transport/transport.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 
+/** How long linking may wait for a scan before monitors hear of it. */
+export const SCAN_GRACE_MS = 5 * 60_000;
+
+/** What about the WhatsApp connection needs the operator, or null: nothing comes in while it lasts. Pure. */
+export function whatsappProblem(state: ConnectionState, nowMs: number): string | null {
+  switch (state.status) {
+    case 'logged_out':
+      return 'logged out from the phone: scan the new QR code (plugin settings page or GET /qr)';
+    case 'banned':
+      return 'WhatsApp refused this number (403)';
+    case 'replaced':
+      return 'another WhatsApp Web session took over: close it and restart the service';
+    case 'waiting_for_scan':
+      return nowMs - Date.parse(state.since) > SCAN_GRACE_MS ? `waiting for a QR code scan since ${state.since}` : null;
+    default:
+      return null;
+  }
+}
+
 /**
  * For monitors: open, free of anything secret. `ok` is false (503) while
- * something needs the operator: the webhook misconfigured or unreachable,
- * inbound messages not being stored, or the database unreadable.
+ * something needs the operator: WhatsApp logged out, banned, replaced or
+ * waiting long for a scan, the webhook misconfigured or unreachable, messages
+ * not being stored, or the database unreadable.
  */
 export function healthRoute(gateway: Gateway, startedAt: number): Route {
   return {
@@ -17,9 +38,11 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
         const queues = gateway.queueDepths();
         const webhook = gateway.webhook;
         const storage = gateway.storageProblem;
+        const whatsapp = whatsappProblem(gateway.state, Date.now());
         const problems = [
+          ...(whatsapp ? [`whatsapp: ${whatsapp}`] : []),
           ...(webhook.problem ? [`webhook: ${webhook.problem}`] : []),
-          ...(storage ? [`storage: inbound messages cannot be stored (${storage.reason})`] : []),
+          ...(storage ? [`storage: ${storage.reason}`] : []),
         ];
         sendJson(res, problems.length === 0 ? 200 : 503, {
           ok: problems.length === 0,

@@ -41,6 +41,8 @@ export interface BaileysTransportOptions {
 
 const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'lid-mapping.update', 'message-capping.update'] as const;
 const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 2_000, maxMs: 5 * 60_000 };
+/** The slowest uplink a file upload is given time for: 50 kB/s. */
+const UPLINK_BYTES_PER_MS = 50;
 /** After "logged out" the session is cleared; a short pause avoids hammering WhatsApp. */
 const RELINK_DELAY_MS = 1_000;
 
@@ -100,7 +102,7 @@ export class BaileysTransport implements Transport {
     if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    const { whatsappId, jid } = await sendTo(this.sendContext(socket, store), chat, text, messageId, media);
+    const { whatsappId, jid } = await sendTo(this.sendContext(socket, store, media), chat, text, messageId, media);
     const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
     if (phone) {
       this.sentToLid.set(whatsappId, { chat, text, media, phone });
@@ -109,12 +111,13 @@ export class BaileysTransport implements Transport {
     return { whatsappId };
   }
 
-  private sendContext(socket: WhatsAppSocket, store: SessionStore) {
+  private sendContext(socket: WhatsAppSocket, store: SessionStore, media?: OutboundMedia) {
     return {
       socket,
       store,
       onWhatsApp: this.onWhatsAppCache,
-      timeoutMs: this.options.sendTimeoutMs ?? 60_000,
+      // A file is uploaded first: the watchdog allows for a slow uplink (50 kB/s) on top.
+      timeoutMs: (this.options.sendTimeoutMs ?? 60_000) + (media ? Math.ceil(media.data.length / UPLINK_BYTES_PER_MS) : 0),
       stalled: () => this.restart(socket, 'a send did not finish in time'),
     };
   }
@@ -130,7 +133,7 @@ export class BaileysTransport implements Transport {
     if (!sent || !socket || !store) return false;
     this.sentToLid.delete(whatsappId);
     this.log.info({ whatsappId, code }, 'WhatsApp refused the LID address; sending once more to the phone number');
-    void sendTo(this.sendContext(socket, store), sent.chat, sent.text, whatsappId, sent.media, `${sent.phone}@s.whatsapp.net`).then(
+    void sendTo(this.sendContext(socket, store, sent.media), sent.chat, sent.text, whatsappId, sent.media, `${sent.phone}@s.whatsapp.net`).then(
       () => this.handlers?.receipt({ whatsappId, state: 'sent', error: `sent again to the phone number: WhatsApp refused the LID address (${code})` }),
       (error: unknown) => this.handlers?.receipt({ whatsappId, state: 'failed', error: `WhatsApp refused the LID address (${code}) and the phone number: ${error instanceof Error ? error.message : String(error)}` }),
     );

@@ -1,3 +1,4 @@
+import { StorageHealth, type Problem } from './store/storage-health.js';
 import type { Logger } from 'pino';
 import type { Db } from './store/database.js';
 import type { EventRow, EventStore } from './store/event-store.js';
@@ -51,10 +52,6 @@ export interface GatewayOptions {
 }
 
 /** Something the operator must fix, for /health. */
-export interface Problem {
-  reason: string;
-  since: string;
-}
 
 /**
  * The service's core: every inbound message is stored before anything else
@@ -70,12 +67,13 @@ export class Gateway {
   private housekeeping: NodeJS.Timeout | null = null;
   private unreadableTimer: NodeJS.Timeout | null = null;
   private readonly target: TargetHealth;
-  private storeProblem: Problem | null = null;
+  private readonly storage: StorageHealth;
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
     const { events, outbox, log, backoff } = options;
+    this.storage = new StorageHealth(log.child({ component: 'storage' }), this.now);
     this.target = new TargetHealth(log.child({ component: 'webhook' }), options.webhook.url === null ? NOT_CONFIGURED : null, this.now);
     this.delivery = new DeliveryWorker({
       events,
@@ -85,6 +83,7 @@ export class Gateway {
       maxAgeMs: options.deliveryMaxAgeMs,
       log: log.child({ component: 'delivery' }),
       health: this.target,
+      storage: this.storage,
       backoff,
       rescanMs: options.rescanMs,
       probeMs: options.probeMs,
@@ -162,9 +161,9 @@ export class Gateway {
     return this.target.status;
   }
 
-  /** Set while inbound messages cannot be stored: WhatsApp has acked them, so this is loud. */
-  get storageProblem(): Problem | null {
-    return this.storeProblem;
+  /** Set while messages or delivery results cannot be stored: WhatsApp has acked them, so this is loud. */
+  get storageProblems(): Problem[] {
+    return this.storage.open;
   }
 
   /** Resolves with the first connection state that satisfies `wanted`, or null after `timeoutMs`. */
@@ -278,12 +277,10 @@ export class Gateway {
   private async storing(message: InboundMessage, write: () => void): Promise<void> {
     try {
       write();
-      if (this.storeProblem) this.options.log.info('inbound messages are stored again');
-      this.storeProblem = null;
+      this.storage.works('inbound messages');
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.storeProblem ??= { reason: `inbound messages cannot be stored (${reason})`, since: new Date(this.now()).toISOString() };
-      this.options.log.error({ err: error, whatsappId: message.id, chat: message.chat }, 'COULD NOT STORE AN INBOUND MESSAGE: check the disk and DATA_DIR');
+      this.storage.failed('inbound messages', error);
+      this.options.log.error({ err: error, whatsappId: message.id, chat: message.chat }, 'could not store an inbound message');
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import { envFilePath, loadEnvFile, serviceDir } from './environment.js';
 import { createLogger } from './log.js';
 import { createService } from './service.js';
 import { FolderLockedError } from './store/folder-lock.js';
+import { FolderUnusableError } from './store/usable-folder.js';
 import { transportFactory } from './transport/create.js';
 
 /** Composition root: read configuration, wire, start, stop on a signal. */
@@ -28,8 +29,9 @@ process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandl
 process.on('uncaughtException', (error) => log.error({ err: error }, 'uncaught exception; the service goes on'));
 
 const service = await createService(config, log, transportFactory(config, log)).catch((error: unknown) => {
-  if (!(error instanceof FolderLockedError)) throw error;
-  // One process per WhatsApp session: a second one would take the live number offline.
+  // One process per WhatsApp session (a second one would take the live number offline), and folders it can write:
+  // both are for the operator to fix, so no stack trace and no restart loop.
+  if (!(error instanceof FolderLockedError || error instanceof FolderUnusableError)) throw error;
   console.error(`Cannot start: ${error.message}`);
   process.exit(78);
 });

@@ -12,10 +12,11 @@ import { sendRoute } from './http/routes/send.js';
 import { statusRoute } from './http/routes/status.js';
 import type { Logger } from './log.js';
 import { startCheckpointer } from './store/checkpointer.js';
-import { databaseFile, openDatabase } from './store/database.js';
+import { databaseFile, openDatabase, type Db } from './store/database.js';
 import { EventStore } from './store/event-store.js';
 import { lockFolder, type FolderLock } from './store/folder-lock.js';
 import { OutboxStore } from './store/outbox-store.js';
+import { ensureUsableFolder, FolderUnusableError, isStorageFailure } from './store/usable-folder.js';
 import { UnreadableStore } from './store/unreadable-store.js';
 import { MediaStore } from './media/media-store.js';
 import { mediaRoute } from './http/routes/media.js';
@@ -45,18 +46,21 @@ export type TransportFactory = (context: TransportContext) => Transport | Promis
 /**
  * Wires store, gateway, transport and HTTP API; no logic of its own.
  * Throws FolderLockedError, before touching anything, when another process
- * holds DATA_DIR or AUTH_DIR.
+ * holds DATA_DIR or AUTH_DIR, and FolderUnusableError when one cannot be written.
  */
 export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, tuning: Tuning = {}): Promise<Service> {
+  const folders: Array<[string, string]> = [[config.dataDir, 'DATA_DIR']];
+  if (config.transport === 'baileys' && config.authDir !== config.dataDir) folders.push([config.authDir, 'AUTH_DIR']);
   const locks: FolderLock[] = [];
+  let db: Db;
   try {
-    locks.push(lockFolder(config.dataDir));
-    if (config.transport === 'baileys' && config.authDir !== config.dataDir) locks.push(lockFolder(config.authDir));
+    for (const [folder, setting] of folders) ensureUsableFolder(folder, setting);
+    for (const [folder] of folders) locks.push(lockFolder(folder));
+    db = openDatabase(config.dataDir);
   } catch (error) {
     for (const lock of locks) lock.release();
-    throw error;
+    throw isStorageFailure(error) ? new FolderUnusableError(config.dataDir, 'DATA_DIR', error) : error;
   }
-  const db = openDatabase(config.dataDir);
   const checkpointer = startCheckpointer(databaseFile(config.dataDir));
   const media = new MediaStore(db, config.dataDir);
   let gateway: Gateway | null = null;

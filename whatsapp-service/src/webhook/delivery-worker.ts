@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { EventRow, EventStore } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import type { Outcome } from './outcome.js';
+import type { StorageHealth } from '../store/storage-health.js';
 import type { TargetHealth } from './target-health.js';
 
 export interface DeliveryWorkerOptions {
@@ -15,6 +16,8 @@ export interface DeliveryWorkerOptions {
   log: Logger;
   /** The webhook's overall state: a success after a failure wakes every waiting chat. */
   health: TargetHealth;
+  /** Told when a delivery result cannot be written (disk full) and when it can again. */
+  storage: StorageHealth;
   backoff?: BackoffPolicy;
   /** While the webhook is down, one waiting event is tried at least this often (default 5 s). */
   probeMs?: number;
@@ -31,6 +34,10 @@ interface ChatQueue {
   /** The head waits for its media file, not for the webhook. */
   held?: boolean;
 }
+
+/** Retry pace while delivery results cannot be written: the plugin is not asked again and again. */
+const STORAGE_BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 60_000 };
+const STORAGE = 'delivery results';
 
 /** Retry pace while the webhook is misconfigured: fast enough to notice the fix, capped. */
 const CONFIGURATION_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60_000 };
@@ -53,6 +60,8 @@ export class DeliveryWorker {
   private rescanTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Delivery results in a row that could not be written. */
+  private storeFailures = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
@@ -182,6 +191,7 @@ export class DeliveryWorker {
       if (outcome.kind === 'delivered') {
         if (outcome.oversized) log.warn('the webhook\'s answer was larger than 4 MB: the message counts as delivered, its replies are dropped');
         this.options.complete(row, outcome.body);
+        this.stored();
         log.debug('event delivered');
         return this.forget(queue, id);
       }
@@ -190,6 +200,7 @@ export class DeliveryWorker {
       if (outcome.kind === 'final' || tooOld) {
         const reason = outcome.kind === 'final' ? outcome.reason : `gave up after ${row.attempts + 1} attempts: ${outcome.reason}`;
         this.options.events.markDead(row.id, reason, now);
+        this.stored();
         log.error({ reason }, 'event moved to the dead-letter list (npm run dead-letters)');
         return this.forget(queue, id);
       }
@@ -199,16 +210,24 @@ export class DeliveryWorker {
           ? backoffDelay(row.attempts + 1, CONFIGURATION_BACKOFF, this.options.random)
           : Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts + 1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
       this.options.events.markRetry(row.id, now + delay, outcome.reason);
+      this.stored();
       queue.notBefore = now + delay;
       log.debug({ reason: outcome.reason, attempt: row.attempts + 1, retryInMs: delay }, 'webhook delivery failed, will retry');
       this.scheduleProbe();
     } catch (error) {
-      // The store failed (disk full?): leave the event pending and try again later.
-      queue.notBefore = this.now() + backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+      // The store failed (disk full?): the event stays pending; the plugin sees it again (its mid makes that harmless), later each time.
+      this.storeFailures += 1;
+      queue.notBefore = this.now() + backoffDelay(this.storeFailures, STORAGE_BACKOFF, this.options.random);
+      this.options.storage.failed(STORAGE, error);
       log.error({ err: error }, 'could not record the delivery result');
     } finally {
       if (recovered) this.wakeAll();
     }
+  }
+
+  private stored(): void {
+    this.storeFailures = 0;
+    this.options.storage.works(STORAGE);
   }
 
   /** The webhook answered again: every waiting chat may go now. */

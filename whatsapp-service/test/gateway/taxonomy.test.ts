@@ -135,6 +135,28 @@ test('storage: when an inbound message cannot be stored, /health says so loudly 
   }
 });
 
+test('storage: when a delivery result cannot be written, /health says so and the plugin is asked again slowly, not in a loop', async () => {
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start() });
+  const saboteur = new Database(databaseFile(running.dataDir));
+  try {
+    saboteur.exec(`CREATE TRIGGER fail_results BEFORE UPDATE OF state ON events WHEN NEW.state = 'delivered' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    await customerSays(running.url, '4915300000071', 'Ergebnis geht nicht zu speichern');
+    await waitFor(async () => (await health(running.url)).problems.some((p: string) => /storage: delivery results cannot be stored \(database or disk is full\)/.test(p)), 'named on /health');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(receiver.messages().length, 1, 'not posted again and again while the disk is full');
+
+    saboteur.exec('DROP TRIGGER fail_results');
+    await waitFor(async () => (await health(running.url)).queues.webhook.pending === 0, 'recorded once the disk has room', 10_000);
+    assert.equal((await health(running.url)).ok, true);
+    assert.equal(receiver.messages().length, 2, 'the plugin saw it once more; its message id makes that harmless');
+  } finally {
+    saboteur.close();
+    await running.stop();
+    await receiver.stop();
+  }
+});
+
 test('whatsapp: logged out, banned, replaced or a scan awaited too long make /health 503 with what to do; a fresh QR code does not', async () => {
   const running = await startService({ WEBHOOK_URL: 'http://127.0.0.1:9/unused' });
   const become = (status: Parameters<typeof initialState>[0], since = new Date().toISOString()) =>

@@ -37,12 +37,12 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
       try {
         const queues = gateway.queueDepths();
         const webhook = gateway.webhook;
-        const storage = gateway.storageProblem;
+        const storage = gateway.storageProblems;
         const whatsapp = whatsappProblem(gateway.state, Date.now());
         const problems = [
           ...(whatsapp ? [`whatsapp: ${whatsapp}`] : []),
           ...(webhook.problem ? [`webhook: ${webhook.problem}`] : []),
-          ...(storage ? [`storage: ${storage.reason}`] : []),
+          ...storage.map((problem) => `storage: ${problem.reason}`),
         ];
         sendJson(res, problems.length === 0 ? 200 : 503, {
           ok: problems.length === 0,

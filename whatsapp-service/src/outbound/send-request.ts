@@ -1,6 +1,6 @@
 import { parseChatId } from '../chat-id.js';
 import { parseFileUpload, type FileUpload } from '../media/file-upload.js';
-import { isSendableText, MAX_KEY_CHARS, MAX_MESSAGE_CHARS } from './text-limits.js';
+import { isSendableText, MAX_KEY_CHARS, MAX_MESSAGE_CHARS, wellFormed } from './text-limits.js';
 
 export interface SendRequest {
   chat: string;
@@ -35,6 +35,6 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   if (givenKey !== null && (typeof givenKey !== 'string' || givenKey === '' || givenKey.length > MAX_KEY_CHARS)) {
     return { ok: false, code: 'bad_request', message: `key must be a non-empty string of at most ${MAX_KEY_CHARS} characters` };
   }
-  return { ok: true, request: { chat: chat.chat, text: caption as string, key: givenKey, ...(file ? { media: file } : {}) } };
+  return { ok: true, request: { chat: chat.chat, text: wellFormed(caption as string), key: givenKey, ...(file ? { media: file } : {}) } };
 }
 

@@ -1,5 +1,5 @@
 import { parseChatId } from '../chat-id.js';
-import { isSendableText } from '../outbound/text-limits.js';
+import { isSendableText, wellFormed } from '../outbound/text-limits.js';
 
 export interface Reply {
   chat: string;
@@ -39,7 +39,7 @@ export function parseAnswer(body: string, messageId: string, defaultChat: string
     if (!chat.ok) return result.rejected.push(`reply ${index}: ${chat.reason}`);
     if (!isSendableText(text)) return result.rejected.push(`reply ${index}: text is empty or too long`);
     const usableKey = typeof key === 'string' && key !== '' && key.length <= 200 ? key : `reply:${messageId}:${index}`;
-    result.replies.push({ chat: chat.chat, text, key: usableKey });
+    result.replies.push({ chat: chat.chat, text: wellFormed(text), key: usableKey });
   });
   return result;
 }

@@ -1,4 +1,5 @@
 import { baseMimeType, mediaFileName } from '../media/file-name.js';
+import { wellFormed } from '../outbound/text-limits.js';
 import type { PendingMedia } from '../media/media-worker.js';
 import type { DeliveryState, InboundMessage } from '../transport/transport.js';
 
@@ -17,7 +18,7 @@ export function messageEvent(message: InboundMessage): string {
         size: message.media.size,
       }
     : null;
-  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited, media } });
+  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited, media } }, repairStrings);
 }
 
 export interface StatusFacts {
@@ -36,5 +37,10 @@ export function statusEvent(facts: StatusFacts): string {
   return JSON.stringify({
     event: 'status',
     status: { id: outboxId, key, chat, state, whatsapp_id: whatsappId, error, timestamp },
-  });
+  }, repairStrings);
+}
+
+/** Every string the plugin gets is well-formed: its json_decode refuses lone surrogates. */
+function repairStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? wellFormed(value) : value;
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseChatId } from '../../src/chat-id.js';
 import { parseSendRequest } from '../../src/outbound/send-request.js';
-import { MAX_MESSAGE_CHARS } from '../../src/outbound/text-limits.js';
+import { MAX_MESSAGE_CHARS, wellFormed } from '../../src/outbound/text-limits.js';
+import { messageEvent } from '../../src/webhook/events.js';
 import { parseAnswer } from '../../src/webhook/answer.js';
 import { backoffDelay } from '../../src/backoff.js';
 import { outcomeOf, outcomeOfError, retryAfterMs } from '../../src/webhook/outcome.js';
@@ -108,4 +109,18 @@ test('webhook health: one log line per change of state, not one per failed messa
   assert.equal(health.record(outcomeOf(422, '', null, 0)), false, 'a refusal of one event is not an outage');
   assert.equal(lines.length, 3);
   assert.match(lines[2]!, /webhook reachable again/);
+});
+
+test('lone surrogates (half an emoji) are repaired both ways, paired ones kept: PHP\'s json_decode refuses them', () => {
+  const broken = 'Drucker \uD83D kaputt \uDE00 😀';
+  assert.equal(wellFormed(broken), 'Drucker \uFFFD kaputt \uFFFD 😀');
+  const event = messageEvent({ id: 'W1', chat: '491701', phone: '491701', name: 'Anna \uD83D', timestamp: 1, type: 'text', text: broken, edited: false });
+  assert.doesNotMatch(event, /\\ud[89a-f][0-9a-f]{2}/i, 'no escaped lone surrogate reaches the plugin');
+  assert.equal(JSON.parse(event).message.text, 'Drucker \uFFFD kaputt \uFFFD 😀');
+  assert.equal(JSON.parse(event).message.name, 'Anna \uFFFD');
+  const request = parseSendRequest({ phone: '491701', message: 'Antwort \uDBFF' }, undefined, null, 1_000);
+  assert.ok(request.ok);
+  assert.equal(request.request.text, 'Antwort \uFFFD');
+  const answer = parseAnswer(JSON.stringify({ ok: true, replies: [{ text: 'Ticket \uD800 angelegt' }] }), 'W1', '491701');
+  assert.equal(answer.replies[0]!.text, 'Ticket \uFFFD angelegt');
 });

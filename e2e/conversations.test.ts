@@ -458,6 +458,24 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     assert.equal(hints.filter((x) => x.includes('mailto:')).length, 1);
   });
 
+  test('a file WhatsApp hands over late: the caption goes on at once (the chat is not held), the file follows as its own entry, no e-mail link', async () => {
+    const chat = phone(56);
+    await say(chat, 'Ich schicke gleich ein Foto');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    const photo = file(80_000, 17);
+    await say(chat, 'Das Foto vom Fehler', { media: { filename: '', mimetype: 'image/jpeg', data: photo.toString('base64') }, media_late_seconds: 25 });
+    await say(chat, 'Und noch eine Frage');
+    // The service holds the chat at most 15 s for a file; then the caption and the next message go on.
+    const early = await until('caption and next message', () => entries(map!.ticket_id).filter((e) => e.type === 'M'), (rows) => rows.length === 3, 30_000);
+    assert.match(early[1]!.body!, /Das Foto vom Fehler/);
+    assert.match(early[1]!.body!, /(folgt als eigene Nachricht|follows as a message of its own)/);
+    assert.deepEqual(files(early[1]!.id!), []);
+    assert.match(early[2]!.body!, /Und noch eine Frage/);
+    const thread = await until('the photo as its own entry', () => entries(map!.ticket_id).filter((e) => e.type === 'M'), (rows) => rows.length === 4, 40_000);
+    assert.deepEqual(files(thread[3]!.id!).map((f) => f.sha256), [sha256(photo)]);
+    assert.ok(!(await outbound(chat)).some((x) => x.includes('mailto:')), 'no e-mail link for a file that is on its way');
+  });
+
   test('a webhook retried after its request died attaches the file once', async () => {
     const fault = faultSwitch(o);
     try {

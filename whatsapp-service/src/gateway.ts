@@ -47,7 +47,9 @@ export interface GatewayOptions {
   /** How long an undecryptable message waits for the real one before the ticket is told. */
   unreadableWaitMs?: number;
   /** Pauses between media download attempts. */
-  mediaRetryDelaysMs?: number[];
+  mediaBackoff?: BackoffPolicy;
+  /** How long a message waits for its file before it goes on without it. */
+  mediaHoldMs?: number;
   now?: () => number;
 }
 
@@ -97,9 +99,13 @@ export class Gateway {
         return options.transport.downloadMedia(source, maxBytes);
       },
       maxBytes: options.mediaMaxBytes,
+      isConnected: () => this.connection.status === 'connected',
       ready: (_eventId, chat) => this.delivery.wake(chat),
+      added: (eventId, chat) => this.delivery.enqueue(eventId, chat),
+      maxAgeMs: options.deliveryMaxAgeMs,
       log: log.child({ component: 'media' }),
-      retryDelaysMs: options.mediaRetryDelaysMs,
+      backoff: options.mediaBackoff,
+      holdMs: options.mediaHoldMs,
       now: this.now,
     });
     this.sender = new SenderWorker({
@@ -127,7 +133,10 @@ export class Gateway {
     receipt: (receipt) => this.receipt(receipt),
     state: (state) => {
       this.connection = state;
-      if (state.status === 'connected') this.sender.wake();
+      if (state.status === 'connected') {
+        this.sender.wake();
+        this.mediaWorker.connected();
+      }
       for (const listener of this.stateListeners) listener(state);
     },
   };

@@ -30,7 +30,8 @@ export interface Tuning {
   rescanMs?: number;
   probeMs?: number;
   unreadableWaitMs?: number;
-  mediaRetryDelaysMs?: number[];
+  mediaBackoff?: BackoffPolicy;
+  mediaHoldMs?: number;
   headersTimeoutMs?: number;
 }
 

@@ -217,7 +217,7 @@ final class WhatsAppWebhook
             $replies[] = WhatsAppTemplates::render($t['confirm_message'], self::vars($ticket, $message, $t));
         }
         // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
-        if (WhatsAppConversation::isMedia($message) && !$attached && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
+        if (WhatsAppConversation::isMedia($message) && !$attached && !WhatsAppConversation::fileFollows($message) && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
             $subjectLine = WhatsAppTemplates::render($t['mail_subject'], self::vars($ticket, $message, $t));
             $replies[] = WhatsAppTemplates::render($t['media_reply'], self::vars($ticket, $message, $t) + [
                 'support_email' => $settings['support_email'],

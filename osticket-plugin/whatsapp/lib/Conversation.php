@@ -35,6 +35,12 @@ final class WhatsAppConversation
         return in_array(isset($message['type']) ? $message['type'] : 'text', self::MEDIA_TYPES, true);
     }
 
+    /** The file is on its way: the service sends it as a message of its own ("<id>.file") once WhatsApp hands it over. */
+    public static function fileFollows(array $message)
+    {
+        return isset($message['media']['error']) && $message['media']['error'] === 'delayed';
+    }
+
     /**
      * The ticket text in parts that each fit one thread entry (emoji named as
      * osTicket stores them); a long message is split, never cut, and each

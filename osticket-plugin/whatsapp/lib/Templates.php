@@ -88,12 +88,14 @@ final class WhatsAppTemplates
             'too_large' => 'größer als erlaubt ({max})',
             'download_failed' => 'konnte von WhatsApp nicht geladen werden',
             'expired' => 'bei WhatsApp nicht mehr verfügbar',
+            'delayed' => 'folgt als eigene Nachricht, sobald WhatsApp sie liefert',
             'disabled' => 'osTicket nimmt keine Anhänge an (Admin-Panel › Settings › Tickets)',
         ],
         'en' => [
             'too_large' => 'larger than allowed ({max})',
             'download_failed' => 'could not be downloaded from WhatsApp',
             'expired' => 'no longer available at WhatsApp',
+            'delayed' => 'follows as a message of its own once WhatsApp hands it over',
             'disabled' => 'osTicket accepts no attachments (Admin panel › Settings › Tickets)',
         ],
     ];

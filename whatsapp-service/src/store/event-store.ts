@@ -27,6 +27,16 @@ export interface NewEvent {
   mediaSource?: string | null;
 }
 
+/** A customer's file still being downloaded after its message went on without it. */
+export interface LateFile {
+  id: number;
+  chat: string;
+  /** The `message` of the event the file will follow as, without `media` (JSON). */
+  message: string;
+  source: string;
+  created_at: number;
+}
+
 /** Events waiting for, or done with, delivery to the plugin's webhook. */
 export class EventStore {
   private readonly statements;
@@ -47,7 +57,7 @@ export class EventStore {
       listDead: db.prepare(`SELECT * FROM events WHERE state = 'dead' ORDER BY id LIMIT ?`),
       replay: db.prepare(`UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE id = ? AND state = 'dead'`),
       counts: db.prepare(`SELECT state, COUNT(*) AS n FROM events GROUP BY state`),
-      awaitingMedia: db.prepare(`SELECT id, chat, media_source FROM events WHERE state = 'pending' AND media_source IS NOT NULL ORDER BY id`),
+      awaitingMedia: db.prepare(`SELECT id, chat, media_source, created_at FROM events WHERE state = 'pending' AND media_source IS NOT NULL ORDER BY id`),
       mediaDone: db.prepare(`UPDATE events SET payload = ?, media_source = NULL WHERE id = ? AND media_source IS NOT NULL`),
       purge: db.prepare(`DELETE FROM events WHERE state = 'delivered' AND finished_at < ?`),
       ofChat: db.prepare('SELECT id, payload FROM events WHERE chat = ?'),
@@ -55,6 +65,12 @@ export class EventStore {
       finishedBefore: db.prepare(`SELECT id, payload FROM events WHERE state IN ('delivered', 'dead') AND finished_at < ?`),
       ofOutbox: db.prepare('SELECT id, payload FROM events WHERE dedupe_key LIKE ?'),
       delete: db.prepare('DELETE FROM events WHERE id = ?'),
+      lateInsert: db.prepare('INSERT INTO late_files (chat, message, source, created_at) VALUES (?, ?, ?, ?)'),
+      lateAll: db.prepare('SELECT * FROM late_files ORDER BY id'),
+      lateGet: db.prepare('SELECT * FROM late_files WHERE id = ?'),
+      lateDelete: db.prepare('DELETE FROM late_files WHERE id = ?'),
+      lateForgetChat: db.prepare('DELETE FROM late_files WHERE chat = ?'),
+      lateForgetMessage: db.prepare(`DELETE FROM late_files WHERE json_extract(message, '$.id') = ?`),
     };
   }
 
@@ -74,6 +90,8 @@ export class EventStore {
     const unique = new Map(rows.map((row) => [row.id, row]));
     this.db.transaction(() => {
       for (const id of unique.keys()) this.statements.delete.run(id);
+      if (what.chat !== undefined) this.statements.lateForgetChat.run(what.chat);
+      for (const id of what.messageIds ?? []) this.statements.lateForgetMessage.run(id);
     })();
     const mediaIds = [...unique.values()].flatMap((row) => {
       const media = (JSON.parse(row.payload) as { message?: { media?: { id?: string } | null } }).message?.media;
@@ -122,13 +140,37 @@ export class EventStore {
   }
 
   /** Events whose media still has to be downloaded. */
-  awaitingMedia(): Array<{ id: number; chat: string; media_source: string }> {
-    return this.statements.awaitingMedia.all() as Array<{ id: number; chat: string; media_source: string }>;
+  awaitingMedia(): Array<{ id: number; chat: string; media_source: string; created_at: number }> {
+    return this.statements.awaitingMedia.all() as Array<{ id: number; chat: string; media_source: string; created_at: number }>;
   }
 
   /** The media is stored (or given up): the event gets its final payload and may be delivered. */
   completeMedia(id: number, payload: string): boolean {
     return this.statements.mediaDone.run(payload, id).changes === 1;
+  }
+
+  /**
+   * The file takes too long: the event goes on with `payload` (saying the file follows), and the
+   * download continues as a late file (its id returned), in one transaction. Null if the event's media was settled meanwhile.
+   */
+  detachMedia(id: number, payload: string, late: Omit<LateFile, 'id'>): number | null {
+    return this.db.transaction(() => {
+      if (this.statements.mediaDone.run(payload, id).changes !== 1) return null;
+      return Number(this.statements.lateInsert.run(late.chat, late.message, late.source, late.created_at).lastInsertRowid);
+    })();
+  }
+
+  lateFiles(): LateFile[] {
+    return this.statements.lateAll.all() as LateFile[];
+  }
+
+  lateFile(id: number): LateFile | undefined {
+    return this.statements.lateGet.get(id) as LateFile | undefined;
+  }
+
+  /** The late file is stored (or given up): it becomes an event of its own. Null if it was forgotten meanwhile. */
+  finishLateFile(id: number, event: NewEvent, now: number): number | null {
+    return this.db.transaction(() => (this.statements.lateDelete.run(id).changes === 1 ? this.insert(event, now) : null))();
   }
 
   counts(): Record<EventState, number> {

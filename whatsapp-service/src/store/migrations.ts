@@ -73,4 +73,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_by_chat ON outbox (chat);
   CREATE INDEX unreadable_by_chat ON unreadable (chat);
   `,
+
+  // 6: a customer's file that took too long: its message went on without it, the download goes on here,
+  // and the file follows as a message of its own (id "<message id>.file").
+  `
+  CREATE TABLE late_files (
+    id         INTEGER PRIMARY KEY,
+    chat       TEXT    NOT NULL,
+    message    TEXT    NOT NULL,
+    source     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX late_files_by_chat ON late_files (chat);
+  `,
 ];

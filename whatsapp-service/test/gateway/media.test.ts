@@ -10,6 +10,8 @@ import { MediaError } from '../../src/transport/transport.js';
 import { API_KEY, SECRET, api, customerSays, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
+/** Retries fast enough for a test; the file still fails for longer than the hold. */
+const FAST_MEDIA = { baseMs: 20, maxMs: 60 };
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const file = (size: number, seed = 7) => Buffer.from(Array.from({ length: size }, (_, i) => (i * seed + 13) % 256));
 const sendFile = (url: string, phone: string, media: { filename: string; mimetype: string; data: Buffer }, extra: Record<string, unknown> = {}) =>
@@ -77,10 +79,10 @@ test('a voice note keeps .ogg, a document its (cleaned) name; a file over MEDIA_
   }
 });
 
-test('a download that fails passes is retried; one that keeps failing is given up and the next message follows at once', async () => {
+test('a download that fails passes is retried; a file that cannot be had is described and the chat goes on at once', async () => {
   const receiver = new Receiver(SECRET);
   const webhook = await receiver.start();
-  const retried = await startService({ WEBHOOK_URL: webhook }, { transport: () => new FlakySandbox(2), tuning: { mediaRetryDelaysMs: [50, 50] } });
+  const retried = await startService({ WEBHOOK_URL: webhook }, { transport: () => new FlakySandbox(2), tuning: { mediaBackoff: FAST_MEDIA } });
   try {
     await sendFile(retried.url, '4917100000003', { filename: 'a.png', mimetype: 'image/png', data: file(1000) });
     await waitFor(() => receiver.messages().length === 1, 'delivered after retries');
@@ -89,14 +91,38 @@ test('a download that fails passes is retried; one that keeps failing is given u
     await retried.stop();
   }
   receiver.received.length = 0;
-  const failing = await startService({ WEBHOOK_URL: webhook }, { transport: () => new FlakySandbox(99), tuning: { mediaRetryDelaysMs: [50, 50] } });
+  const gone = new FlakySandbox(0);
+  gone.downloadMedia = async () => {
+    throw new MediaError('the file expired and the phone did not send it again', 'expired', false);
+  };
+  const failing = await startService({ WEBHOOK_URL: webhook }, { transport: () => gone });
   try {
     await sendFile(failing.url, '4917100000004', { filename: 'b.png', mimetype: 'image/png', data: file(1000) });
     await customerSays(failing.url, '4917100000004', 'noch da');
     await waitFor(() => receiver.messages().length === 2, 'both delivered');
-    assert.deepEqual([receiver.messages()[0].media.error, receiver.messages()[1].text], ['download_failed', 'noch da']);
+    assert.deepEqual([receiver.messages()[0].media.error, receiver.messages()[1].text], ['expired', 'noch da']);
   } finally {
     await failing.stop();
+    await receiver.stop();
+  }
+});
+
+test('a file that keeps failing holds the chat only briefly: the message goes on saying it follows, the file comes as "<id>.file" once it arrives', async () => {
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start() }, { transport: () => new FlakySandbox(12), tuning: { mediaBackoff: FAST_MEDIA, mediaHoldMs: 150 } });
+  try {
+    const photo = file(2000, 5);
+    await sendFile(running.url, '4917100000006', { filename: 'c.png', mimetype: 'image/png', data: photo }, { text: 'das Foto' });
+    await customerSays(running.url, '4917100000006', 'und noch was');
+    await waitFor(() => receiver.messages().length === 3, 'message, next message, then the file');
+    const [first, next, late] = receiver.messages();
+    assert.deepEqual([first.text, first.media.error, first.media.filename], ['das Foto', 'delayed', 'c.png']);
+    assert.match(first.media.reason, /follows as a message of its own/);
+    assert.equal(next.text, 'und noch was', 'not held behind the file');
+    assert.deepEqual([late.id, late.type, late.text, late.media.sha256], [`${first.id}.file`, 'image', '', sha256(photo)]);
+    assert.equal((await api(`${running.url}/health`, { key: null })).body.queues.webhook.pending, 0);
+  } finally {
+    await running.stop();
     await receiver.stop();
   }
 });

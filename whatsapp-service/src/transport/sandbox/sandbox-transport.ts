@@ -19,8 +19,11 @@ export interface SandboxCustomerMessage {
   id?: string;
   /** A file the customer sends, e.g. from the sandbox page. */
   media?: { filename: string; mimetype: string; data: Buffer };
+  /** Plays a file WhatsApp hands over late: downloads fail until this many seconds have passed. */
+  mediaLateSeconds?: number;
 }
 
+/** `sandbox:<when the file can be had, ms>:<base64>` */
 const SANDBOX_SOURCE = 'sandbox:';
 
 export interface SandboxSentMessage {
@@ -86,7 +89,7 @@ export class SandboxTransport implements Transport {
       edited: false,
       // The bytes travel with the stored message, as WhatsApp's media keys do for real.
       media: message.media
-        ? { mimetype: message.media.mimetype, filename: message.media.filename, size: message.media.data.length, source: SANDBOX_SOURCE + message.media.data.toString('base64') }
+        ? { mimetype: message.media.mimetype, filename: message.media.filename, size: message.media.data.length, source: `${SANDBOX_SOURCE}${Date.now() + (message.mediaLateSeconds ?? 0) * 1000}:${message.media.data.toString('base64')}` }
         : null,
     };
     await this.handlers.message(inbound);
@@ -111,7 +114,9 @@ export class SandboxTransport implements Transport {
 
   async downloadMedia(source: string): Promise<Buffer> {
     if (!source.startsWith(SANDBOX_SOURCE)) throw new MediaError('not a sandbox file', 'download_failed', false);
-    return Buffer.from(source.slice(SANDBOX_SOURCE.length), 'base64');
+    const [, from = '0', data = source.slice(SANDBOX_SOURCE.length)] = /^sandbox:(\d+):(.*)$/s.exec(source) ?? [];
+    if (Date.now() < Number(from)) throw new MediaError('the sandbox plays a file WhatsApp hands over late', 'download_failed', true);
+    return Buffer.from(data, 'base64');
   }
 
   /** An erasure: the chat as if it never happened. */

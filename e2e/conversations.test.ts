@@ -170,6 +170,35 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     await until('a second ticket', () => mapping(chat), (rows) => rows.length === 2 && rows[1]!.status === 'open');
   });
 
+  test('edits, deletions, reactions to an agent reply and calls reach the ticket as notes (or a notice), never as new tickets or replies', async () => {
+    const chat = phone(14);
+    const first = await say(chat, 'Drucker druckt nciht');
+    const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
+    await until('confirmation', () => outbound(chat), (m) => m.length === 1);
+    await say(chat, 'Drucker druckt nicht', { type: 'edit', ref: first });
+    const wrong = await say(chat, 'falsche Nummer: 0171 999');
+    await say(chat, '', { type: 'delete', ref: wrong });
+    const { entry } = agent(o, 'reply', map!.ticket_id, 'Wir schicken einen Techniker.');
+    const sent = await until('reply sent', async () =>
+      ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ whatsappId: string; text: string }> }).messages,
+    (m) => m.some((x) => /Techniker/.test(x.text)));
+    await say(chat, '👍', { type: 'reaction', ref: sent.find((x) => /Techniker/.test(x.text))!.whatsappId });
+    await say(chat, '😀', { type: 'reaction', ref: sent[0]!.whatsappId }); // to the confirmation: not an agent's message
+    await say(chat, '', { type: 'call' });
+
+    const thread = await until('three notes and the call', () => entries(map!.ticket_id), (rows) => rows.filter((e) => e.type === 'N').length >= 3 && rows.some((e) => /(anzurufen|tried to call)/.test(e.body!)));
+    const notes = thread.filter((e) => e.type === 'N').map((e) => e.body!);
+    assert.ok(notes.some((n) => /(„|&bdquo;|&quot;|")Drucker druckt nciht.*(Neuer Wortlaut|New wording)[\s\S]*Drucker druckt nicht/.test(n)), notes.join(' | '));
+    assert.ok(notes.some((n) => /falsche Nummer: 0171 999.*gelöscht|deleted.*falsche Nummer: 0171 999/.test(n)), notes.join(' | '));
+    assert.ok(notes.some((n) => /👍|(reagiert|reacted).*Wir schicken einen Techniker/.test(n) && /Techniker/.test(n)), notes.join(' | '));
+    assert.equal(notes.filter((n) => /😀|:grinning/.test(n)).length, 0, 'a reaction to the confirmation is let be');
+    assert.equal(thread.filter((e) => e.type === 'M').length, 3, 'first message, the deleted one (kept) and the call notice');
+    assert.equal(mapping(chat).length, 1, 'no ticket of their own');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await outbound(chat)).length, 2, 'no replies to any of them: the confirmation and the agent\'s reply only');
+    assert.ok(entry);
+  });
+
   test('a customer entered by hand with a national number is recognised', async () => {
     const chat = phone(9);
     const national = `0${chat.slice(2, 5)} ${chat.slice(5)}`;

@@ -52,5 +52,14 @@ final class ConversationTest extends TestCase
         $this->assertSame('(bearbeitet) neu', WhatsAppConversation::ticketText(['type' => 'text', 'text' => 'neu', 'edited' => true], $texts, 'de'));
         $this->assertSame('[Nachricht ohne Text per WhatsApp gesendet]', WhatsAppConversation::ticketText(['type' => 'other', 'text' => ''], $texts, 'de'));
         $this->assertStringContainsString('konnte nicht entschlüsselt werden', WhatsAppConversation::ticketText(['type' => 'unreadable', 'text' => ''], $texts, 'de'));
+        $this->assertStringContainsString('versucht, über WhatsApp anzurufen', WhatsAppConversation::ticketText(['type' => 'call', 'text' => ''], $texts, 'de'));
+        $this->assertSame("📊 Wann?\n○ Mo", WhatsAppConversation::ticketText(['type' => 'poll', 'text' => "📊 Wann?\n○ Mo"], $texts, 'de'));
+    }
+
+    public function testAFileOnItsWayAsksForNoEmail()
+    {
+        $this->assertTrue(WhatsAppConversation::fileFollows(['type' => 'image', 'media' => ['error' => 'delayed']]));
+        $this->assertFalse(WhatsAppConversation::fileFollows(['type' => 'image', 'media' => ['error' => 'too_large']]));
+        $this->assertFalse(WhatsAppConversation::fileFollows(['type' => 'text', 'media' => null]));
     }
 }

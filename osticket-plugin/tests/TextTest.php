@@ -54,6 +54,15 @@ final class TextTest extends TestCase
         $this->assertSame(['text must be at most 65536 characters'], WhatsAppMessageCheck::errors(['text' => str_repeat('a', 65537)] + $ok));
         $this->assertSame(['text must be UTF-8'], WhatsAppMessageCheck::errors(['text' => "\xff"] + $ok));
         $this->assertSame(['message must be an object'], WhatsAppMessageCheck::errors('x'));
+        $this->assertSame([], WhatsAppMessageCheck::errors(['type' => 'edit', 'ref' => '3EB0A', 'text' => 'neu'] + $ok));
+        $this->assertSame(['ref is required for delete'], WhatsAppMessageCheck::errors(['type' => 'delete'] + $ok));
+        $this->assertSame(['ref_key must be a string'], WhatsAppMessageCheck::errors(['type' => 'reaction', 'ref' => 'X', 'ref_key' => 5] + $ok));
+    }
+
+    public function testNotesQuoteAMessageOnOneShortLine()
+    {
+        $this->assertSame('Drucker druckt nicht mehr', WhatsAppText::excerpt("Drucker\n  druckt nicht\tmehr "));
+        $this->assertSame(str_repeat('ä', 79) . '…', WhatsAppText::excerpt(str_repeat('ä', 100)));
     }
 
     public function testFaultInjectionIsInertWithoutTheTestConstant()

@@ -193,7 +193,9 @@ export class Gateway {
   }
 
   /** Stores a customer's message once (by WhatsApp id) and queues it for the webhook. */
-  accept(message: InboundMessage): void {
+  accept(received: InboundMessage): void {
+    const message = this.withReactedKey(received);
+    if (!message) return;
     const id = this.options.db.transaction(() => {
       this.options.unreadable.forget(message.id); // the real message came after all
       return this.options.events.insert(
@@ -208,6 +210,17 @@ export class Gateway {
     this.options.log.info({ event: id, type: message.type }, 'inbound message stored');
     if (message.media) this.mediaWorker.add(id, message.chat, message.media.source);
     this.delivery.enqueue(id, message.chat);
+  }
+
+  /** A reaction reaches the ticket only when it is to a message this service sent (an agent's): with that message's key. */
+  private withReactedKey(message: InboundMessage): InboundMessage | null {
+    if (message.type !== 'reaction') return message;
+    const reacted = message.ref ? this.options.outbox.byWhatsappId(message.ref) : undefined;
+    if (!reacted) {
+      this.options.log.debug({ whatsappId: message.id }, 'reaction to a message this service did not send; not forwarded');
+      return null;
+    }
+    return { ...message, refKey: reacted.idempotency_key };
   }
 
   /** Holds an undecryptable message back: if the real one does not follow, the ticket gets a notice. */

@@ -41,6 +41,21 @@ final class WhatsAppDesk
         return ThreadEntry::objects()->filter(['email_info__mid' => $mid])->order_by('id')->first() ?: null;
     }
 
+    /** A thread entry by its id, or null. */
+    public static function entry($entryId)
+    {
+        return ThreadEntry::lookup((int) $entryId) ?: null;
+    }
+
+    /** An entry's text as WhatsApp shows it: paragraphs, lists, links and emphasis, never hard-wrapped. */
+    public static function plainText(ThreadEntry $entry)
+    {
+        $body = $entry->getBody();
+        return trim($body->getType() === 'html'
+            ? WhatsAppMarkup::toWhatsApp($body->getClean())
+            : html_entity_decode((string) $body->getClean(), ENT_QUOTES | ENT_HTML5, 'UTF-8'));
+    }
+
     /** The ticket a thread entry belongs to. */
     public static function ticketOf(ThreadEntry $entry)
     {

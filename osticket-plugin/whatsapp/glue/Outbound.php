@@ -42,23 +42,19 @@ final class WhatsAppOutbound
         if (!$mapping) {
             return; // not a WhatsApp ticket
         }
-        $body = $entry->getBody();
-        // Paragraphs, lists, links and emphasis as WhatsApp shows them; never hard-wrapped.
-        $message = $body->getType() === 'html'
-            ? WhatsAppMarkup::toWhatsApp($body->getClean())
-            : html_entity_decode((string) $body->getClean(), ENT_QUOTES | ENT_HTML5, 'UTF-8');
+        $message = WhatsAppDesk::plainText($entry);
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings === null) {
             // The number this customer wrote to is switched off: the agent hears it now, not never.
             $reason = 'the WhatsApp number of this conversation (plugin instance ' . $mapping['instance_id'] . ') is disabled';
-            return self::noteOnTicket($ticket, 'WhatsApp message not sent', WhatsAppTemplates::defaults(WhatsAppDesk::language()), $reason, trim($message));
+            return self::noteOnTicket($ticket, 'WhatsApp message not sent', WhatsAppTemplates::defaults(WhatsAppDesk::language()), $reason, $message);
         }
         if (!$settings['notify_reply']) {
             return;
         }
         $mapping = WhatsAppOwner::follow($mapping, $ticket, $settings); // to the ticket's owner as it is now
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
-            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'message' => trim($message),
+            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'message' => $message,
         ]);
         self::queue($mapping, $text, 'entry:' . $entry->getId(), $settings);
         // The reply's files after its text, each its own message with its own key and status.

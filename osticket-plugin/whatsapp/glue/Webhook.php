@@ -112,6 +112,9 @@ final class WhatsAppWebhook
      */
     private static function converse(array $message, array $row, array $settings)
     {
+        if (in_array(isset($message['type']) ? $message['type'] : 'text', WhatsAppMessageCheck::ABOUT_TYPES, true)) {
+            return self::annotate($message, $settings);
+        }
         $chat = $message['chat'];
         $t = $settings['texts'];
         $mid = WhatsAppDesk::messageId($message['id']);
@@ -184,6 +187,40 @@ final class WhatsAppWebhook
             throw new RuntimeException('osTicket did not keep the message\'s entry');
         }
         return self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files);
+    }
+
+    /**
+     * An edit, a deletion or a reaction: an internal note, quoting the message it is about, in that
+     * message's ticket (for a reaction, the agent's reply; reactions to anything else are let be), else
+     * in the conversation's current ticket. Never a ticket of its own, never a reply; idempotent by its id.
+     */
+    private static function annotate(array $message, array $settings)
+    {
+        $staff = $settings['staff'];
+        if ($message['type'] === 'reaction') {
+            $refKey = isset($message['ref_key']) ? (string) $message['ref_key'] : '';
+            $about = preg_match('/^entry:(\d+)$/', $refKey, $match) ? WhatsAppDesk::entry($match[1]) : null;
+            if (!$about) {
+                return [null, null, []];
+            }
+        } else {
+            $about = WhatsAppDesk::entryByMessageId(WhatsAppDesk::messageId($message['ref']));
+        }
+        $mapping = WhatsAppStore::activeMapping($settings['instance_id'], $message['chat']);
+        $ticket = $about ? WhatsAppDesk::ticketOf($about) : null;
+        if (!$ticket && $mapping) {
+            $ticket = WhatsAppDesk::ticket($mapping['ticket_id']);
+        }
+        if (!$ticket) {
+            return [null, null, []]; // nothing of this conversation is open in osTicket
+        }
+        $text = WhatsAppTemplates::render($staff[$message['type'] . '_note'], [
+            'before' => $about ? WhatsAppText::excerpt(WhatsAppDesk::plainText($about)) : $staff['unknown_message'],
+            'text' => trim((string) $message['text']),
+        ]);
+        $name = isset($message['name']) ? trim($message['name']) : '';
+        $note = WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppText::readable($text), $name !== '' ? $name : 'SYSTEM', WhatsAppDesk::messageId($message['id'], 'note'));
+        return [$mapping ? $mapping['id'] : null, $note ? $note->getId() : null, []];
     }
 
     /** The osTicket user of the message's sender (see WhatsAppDesk::customer). */

@@ -69,6 +69,9 @@ final class WhatsAppConversation
             // The service's notice for a message WhatsApp could not decrypt (docs/contract.md 2.1).
             return $texts['unreadable_notice'];
         }
+        if ($type === 'call') {
+            return $texts['call_notice'];
+        }
         $parts = [];
         if (in_array($type, self::MEDIA_TYPES, true)) {
             $parts[] = WhatsAppTemplates::render($texts['media_placeholder'], ['type' => WhatsAppTemplates::mediaName($type, $locale)]);

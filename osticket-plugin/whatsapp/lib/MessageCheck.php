@@ -5,7 +5,10 @@
  */
 final class WhatsAppMessageCheck
 {
-    const TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'other', 'unreadable'];
+    const TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'poll', 'event', 'call', 'other', 'unreadable',
+        'edit', 'delete', 'reaction'];
+    /** Types about an earlier message, named in `ref`. */
+    const ABOUT_TYPES = ['edit', 'delete', 'reaction'];
     /** WhatsApp's limit for one text, in characters. */
     const MAX_TEXT_CHARS = 65536;
 
@@ -37,6 +40,8 @@ final class WhatsAppMessageCheck
         $string('name', 256, false);
         $string('type', 16, false);
         $string('text', self::MAX_TEXT_CHARS, false);
+        $string('ref', 191, false);
+        $string('ref_key', 200, false);
         if ($errors) {
             return $errors;
         }
@@ -51,6 +56,9 @@ final class WhatsAppMessageCheck
         }
         if (isset($message['type']) && !in_array($message['type'], self::TYPES, true)) {
             $errors[] = 'type must be one of ' . implode(', ', self::TYPES);
+        }
+        if (isset($message['type']) && in_array($message['type'], self::ABOUT_TYPES, true) && (!isset($message['ref']) || $message['ref'] === '')) {
+            $errors[] = 'ref is required for ' . $message['type'];
         }
         if (isset($message['timestamp']) && !is_int($message['timestamp'])) {
             $errors[] = 'timestamp must be a whole number';

@@ -39,6 +39,11 @@ final class WhatsAppTemplates
         'claim_note' => 'Diese WhatsApp-Nummer wurde nur von Besuchern der Website angegeben ({users}) und ist darum kein Nachweis; die Unterhaltung wurde keinem davon zugeordnet. Ändern Sie den Besitzer des Tickets, um sie zu verknüpfen.',
         'owner_moved_note' => 'Der Besitzer des Tickets ist jetzt {user}: WhatsApp-Antworten gehen an dessen WhatsApp-Nummer {phone}.',
         'owner_linked_note' => 'Der Besitzer des Tickets ist jetzt {user}: die WhatsApp-Nummer {phone} dieser Unterhaltung gehört nun zu ihm.',
+        'call_notice' => '[Der Kunde hat versucht, über WhatsApp anzurufen. Anrufe kann das Ticketsystem nicht annehmen; bitte rufen Sie ihn bei Bedarf zurück.]',
+        'edit_note' => "Der Kunde hat seine WhatsApp-Nachricht „{before}“ bearbeitet. Neuer Wortlaut:\n{text}",
+        'delete_note' => 'Der Kunde hat seine WhatsApp-Nachricht „{before}“ für alle gelöscht; im Ticket bleibt sie stehen.',
+        'reaction_note' => 'Der Kunde hat auf die Antwort „{before}“ mit {text} reagiert.',
+        'unknown_message' => 'eine Nachricht, die nicht im Ticket steht',
         'whatsapp_title' => 'WhatsApp',
     ];
 
@@ -73,6 +78,11 @@ final class WhatsAppTemplates
         'claim_note' => 'This WhatsApp number was only typed by visitors of the website ({users}), which proves nothing; the conversation was linked to none of them. Change the ticket\'s owner to link it.',
         'owner_moved_note' => 'The ticket\'s owner is now {user}: WhatsApp replies go to their WhatsApp number {phone}.',
         'owner_linked_note' => 'The ticket\'s owner is now {user}: this conversation\'s WhatsApp number {phone} is theirs now.',
+        'call_notice' => '[The customer tried to call over WhatsApp. The help desk cannot take calls; please call them back if needed.]',
+        'edit_note' => "The customer edited their WhatsApp message \"{before}\". New wording:\n{text}",
+        'delete_note' => 'The customer deleted their WhatsApp message "{before}" for everyone; it stays in the ticket.',
+        'reaction_note' => 'The customer reacted with {text} to the reply "{before}".',
+        'unknown_message' => 'a message that is not in the ticket',
         'whatsapp_title' => 'WhatsApp',
     ];
 

@@ -129,4 +129,11 @@ final class WhatsAppText
     {
         return trim(preg_replace('/^[\s=+\-@]+/u', '', trim((string) $text)));
     }
+
+    /** A message quoted in a note: one line, at most $length characters. */
+    public static function excerpt($text, $length = 80)
+    {
+        $line = trim(preg_replace('/\s+/u', ' ', self::readable((string) $text)));
+        return mb_strlen($line, 'UTF-8') > $length ? rtrim(mb_substr($line, 0, $length - 1, 'UTF-8')) . '…' : $line;
+    }
 }

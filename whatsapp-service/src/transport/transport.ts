@@ -6,7 +6,9 @@
  */
 
 export const MESSAGE_TYPES = [
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'other',
+  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'poll', 'event', 'call', 'other',
+  // About an earlier message (`ref`): the customer edited or deleted it, or reacted to an agent's message.
+  'edit', 'delete', 'reaction',
   // Made by the gateway: WhatsApp delivered a message it could not decrypt, and the real one never followed.
   'unreadable',
 ] as const;
@@ -29,6 +31,10 @@ export interface InboundMessage {
   text: string;
   /** True when this is the new text of a message the customer edited. */
   edited: boolean;
+  /** For `edit`, `delete` and `reaction`: the WhatsApp id of the message it is about. */
+  ref?: string | null;
+  /** For `reaction`: the key of the agent's message reacted to (set by the gateway from its outbox). */
+  refKey?: string | null;
   /** The file of an image, video, voice note, audio, document or sticker; absent otherwise. */
   media?: InboundMedia | null;
 }

@@ -10,6 +10,7 @@ import type { DeliveryState, InboundMessage } from '../transport/transport.js';
  */
 export function messageEvent(message: InboundMessage): string {
   const { id, chat, phone, name, timestamp, type, text, edited } = message;
+  const about = message.ref ? { ref: message.ref, ref_key: message.refKey ?? null } : {};
   const media: PendingMedia | null = message.media
     ? {
         pending: true,
@@ -18,7 +19,7 @@ export function messageEvent(message: InboundMessage): string {
         size: message.media.size,
       }
     : null;
-  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited, media } }, repairStrings);
+  return JSON.stringify({ event: 'message', message: { id, chat, phone, name, timestamp, type, text, edited, ...about, media } }, repairStrings);
 }
 
 export interface StatusFacts {

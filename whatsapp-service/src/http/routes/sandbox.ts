@@ -58,10 +58,14 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
         if (body.id !== undefined && (typeof body.id !== 'string' || !/^[A-Za-z0-9:_-]{1,128}$/.test(body.id))) {
           throw new HttpError(400, 'bad_request', 'id must be 1 to 128 letters, digits, ":", "_" or "-"');
         }
+        const ref = body.ref ?? null;
+        if (['edit', 'delete', 'reaction'].includes(type) !== (typeof ref === 'string' && ref !== '')) {
+          throw new HttpError(400, 'bad_request', 'ref (the WhatsApp id of the message it is about) goes with, and only with, type edit, delete or reaction');
+        }
         const late = body.media_late_seconds ?? 0;
         if (typeof late !== 'number' || !(late >= 0 && late <= 3600)) throw new HttpError(400, 'bad_request', 'media_late_seconds must be 0 to 3600');
         const name = typeof body.name === 'string' ? body.name.slice(0, 100) : '';
-        const message = await sandbox.receive({ chat: chat.chat, name, text, type, id: body.id as string | undefined, media, mediaLateSeconds: late });
+        const message = await sandbox.receive({ chat: chat.chat, name, text, type, id: body.id as string | undefined, media, mediaLateSeconds: late, ref: ref as string | null });
         sendJson(res, 202, { id: message.id, chat: message.chat });
       },
     },

@@ -15,7 +15,7 @@ import {
 import { fallbackSender, isLidJid, jidUser, resolveSender, validMapping } from './contacts.js';
 import { describeDisconnect, disconnectAction } from './disconnect.js';
 import { Linking } from './linking.js';
-import { normalizeMessage, type BaileysMessage } from './normalize.js';
+import { normalizeCall, normalizeMessage, type BaileysMessage, type Normalized } from './normalize.js';
 import { ADDRESSING_REFUSALS, receiptOf, refusalCode } from './receipts.js';
 import { downloadMedia, mediaSource } from './media.js';
 import { sendTo } from './sending.js';
@@ -39,7 +39,7 @@ export interface BaileysTransportOptions {
   sendTimeoutMs?: number;
 }
 
-const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'lid-mapping.update', 'message-capping.update'] as const;
+const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'call', 'lid-mapping.update', 'message-capping.update'] as const;
 const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 2_000, maxMs: 5 * 60_000 };
 /** The slowest uplink a file upload is given time for: 50 kB/s. */
 const UPLINK_BYTES_PER_MS = 50;
@@ -207,6 +207,10 @@ export class BaileysTransport implements Transport {
       // "notify": live; "append": arrived while we were offline. Both are customers' messages.
       if (type === 'notify' || type === 'append') for (const message of messages) this.track(this.onMessage(socket, message));
     });
+    // A customer's call rings on the phone only: the ticket hears that they tried (offers only, once per call).
+    socket.ev.on('call', (calls) => {
+      for (const call of calls) this.track(this.forward(socket, normalizeCall(call), null));
+    });
     socket.ev.on('messages.update', (updates) => {
       for (const { key, update } of updates) {
         const receipt = key.fromMe && key.id ? receiptOf(key.id, update) : null;
@@ -308,10 +312,14 @@ export class BaileysTransport implements Transport {
     this.reconnectLater({ code: null, reason, at: new Date().toISOString() });
   }
 
-  private async onMessage(socket: WhatsAppSocket, raw: BaileysMessage): Promise<void> {
-    const normalized = normalizeMessage(raw);
+  private onMessage(socket: WhatsAppSocket, raw: BaileysMessage): Promise<void> {
+    return this.forward(socket, normalizeMessage(raw), raw);
+  }
+
+  /** Hands a normalised message (or call) to the gateway under the sender's one chat id. */
+  private async forward(socket: WhatsAppSocket, normalized: Normalized, raw: BaileysMessage | null): Promise<void> {
     if (normalized.kind === 'ignore') {
-      this.log.debug({ id: raw.key.id, reason: normalized.reason }, 'message not forwarded');
+      this.log.debug({ id: raw?.key.id, reason: normalized.reason }, 'message not forwarded');
       return;
     }
     const store = this.store;
@@ -321,7 +329,7 @@ export class BaileysTransport implements Transport {
       socket.signalRepository.lidMapping.getPNForLID(lid),
     ).catch((error: unknown) => {
       // WhatsApp has acked the message: never drop it for a lookup that failed; the LID is its chat then.
-      this.log.warn({ err: error, id: raw.key.id }, 'could not resolve the sender; keeping the message under what is known');
+      this.log.warn({ err: error, id: normalized.id }, 'could not resolve the sender; keeping the message under what is known');
       return fallbackSender(normalized.senderJid, store);
     });
     const { id, name, timestamp } = normalized;
@@ -329,12 +337,12 @@ export class BaileysTransport implements Transport {
       if (normalized.kind === 'unreadable') {
         return await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
       }
-      const { type, text, edited } = normalized;
-      const media = normalized.media ? { ...normalized.media, source: mediaSource(raw) } : null;
-      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, media });
+      const { type, text, edited, ref } = normalized;
+      const media = normalized.media && raw ? { ...normalized.media, source: mediaSource(raw) } : null;
+      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, ref, media });
     } catch (error) {
       // Baileys has acked it already: the gateway reports the storage problem on /health.
-      this.log.error({ err: error, id: raw.key.id }, 'could not store an inbound message');
+      this.log.error({ err: error, id: normalized.id }, 'could not store an inbound message');
     }
   }
 

@@ -1,8 +1,8 @@
-import { downloadMediaMessage, normalizeMessageContent, proto, type WAMessage } from 'baileys';
+import { downloadMediaMessage, proto, type WAMessage } from 'baileys';
 import type { Transform } from 'node:stream';
 import { MediaError } from '../transport.js';
 import { statusCodeOf, type WhatsAppSocket } from './socket.js';
-import type { BaileysMessage } from './normalize.js';
+import { unwrap, type BaileysMessage } from './normalize.js';
 import { within } from './timeout.js';
 
 const DOWNLOAD_TIMEOUT_MS = 120_000;
@@ -22,8 +22,10 @@ export function mediaSource(raw: BaileysMessage): string {
  * `maxBytes` are read.
  */
 export async function downloadMedia(socket: WhatsAppSocket | null, source: string, maxBytes: number): Promise<Buffer> {
-  const message = proto.WebMessageInfo.fromObject(JSON.parse(source) as object) as WAMessage;
-  const content = normalizeMessageContent(message.message);
+  const stored = proto.WebMessageInfo.fromObject(JSON.parse(source) as object) as WAMessage;
+  const content = stored.message ? unwrap(stored.message) : null;
+  // Baileys' helpers take the file from the message's first content: an animated sticker's is wrapped.
+  const message = { ...stored, key: stored.key, message: content } as WAMessage;
   const file = content?.imageMessage ?? content?.videoMessage ?? content?.ptvMessage ?? content?.audioMessage ?? content?.documentMessage ?? content?.stickerMessage;
   if (!file?.mediaKey?.length || !(file.url || file.directPath)) {
     throw new MediaError('WhatsApp sent no key or address for the file', 'download_failed', false);

@@ -21,6 +21,8 @@ export interface SandboxCustomerMessage {
   media?: { filename: string; mimetype: string; data: Buffer };
   /** Plays a file WhatsApp hands over late: downloads fail until this many seconds have passed. */
   mediaLateSeconds?: number;
+  /** For an edit, a deletion or a reaction: the message it is about. */
+  ref?: string | null;
 }
 
 /** `sandbox:<when the file can be had, ms>:<base64>` */
@@ -86,7 +88,8 @@ export class SandboxTransport implements Transport {
       timestamp: Math.floor(Date.now() / 1000),
       type: message.type,
       text: message.text,
-      edited: false,
+      edited: message.type === 'edit',
+      ref: message.ref ?? null,
       // The bytes travel with the stored message, as WhatsApp's media keys do for real.
       media: message.media
         ? { mimetype: message.media.mimetype, filename: message.media.filename, size: message.media.data.length, source: `${SANDBOX_SOURCE}${Date.now() + (message.mediaLateSeconds ?? 0) * 1000}:${message.media.data.toString('base64')}` }

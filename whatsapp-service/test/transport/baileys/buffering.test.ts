@@ -84,3 +84,53 @@ test('SIGTERM while WhatsApp still delivers offline messages: they are stored be
     await again.close();
   }
 });
+
+test('one buffered batch: album, poll, button reply, broadcast list, an edit and a deletion of buffered messages, a call and a reaction to an agent reply', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    const customer = '4917055500001@s.whatsapp.net';
+    // An agent's reply went out before the reconnect; the customer reacts to it.
+    h.socket().open();
+    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    await api(`${h.running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917055500001', message: 'Ihr Drucker ist repariert', key: 'entry:4711' }) });
+    await waitFor(() => h.socket().sent.length === 1, 'reply sent');
+    const reply = h.socket().sent[0]!.id;
+    const s = await bufferingSocket(h);
+
+    const original = waMessage({ id: 'ORIG', from: customer, message: { conversation: 'Drucker druckt nciht' } });
+    const deleted = waMessage({ id: 'GONE', from: customer, message: { conversation: 'falsche Nummer' } });
+    const broadcast = waMessage({ id: 'BCAST', from: '1700000000@broadcast', message: { conversation: 'An alle Lieferanten' } });
+    broadcast.key.participant = customer;
+    s.deliver([
+      waMessage({ id: 'ALBUM', from: customer, message: { albumMessage: { expectedImageCount: 2 } } }),
+      waMessage({ id: 'POLL', from: customer, message: { pollCreationMessageV3: { name: 'Wann passt es?', options: [{ optionName: 'Mo' }, { optionName: 'Di' }] } } }),
+      waMessage({ id: 'BTN', from: customer, message: { buttonsResponseMessage: { selectedButtonId: 'b1', selectedDisplayText: 'Rückruf bitte' } } }),
+      broadcast, original, deleted,
+      waMessage({ id: 'REACT', from: customer, message: { reactionMessage: { key: { id: reply, fromMe: true, remoteJid: customer }, text: '👍' } } }),
+      waMessage({ id: 'REACT2', from: customer, message: { reactionMessage: { key: { id: 'ORIG', fromMe: false, remoteJid: customer }, text: '😀' } } }),
+    ], 'append');
+    s.edit(original, 'EDIT1', 'Drucker druckt nicht', 'append');
+    s.revoke(deleted, 'REVOKE1', 'append');
+    s.call('CALL1', customer, 'offer');
+    s.call('CALL1', customer, 'timeout');
+    assert.ok(s.ev.isBuffering());
+    s.offlineDone();
+
+    await waitFor(() => receiver.messages().filter((m) => m.chat === '4917055500001').length >= 8, 'the batch delivered');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const got = receiver.messages().filter((m) => m.chat === '4917055500001').map((m) => [m.id, m.type, m.text, m.ref ?? null, m.ref_key ?? null]);
+    assert.deepEqual(got.sort(), [
+      ['BCAST', 'text', 'An alle Lieferanten', null, null],
+      ['BTN', 'text', 'Rückruf bitte', null, null],
+      ['GONE:delete', 'delete', '', 'GONE', null],
+      // Baileys merged the edit into the buffered original: the ticket gets the new wording and learns it was edited.
+      ['ORIG', 'text', 'Drucker druckt nicht', null, null],
+      ['ORIG:edit:EDIT1', 'edit', 'Drucker druckt nicht', 'ORIG', null],
+      ['POLL', 'poll', '📊 Wann passt es?\n○ Mo\n○ Di', null, null],
+      ['REACT', 'reaction', '👍', reply, 'entry:4711'],
+      ['call:CALL1', 'call', '', null, null],
+    ].sort());
+  } finally {
+    await h.close();
+  }
+});

@@ -149,6 +149,30 @@ export class FakeSocket implements WhatsAppSocket {
     this.tick();
     this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid: 'x@s.whatsapp.net' }, update: { status } }]);
   }
+  /**
+   * The customer edits a message: Baileys upserts the protocol message (Socket/messages-recv.js:1432,
+   * Socket/chats.js:917-918) and then emits its edit as messages.update on the original
+   * (Utils/process-message.js:364-378), which the event buffer merges into a still-buffered original
+   * (Utils/event-buffer.js:425-441). Offline messages are upserted as 'append' (messages-recv.js:1432);
+   * an upsert of the other type first releases what is buffered (event-buffer.js:107-125).
+   */
+  edit(original: WAMessage, editId: string, text: string, type: 'notify' | 'append' = 'notify') {
+    this.tick();
+    const key = { ...original.key, id: editId };
+    this.ev.emit('messages.upsert', { messages: [waMessage({ id: editId, from: key.remoteJid!, message: { protocolMessage: { type: 14, key: original.key, editedMessage: { conversation: text } } } })], type });
+    this.ev.emit('messages.update', [{ key: original.key, update: { message: { editedMessage: { message: { conversation: text } } }, messageTimestamp: 1732400100 } }]);
+  }
+  /** The customer deletes a message for everyone: the protocol message, then messages.update REVOKE (Utils/process-message.js:298-306). */
+  revoke(original: WAMessage, revokeId: string, type: 'notify' | 'append' = 'notify') {
+    this.tick();
+    this.ev.emit('messages.upsert', { messages: [waMessage({ id: revokeId, from: original.key.remoteJid!, message: { protocolMessage: { type: 0, key: original.key } } })], type });
+    this.ev.emit('messages.update', [{ key: original.key, update: { message: null, messageStubType: proto.WebMessageInfo.StubType.REVOKE, key: original.key } }]);
+  }
+  /** A call stanza: Baileys emits `call` (not buffered) for each state (Socket/messages-recv.js:1442-1485). */
+  call(id: string, from: string, status: 'offer' | 'timeout' | 'reject', callerPn?: string) {
+    this.tick();
+    this.ev.emit('call', [{ chatId: from, from, callerPn, id, date: new Date(), offline: false, status, isVideo: false, isGroup: false }]);
+  }
   /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
   badAck(id: string, remoteJid: string, code: string) {
     this.tick();

@@ -91,7 +91,7 @@ test('inbound: what customers write reaches the webhook, normalised; what is not
         ['A5', 'document', 'Rechnung', false],
         ['A6', 'text', 'nach Entschlüsselung', false],
         ['A7', 'text', 'kam offline', false],
-        ['A1:edit:E1', 'text', 'Drucker defekt', true],
+        ['A1:edit:E1', 'edit', 'Drucker defekt', true],
       ],
     );
     assert.ok(got.every((m) => m.chat === '4917012345678' && m.phone === '4917012345678' && m.name === 'Max Mustermann'));

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { outboundMessageId } from '../../../src/outbound/message-id.js';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
-import { waMessage } from './fake-socket.js';
+import { serverLid, waMessage } from './fake-socket.js';
 import { startHarness, type Harness } from './harness.js';
 
 let receiver: Receiver;
@@ -106,7 +106,7 @@ test('LID senders: resolved by the alternate JID or the mapping store; unknown o
   try {
     const s = h.socket();
     s.open();
-    s.lidToPhone.set('222222222222222@lid', '4916022222222@s.whatsapp.net');
+    s.storeMapping('222222222222222@lid', '4916022222222@s.whatsapp.net');
     s.deliver([
       waMessage({ id: 'L1', from: '111111111111111@lid', alt: '4916011111111@s.whatsapp.net' }),
       waMessage({ id: 'L2', from: '222222222222222@lid' }),
@@ -137,7 +137,7 @@ test('LID senders: resolved by the alternate JID or the mapping store; unknown o
   }
 });
 
-test('sending: to the phone JID, with WhatsApp ids recorded and receipts reported; numbers not on WhatsApp fail for good', async () => {
+test('sending: to the LID the server has for the phone, with WhatsApp ids recorded and receipts reported; numbers not on WhatsApp fail for good', async () => {
   const h = await harness();
   try {
     const s = h.socket();
@@ -150,7 +150,7 @@ test('sending: to the phone JID, with WhatsApp ids recorded and receipts reporte
     await waitFor(() => s.sent.length === 1, 'sent after open');
     const id = outboundMessageId(1, 'k1');
     assert.match(id, /^3EB0[0-9A-F]{18}$/, 'shaped like a Baileys id');
-    assert.deepEqual(s.sent[0], { jid: '4917011111111@s.whatsapp.net', text: 'Hallo k1', id });
+    assert.deepEqual(s.sent[0], { jid: `${serverLid('4917011111111')}@lid`, text: 'Hallo k1', id });
     s.receipt(id, 3);
     s.receipt(id, 4);
     await waitFor(() => receiver.statuses().filter((x) => x.key === 'k1').length === 3, 'three reports');

@@ -10,14 +10,22 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
  * - sendMessage: the key id is `options.messageId` when given, else a fresh id
  *   (Socket/messages-send.js:1086-1087: `messageId: generateMessageIDV2(...)`, then `...options`);
  *   transport trouble is thrown as a Boom with statusCode (428 "Connection Closed").
+ * - sendMessage with a file uploads it first (generateWAMessage with `upload: waUploadToServer`,
+ *   Socket/messages-send.js:1053-1083, then relayMessage at :1128): it takes as long as the
+ *   uplink needs (`uplinkBytesPerMs`).
  * - onWhatsApp: LIDs are skipped, and numbers not on WhatsApp are left out of the list
- *   (Socket/socket.js:226-228 and 244: `results.list.filter(a => !!a.contact)`); no `exists: false` entry.
- * - lidMapping.getLIDForPN: `<lid>@lid` for a known phone JID, else null
- *   (Signal/lid-mapping.js:83-85 getLIDForPN -> `?.[0]?.lid || null`, device 0 -> no ":device" part, line 117).
+ *   (Socket/socket.js:226-228 and 244: `results.list.filter(a => !!a.contact)`); no `exists: false` entry;
+ *   `undefined` when the query brings no result node (socket.js:242-246, `onWhatsAppAnswers: false`).
+ * - lidMapping.getLIDForPN: `<lid>@lid` from its store, else it asks the server (USync) for any
+ *   phone JID (Signal/lid-mapping.js:83-85, 143-176), which knows a LID for nearly every account
+ *   in 2026 (`serverKnowsLids`), stores the pair and answers, after `latencyMs`; the query can fail
+ *   (`lidLookupFailures`: rejects as executeUSyncQuery does); device 0 -> no ":device" part (line 117).
  * - a refused message: `messages.update` with status ERROR (0) and the code in
  *   messageStubParameters[0] (Socket/messages-recv.js:1558-1566, handleBadAck).
- * - an undecryptable message: upserted as a CIPHERTEXT stub without content
- *   (Utils/decode-wa-message.js:297-298, upserted by Socket/messages-recv.js handleMessage).
+ * - an undecryptable message (Socket/messages-recv.js:1298-1389): "Key used already or never
+ *   filled" is nacked and not upserted (WhatsApp sends it again); "Message absent from node" asks
+ *   the phone for the content, upserts the CIPHERTEXT stub and then updates it with the request id;
+ *   any other failure (Bad MAC) sends a retry request and upserts the stub (decode-wa-message.js:297-298).
  * - updateMediaMessage: the phone uploads an expired file again; the same message object comes
  *   back with the media's new directPath and url (Socket/messages-send.js:1011-1051). Here the
  *   new url is `reuploadedUrl` and directPath is left out, since Baileys builds an https URL from
@@ -52,9 +60,34 @@ export class FakeSocket implements WhatsAppSocket {
 
   /** How long getLIDForPN and sendMessage take, as a slow server answers. */
   latencyMs = 0;
+  /** The server has a LID for every number on WhatsApp (rc14 asks it for any phone it does not know). */
+  serverKnowsLids = true;
+  /** Accounts whose LID the test chose (phone digits -> LID digits); others get serverLid(phone). */
+  readonly accounts = new Map<string, string>();
+  /** The next LID queries fail, once each. */
+  lidLookupFailures = 0;
+  lidLookups = 0;
+  /** False: onWhatsApp's query brings no list and it answers undefined. */
+  onWhatsAppAnswers = true;
+  /** Upload speed for files (bytes per ms); Infinity: instant. */
+  uplinkBytesPerMs = Infinity;
 
   constructor(readonly config: UserFacingSocketConfig) {
     process.nextTick(() => this.tick());
+    // rc14 stores every mapping it announces (Socket/chats.js:1129-1136).
+    this.ev.on('lid-mapping.update', ({ lid, pn }) => this.storeMapping(lid, pn));
+  }
+
+  /** The phone's LID as Baileys stores it (Signal/lid-mapping.js storeLIDPNMappings): the newest wins. */
+  private readonly phoneToLid = new Map<string, string>();
+  /** storeLIDPNMappings (lid-mapping.js:16-29): pairs in either order pass its check, and are stored as given. */
+  storeMapping(lid: string, pn: string) {
+    const isLid = (jid: string) => jid.endsWith('@lid');
+    const isPn = (jid: string) => jid.endsWith('@s.whatsapp.net');
+    if (!((isLid(lid) && isPn(pn)) || (isPn(lid) && isLid(pn)))) return;
+    const user = (jid: string) => jid.split('@')[0]!.split(':')[0]!;
+    this.phoneToLid.set(user(pn), user(lid));
+    this.lidToPhone.set(`${user(lid)}@lid`, `${user(pn)}@s.whatsapp.net`);
   }
 
   /** The tick after creation, when rc14 starts buffering for a linked device; network events only come after it. */
@@ -72,6 +105,9 @@ export class FakeSocket implements WhatsAppSocket {
       this.stallNextSend = false;
       return new Promise<never>(() => {});
     }
+    const upload = 'text' in content ? 0 : (('image' in content ? content.image : content.document) as Buffer).length / this.uplinkBytesPerMs;
+    if (this.latencyMs + upload > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs + upload));
+    if (this.ended) throw boom('Connection Closed', 428);
     const id = options.messageId ?? `3EB0FAKE${String(this.sent.length + 1).padStart(14, '0')}`;
     if ('text' in content) this.sent.push({ jid, text: content.text, id });
     else this.sent.push({ jid, text: content.caption ?? '', id, content });
@@ -82,6 +118,7 @@ export class FakeSocket implements WhatsAppSocket {
   }
   async onWhatsApp(...jids: string[]) {
     this.onWhatsAppCalls++;
+    if (!this.onWhatsAppAnswers) return undefined;
     return jids
       .filter((jid) => !jid.endsWith('@lid'))
       .filter((jid) => this.onWhatsAppNumbers === null || this.onWhatsAppNumbers.has(jid.split('@')[0]!))
@@ -91,8 +128,20 @@ export class FakeSocket implements WhatsAppSocket {
     lidMapping: {
       getPNForLID: async (lid: string) => this.lidToPhone.get(lid) ?? null,
       getLIDForPN: async (pn: string) => {
-        for (const [lid, phoneJid] of this.lidToPhone) if (phoneJid === pn) return lid;
-        return null;
+        const phone = pn.split('@')[0]!.split(':')[0]!;
+        const known = this.phoneToLid.get(phone);
+        if (known) return `${known}@lid`;
+        // Not in its store: rc14 asks the server (USync), slowly, and that can fail.
+        this.lidLookups++;
+        if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+        if (this.lidLookupFailures > 0) {
+          this.lidLookupFailures--;
+          throw boom('Timed Out', 408);
+        }
+        if (!this.serverKnowsLids || (this.onWhatsAppNumbers !== null && !this.onWhatsAppNumbers.has(phone))) return null;
+        const lid = `${this.accounts.get(phone) ?? serverLid(phone)}@lid`;
+        this.storeMapping(lid, pn);
+        return lid;
       },
     },
   };
@@ -173,11 +222,26 @@ export class FakeSocket implements WhatsAppSocket {
     this.tick();
     this.ev.emit('call', [{ chatId: from, from, callerPn, id, date: new Date(), offline: false, status, isVideo: false, isGroup: false }]);
   }
+  /** A message the socket could not decrypt, as rc14 treats each failure (see the class comment). */
+  undecryptable(id: string, from: string, failure: 'bad-mac' | 'no-message' | 'missing-keys') {
+    this.tick();
+    if (failure === 'missing-keys') return; // nacked; WhatsApp sends it again later
+    const reason = failure === 'bad-mac' ? 'Bad MAC' : 'Message absent from node';
+    const stub = waMessage({ id, from, undecryptable: true });
+    stub.messageStubParameters = [reason];
+    this.ev.emit('messages.upsert', { messages: [stub], type: 'notify' });
+    if (failure === 'no-message') this.ev.emit('messages.update', [{ key: stub.key, update: { messageStubParameters: [reason, 'PDO-REQUEST-1'] } }]);
+  }
   /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
   badAck(id: string, remoteJid: string, code: string) {
     this.tick();
     this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid }, update: { status: proto.WebMessageInfo.Status.ERROR, messageStubParameters: [code] } }]);
   }
+}
+
+/** The LID the fake server has for a phone number: 15 digits, stable. */
+export function serverLid(phone: string): string {
+  return `8${phone.padStart(14, '0')}`.slice(-15);
 }
 
 /** A Baileys Boom error as Baileys throws it (only the fields the adapter reads). */

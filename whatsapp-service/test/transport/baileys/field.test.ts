@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { outboundMessageId } from '../../../src/outbound/message-id.js';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
-import { boom, waMessage } from './fake-socket.js';
+import { boom, serverLid, waMessage } from './fake-socket.js';
 import { startHarness, type Harness } from './harness.js';
 
 let receiver: Receiver;
@@ -45,18 +45,20 @@ test('a phone whose LID WhatsApp knows is addressed by its LID; mapping pairs ar
   const h = await connected();
   try {
     const s = h.socket();
-    s.lidToPhone.set('222222222222222@lid', '4917022222222@s.whatsapp.net');
+    s.storeMapping('222222222222222@lid', '4917022222222@s.whatsapp.net');
     await send(h, '+49 170 22222222', 'lid');
     await waitFor(() => s.sent.length === 1, 'sent');
     assert.equal(s.sent[0]!.jid, '222222222222222@lid', 'a migrated contact gets it at its LID, not at <phone>@s.whatsapp.net (acked 463 there)');
 
-    // Learned from lid-mapping.update: swapped sides are read right, nonsense is not stored.
+    // Learned from lid-mapping.update: swapped sides are read right, nonsense is not stored
+    // (the phone then gets the LID the server has for it).
+    s.accounts.set('4917033333333', '333333333333333');
     s.ev.emit('lid-mapping.update', { lid: '4917033333333@s.whatsapp.net', pn: '333333333333333@lid' });
     s.ev.emit('lid-mapping.update', { lid: '4917044444444@s.whatsapp.net', pn: '4917055555555@s.whatsapp.net' });
     await send(h, '4917033333333', 'swapped');
     await send(h, '4917044444444', 'nonsense');
     await waitFor(() => s.sent.length === 3, 'both sent');
-    assert.deepEqual(s.sent.slice(1).map((m) => m.jid), ['333333333333333@lid', '4917044444444@s.whatsapp.net']);
+    assert.deepEqual(s.sent.slice(1).map((m) => m.jid), ['333333333333333@lid', `${serverLid('4917044444444')}@lid`]);
     assert.ok(h.logs.some((line) => /not a LID\/phone pair/.test(line)));
   } finally {
     await h.close();
@@ -85,10 +87,12 @@ test("WhatsApp's refusal (bad ack 463) reaches the plugin as failed with the cod
   try {
     const s = h.socket();
     await send(h, '4917077777777', 'restricted');
-    await waitFor(() => s.sent.length === 1, 'sent');
-    s.badAck(s.sent[0]!.id, '4917077777777@s.whatsapp.net', '463');
-    await waitFor(() => reports('restricted').length === 2, 'failed reported');
-    assert.match(reports('restricted')[1]![1], /^WhatsApp refused the message \(463: account restricted/);
+    await waitFor(() => s.sent.length === 1, 'sent to the LID the server has for it');
+    s.badAck(s.sent[0]!.id, s.sent[0]!.jid, '463');
+    await waitFor(() => s.sent.length === 2, 'once more to the phone number');
+    s.badAck(s.sent[1]!.id, s.sent[1]!.jid, '463');
+    await waitFor(() => reports('restricted').some(([state]) => state === 'failed'), 'failed reported');
+    assert.match(reports('restricted').find(([state]) => state === 'failed')![1], /^WhatsApp refused the message \(463: account restricted/);
 
     s.onWhatsAppNumbers = new Set();
     await send(h, '4917088888888', 'nobody');
@@ -179,6 +183,64 @@ test('a first start without network says WhatsApp cannot be reached, not that a 
     await waitFor(async () => (await status(h)).connection === 'connected', 'connected');
     h.socket().close(428, 'Connection Closed');
     await waitFor(() => said(/connection lost/) === 1, 'a real loss is named as one');
+  } finally {
+    await h.close();
+  }
+});
+
+test('the three ways rc14 fails to decrypt: a retried Bad MAC and a "Message absent" placeholder are held for the real one; a nack upserts nothing and the resend is taken', async () => {
+  const h = await connected({ tuning: { unreadableWaitMs: 400 } });
+  try {
+    const s = h.socket();
+    const phone = '4917099999990@s.whatsapp.net';
+    s.undecryptable('D1', phone, 'bad-mac');
+    s.undecryptable('D2', phone, 'no-message');
+    s.undecryptable('D3', phone, 'missing-keys');
+    s.deliver([waMessage({ id: 'D2', from: phone, message: { conversation: 'vom Telefon nachgereicht' } })]); // the placeholder resend answered
+    s.deliver([waMessage({ id: 'D3', from: phone, message: { conversation: 'nochmal gesendet' } })]); // WhatsApp resent after the nack
+    await waitFor(() => receiver.messages().length === 3, 'two real messages and one notice', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(receiver.messages().map((m) => [m.id, m.type]).sort(), [['D1:unreadable', 'unreadable'], ['D2', 'text'], ['D3', 'text']]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a LID lookup that is slow or fails does not lose the send; onWhatsApp answering undefined lets the send decide', async () => {
+  const h = await connected();
+  try {
+    const s = h.socket();
+    s.latencyMs = 150; // every server round trip
+    s.lidLookupFailures = 1;
+    await send(h, '4917012121212', 'lookup-fails');
+    await waitFor(() => s.sent.length === 1, 'sent although the LID query failed');
+    assert.equal(s.sent[0]!.jid, '4917012121212@s.whatsapp.net', 'to the phone number when no LID could be had');
+
+    s.serverKnowsLids = false;
+    s.onWhatsAppAnswers = false;
+    await send(h, '4917013131313', 'no-list');
+    await waitFor(() => s.sent.length === 2, 'sent without a list from onWhatsApp');
+    assert.equal(s.sent[1]!.jid, '4917013131313@s.whatsapp.net');
+    await waitFor(() => reports('no-list').length === 1, 'reported');
+    assert.deepEqual(reports('no-list'), [['sent', null]]);
+    assert.equal(h.sockets.length, 1, 'slow answers are not a stuck connection');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a 10 MB file on a slow uplink is not taken for a stuck connection: sent once, no restart', async () => {
+  const h = await connected({ sendTimeoutMs: 300 });
+  try {
+    const s = h.socket();
+    s.uplinkBytesPerMs = 10_000; // 10 MB/s: the upload takes about a second, three times the bare watchdog
+    const data = Buffer.alloc(10 * 1024 * 1024, 7).toString('base64');
+    const sent = await api(`${h.running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917014141414', key: 'big', media: { filename: 'scan.pdf', mimetype: 'application/pdf', data } }) });
+    assert.equal(sent.status, 202);
+    await waitFor(() => s.sent.length === 1, 'sent', 10_000);
+    assert.equal(h.sockets.length, 1, 'the watchdog allowed for the upload');
+    await waitFor(() => reports('big').length === 1, 'reported');
+    assert.deepEqual(reports('big'), [['sent', null]]);
   } finally {
     await h.close();
   }

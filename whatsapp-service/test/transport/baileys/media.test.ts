@@ -13,6 +13,8 @@ import { startHarness, type Harness } from './harness.js';
 // WhatsApp's media servers, played on loopback: encrypted files as Baileys' own encryptedStream makes them.
 const files = new Map<string, Buffer>();
 const requests: string[] = [];
+/** Statuses a path answers first, one per request, before it answers as usual. */
+const troubles = new Map<string, number[]>();
 let server: Server;
 let base: string;
 let receiver: Receiver;
@@ -20,6 +22,8 @@ let webhookUrl: string;
 before(async () => {
   server = createServer((req, res) => {
     requests.push(req.url!);
+    const trouble = troubles.get(req.url!)?.shift();
+    if (trouble) return void res.writeHead(trouble).end('trouble');
     const body = files.get(req.url!);
     res.writeHead(body ? 200 : 410).end(body ?? 'gone');
   });
@@ -92,6 +96,35 @@ test('an expired file (410) is asked for again from the phone and then downloade
     h.socket().deliver([waMessage({ id: 'E2', from, message: { imageMessage: { ...fields, url: `${base}/expired-too`, mimetype: 'image/jpeg' } } })]);
     await waitFor(() => receiver.messages().length === 2, 'delivered without the file');
     assert.equal(receiver.messages()[1].media.error, 'expired');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a download that fails while the socket goes down waits for the connection, then asks the phone for the expired file and delivers it', async () => {
+  receiver.received.length = 0;
+  const h = await startHarness(webhookUrl, { tuning: { mediaBackoff: { baseMs: 300, maxMs: 300 } } });
+  try {
+    h.socket().open();
+    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    const plain = randomBytes(20_000);
+    const fields = await upload(plain, 'image', '/renewed-later');
+    troubles.set('/expires', [503]); // the media server hiccups once, and then the file has expired (410)
+    requests.length = 0;
+    h.socket().deliver([waMessage({ id: 'R1', from, message: { imageMessage: { ...fields, url: `${base}/expires`, mimetype: 'image/jpeg' } } })]);
+    await waitFor(() => requests.length === 1, 'first attempt');
+    h.socket().close(428, 'Connection Closed');
+    await waitFor(() => h.sockets.length === 2, 'a new socket, not yet open');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(requests.length, 1, 'no attempt while WhatsApp is not connected: an expired file needs the phone');
+    assert.equal(receiver.messages().length, 0);
+
+    const next = h.socket();
+    next.reuploadedUrl = fields.url;
+    next.open();
+    await waitFor(() => receiver.messages().length === 1, 'delivered after the re-upload');
+    assert.equal(receiver.messages()[0].media.sha256, sha256(plain));
+    assert.equal(next.reuploadRequests, 1, 'asked the phone on the live socket');
   } finally {
     await h.close();
   }

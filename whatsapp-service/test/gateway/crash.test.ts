@@ -61,7 +61,15 @@ test('SIGKILL in the middle of a burst, then a restart: nothing acknowledged is 
     const delivered = receiver.messages();
     const unique = new Set(delivered.map((m) => m.id));
     for (const id of acknowledged.keys()) assert.ok(unique.has(id), `acknowledged message ${id} delivered`);
-    assert.equal(unique.size, acknowledged.size, 'nothing delivered that was not acknowledged');
+    // A message stored just before the kill, whose 202 never reached the sender, is kept and delivered:
+    // at most the one request in flight per chat, and it is the next message of that chat.
+    const unacknowledged = delivered.filter((m) => !acknowledged.has(m.id));
+    for (const chat of CHATS) {
+      const extra = new Set(unacknowledged.filter((m) => m.chat === chat).map((m) => m.id));
+      assert.ok(extra.size <= 1, `chat ${chat}: ${extra.size} unacknowledged messages delivered`);
+      const last = Math.max(-1, ...[...acknowledged.values()].filter((a) => a.chat === chat).map((a) => a.n));
+      for (const m of unacknowledged.filter((u) => u.chat === chat)) assert.equal(Number(m.text.split(':')[1]), last + 1, 'the one in flight at the kill');
+    }
 
     // At-least-once over HTTP: only an event in flight at the kill can come again, under the same id,
     // and the plugin processes a message id once.

@@ -2,11 +2,13 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /**
  * Chat ids (docs/contract.md section 1): phone digits, E.164 without "+",
- * or "lid:<digits>" for a contact whose number WhatsApp did not reveal.
+ * or, for a contact whose number WhatsApp did not reveal, "lid:<digits>"
+ * (Baileys) or "bsuid:<business-scoped user id>" (Cloud API, e.g.
+ * "bsuid:US.13491208655302741918").
  */
 export type ChatIdResult = { ok: true; chat: string } | { ok: false; reason: string };
 
-const LID = /^lid:\d{5,25}$/;
+const HIDDEN_NUMBER = /^(lid:\d{5,25}|bsuid:[A-Z]{2}\.[A-Za-z0-9.]{1,140})$/;
 /** What people write around the digits of a phone number. */
 const PHONE_CHARACTERS = /^[+\d\s\-./()]+$/;
 
@@ -19,7 +21,7 @@ const PHONE_CHARACTERS = /^[+\d\s\-./()]+$/;
 export function parseChatId(input: unknown, defaultCountryCode: string | null = null): ChatIdResult {
   if (typeof input !== 'string' && typeof input !== 'number') return { ok: false, reason: 'phone must be a string of digits' };
   const raw = String(input).trim();
-  if (LID.test(raw)) return { ok: true, chat: raw };
+  if (HIDDEN_NUMBER.test(raw)) return { ok: true, chat: raw };
   if (!PHONE_CHARACTERS.test(raw)) return { ok: false, reason: 'phone may contain only digits, "+", spaces, dashes, dots, slashes and parentheses' };
 
   const compact = raw.replace(/[\s\-./]/g, '');
@@ -42,4 +44,9 @@ export function parseChatId(input: unknown, defaultCountryCode: string | null = 
     return { ok: false, reason: 'phone is not a possible phone number (country code and number, e.g. +49 171 2512623)' };
   }
   return { ok: true, chat: number.number.slice(1) };
+}
+
+/** Whether a chat id is a phone number (not a LID or BSUID). */
+export function isPhoneChat(chat: string): boolean {
+  return /^\d+$/.test(chat);
 }

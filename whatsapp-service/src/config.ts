@@ -1,9 +1,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { parseChatId } from './chat-id.js';
+import { isPhoneChat, parseChatId } from './chat-id.js';
+import type { CloudConfig } from './transport/cloud/cloud-transport.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export const TRANSPORTS = ['baileys', 'sandbox'] as const;
+export const TRANSPORTS = ['baileys', 'cloud', 'sandbox'] as const;
+/** Meta's Graph API with the version this service was built against. */
+export const DEFAULT_CLOUD_API_URL = 'https://graph.facebook.com/v24.0';
 
 export interface Config {
   port: number;
@@ -28,6 +31,8 @@ export interface Config {
   retentionDays: number;
   /** Largest media file a customer can send that the service downloads and keeps. */
   mediaMaxBytes: number;
+  /** With TRANSPORT=cloud: the Meta app and number (see CloudConfig). */
+  cloud: CloudConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -92,10 +97,12 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
   }
   const pairingRaw = read('WA_PAIRING_PHONE');
   const pairing = pairingRaw === undefined ? null : parseChatId(pairingRaw, defaultCountryCode);
-  if (pairing !== null && (!pairing.ok || pairing.chat.startsWith('lid:'))) {
+  if (pairing !== null && (!pairing.ok || !isPhoneChat(pairing.chat))) {
     errors.push('WA_PAIRING_PHONE: must be the phone number to link, with country code (e.g. +49 171 2512623)');
   }
   const pairingPhone = pairing?.ok ? pairing.chat : null;
+  const transport = oneOf('TRANSPORT', TRANSPORTS, 'baileys');
+  const cloud = transport === 'cloud' ? cloudConfig(read, secret, errors) : null;
 
   const config: Config = {
     port,
@@ -105,7 +112,7 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiKey,
     dataDir: path.resolve(baseDir, read('DATA_DIR') ?? 'data'),
-    transport: oneOf('TRANSPORT', TRANSPORTS, 'baileys'),
+    transport,
     authDir: path.resolve(baseDir, read('AUTH_DIR') ?? 'auth_info'),
     pairingPhone,
     defaultCountryCode,
@@ -116,8 +123,32 @@ export function parseConfig(env: Record<string, string | undefined>, baseDir: st
     sendIntervalMs: integer('SEND_INTERVAL_MS', 1_500, 0, 600_000),
     retentionDays: integer('RETENTION_DAYS', 30, 1, 3650),
     mediaMaxBytes: integer('MEDIA_MAX_MB', 16, 1, 100) * 1024 * 1024,
+    cloud,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/** TRANSPORT=cloud: what Meta's app dashboard shows, each checked for its shape. */
+function cloudConfig(read: (key: string) => string | undefined, secret: (key: string, required: boolean) => string | null, errors: string[]): CloudConfig {
+  const apiUrl = read('CLOUD_API_URL') ?? DEFAULT_CLOUD_API_URL;
+  if (!isHttpUrl(apiUrl)) errors.push(`CLOUD_API_URL: must be an http(s) URL such as ${DEFAULT_CLOUD_API_URL}, got "${apiUrl}"`);
+  const accessToken = read('CLOUD_ACCESS_TOKEN');
+  if (!accessToken) errors.push('CLOUD_ACCESS_TOKEN: is required with TRANSPORT=cloud (a permanent system-user token of the Meta app)');
+  const phoneNumberId = read('CLOUD_PHONE_NUMBER_ID');
+  if (!phoneNumberId || !/^\d{5,25}$/.test(phoneNumberId)) {
+    errors.push(`CLOUD_PHONE_NUMBER_ID: must be the number's id from WhatsApp Manager (digits, not the phone number), got "${phoneNumberId ?? ''}"`);
+  }
+  const appSecret = read('CLOUD_APP_SECRET');
+  if (!appSecret) errors.push('CLOUD_APP_SECRET: is required with TRANSPORT=cloud (App settings › Basic › App secret): it checks every webhook POST');
+  const verifyToken = secret('CLOUD_VERIFY_TOKEN', true);
+  const templateName = read('CLOUD_TEMPLATE') ?? null;
+  if (templateName !== null && !/^[a-z0-9_]{1,512}$/.test(templateName)) errors.push(`CLOUD_TEMPLATE: must be a template name (lower case, digits, _), got "${templateName}"`);
+  const language = read('CLOUD_TEMPLATE_LANGUAGE') ?? 'de';
+  if (!/^[a-z]{2,3}(_[A-Z]{2})?$/.test(language)) errors.push(`CLOUD_TEMPLATE_LANGUAGE: must be a language code such as de or en_US, got "${language}"`);
+  return {
+    apiUrl, accessToken: accessToken ?? '', phoneNumberId: phoneNumberId ?? '', appSecret: appSecret ?? '', verifyToken: verifyToken ?? '',
+    template: templateName ? { name: templateName, language } : null,
+  };
 }
 
 export function isLoopback(host: string): boolean {

@@ -110,7 +110,7 @@ export class Gateway {
     });
     this.sender = new SenderWorker({
       outbox,
-      send: (chat, text, messageId, media) => options.transport.send(chat, text, messageId, media),
+      send: (chat, text, messageId, media, context) => options.transport.send(chat, text, messageId, media, context),
       media: (id) => {
         const stored = options.media.get(id);
         const data = stored && options.media.read(id);
@@ -118,6 +118,7 @@ export class Gateway {
       },
       isConnected: () => this.connection.status === 'connected',
       settle: (row, result) => this.settle(row, result),
+      hold: (row, reason) => this.hold(row, reason),
       intervalMs: options.sendIntervalMs,
       maxAgeMs: options.deliveryMaxAgeMs,
       log: log.child({ component: 'sender' }),
@@ -194,6 +195,8 @@ export class Gateway {
 
   /** Stores a customer's message once (by WhatsApp id) and queues it for the webhook. */
   accept(received: InboundMessage): void {
+    // The customer wrote: what waited for that (outside the Cloud API's 24-hour window) may go now.
+    if (this.options.outbox.release(received.chat, this.now()) > 0) this.sender.wake();
     const message = this.withReactedKey(received);
     if (!message) return;
     const id = this.options.db.transaction(() => {
@@ -257,7 +260,7 @@ export class Gateway {
     const known = this.options.outbox.byKey(key);
     if (known) return { row: known, created: false };
     const mediaId = request.media ? this.options.media.save(request.media.data, request.media.mimetype, request.media.filename, this.now()).id : null;
-    const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text, mediaId }, this.now());
+    const result = this.options.outbox.enqueue({ key, chat: request.chat, text: request.text, mediaId, ticket: request.ticket ?? null }, this.now());
     if (result.created) this.sender.wake();
     return result;
   }
@@ -281,8 +284,8 @@ export class Gateway {
     return counts;
   }
 
-  queueDepths(): { events: Record<string, number>; outbox: Record<OutboxState, number> } {
-    return { events: this.options.events.counts(), outbox: this.options.outbox.counts() };
+  queueDepths(): { events: Record<string, number>; outbox: Record<OutboxState, number>; held: number } {
+    return { events: this.options.events.counts(), outbox: this.options.outbox.counts(), held: this.options.outbox.heldCount() };
   }
 
   /** The sent text of a message, for WhatsApp's retry requests. */
@@ -331,26 +334,40 @@ export class Gateway {
         'whatsappId' in result
           ? this.options.outbox.markSent(row.id, result.whatsappId, now)
           : this.options.outbox.advance(row.id, 'failed', result.error, now);
-      if (moved) this.report(row, 'whatsappId' in result ? 'sent' : 'failed', 'whatsappId' in result ? result.whatsappId : null, 'error' in result ? result.error : null);
+      // A message sent after it was held is reported as sent again (its own event).
+      if (moved) this.report(row, 'whatsappId' in result ? 'sent' : 'failed', 'whatsappId' in result ? result.whatsappId : null, 'error' in result ? result.error : null, 'whatsappId' in result && row.attempts > 0 ? String(row.attempts) : '');
+    })();
+  }
+
+  /** A message that may not go now waits for the customer's next message; the plugin hears why. */
+  private hold(row: OutboxRow, reason: string): void {
+    this.options.db.transaction(() => {
+      if (this.options.outbox.hold(row.id, reason, this.now())) this.report(row, 'held', null, reason, String(row.attempts));
     })();
   }
 
   private receipt(receipt: Receipt): void {
     const row = this.options.outbox.byWhatsappId(receipt.whatsappId);
     if (!row) return;
+    if (receipt.state === 'held') {
+      // Taken, then refused for now: queued again, the transport holds it (and does what it needs to) when it is tried.
+      if (this.options.outbox.requeue(row.id, receipt.error ?? 'refused for now', this.now())) this.sender.wake();
+      return;
+    }
+    const state = receipt.state;
     this.options.db.transaction(() => {
-      if (this.options.outbox.advance(row.id, receipt.state, receipt.error ?? null, this.now())) {
-        this.report(row, receipt.state, receipt.whatsappId, receipt.error ?? null);
-      } else if (receipt.error && receipt.state === row.state) {
+      if (this.options.outbox.advance(row.id, state, receipt.error ?? null, this.now())) {
+        this.report(row, state, receipt.whatsappId, receipt.error ?? null);
+      } else if (receipt.error && state === row.state) {
         // No step forward, but something to note (the transport sent it again another way).
         this.options.outbox.note(row.id, receipt.error, this.now());
-        this.report(row, receipt.state, receipt.whatsappId, receipt.error, 'note');
+        this.report(row, state, receipt.whatsappId, receipt.error, 'note');
       }
     })();
   }
 
   /** Queues a `status` event; must run inside the transaction that changed the row. */
-  private report(row: OutboxRow, state: DeliveryState, whatsappId: string | null, error: string | null, kind = ''): void {
+  private report(row: OutboxRow, state: DeliveryState | 'held', whatsappId: string | null, error: string | null, kind = ''): void {
     const payload = statusEvent({
       outboxId: row.id, key: row.idempotency_key, chat: row.chat, state, whatsappId, error, timestamp: Math.floor(this.now() / 1000),
     });

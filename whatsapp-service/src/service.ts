@@ -10,6 +10,7 @@ import { qrRoute } from './http/routes/qr.js';
 import { sandboxRoutes } from './http/routes/sandbox.js';
 import { sendRoute } from './http/routes/send.js';
 import { statusRoute } from './http/routes/status.js';
+import { transportWebhookRoutes } from './http/routes/transport-webhook.js';
 import type { Logger } from './log.js';
 import { startCheckpointer } from './store/checkpointer.js';
 import { databaseFile, openDatabase, type Db } from './store/database.js';
@@ -85,8 +86,8 @@ export async function createService(config: Config, log: Logger, makeTransport: 
 
   const startedAt = Date.now();
   const routes = [
-    healthRoute(gateway, startedAt),
-    statusRoute(gateway, transport.name),
+    healthRoute(gateway, transport, startedAt),
+    statusRoute(gateway, transport),
     qrRoute(gateway, transport),
     pairRoute(transport, config.defaultCountryCode),
     logoutRoute(transport),
@@ -95,6 +96,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode, config.mediaMaxBytes),
     forgetRoute(gateway, config.defaultCountryCode),
     ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
+    ...(transport.webhook ? transportWebhookRoutes(transport.name, transport.webhook) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }), headersTimeoutMs: tuning.headersTimeoutMs });
   const ready = gateway;

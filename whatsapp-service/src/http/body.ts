@@ -19,6 +19,20 @@ export const TEXT_BODY_BYTES = 1024 * 1024;
  * other fields are small and come first): a text-only body is never buffered
  * beyond what a text can take.
  */
+/** Reads a body as the exact bytes sent (a signature covers them), at most `limitBytes`. */
+export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limitBytes) throw new HttpError(413, 'payload_too_large', `body is larger than ${limitBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new HttpError(413, 'payload_too_large', `body is larger than ${limitBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 export async function readJsonBody(req: IncomingMessage, limitBytes = TEXT_BODY_BYTES): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type Access =
   /** Anyone (only /health). */
   | 'open'
+  /** Anyone who can sign: the route checks the caller's signature itself (a transport's inbound webhook). */
+  | 'signed'
   /** The API key when one is configured (without one, the service listens on loopback only). */
   | 'api-key'
   /** Always the API key; refused when none is configured. */

@@ -39,12 +39,13 @@ export function createHttpServer({ routes, apiKey, log, headersTimeoutMs = 10_00
     try {
       const url = parseTarget(req.url);
       path = url.pathname;
-      if (apiKey === null && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
+      const pathname = url.pathname.replace(/\/+$/, '') || '/';
+      const candidates = byPath.get(pathname) ?? routes.filter((r) => r.prefix && pathname.startsWith(`${r.path}/`));
+      // A signed route (Meta's webhook behind a reverse proxy) comes under the public name; it proves itself by its signature.
+      if (apiKey === null && !candidates.every((r) => r.access === 'signed') && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
         // Without a key only this machine's own names are served: a web page cannot reach us by rebinding a DNS name.
         throw new HttpError(421, 'wrong_host', 'this service answers only to localhost, 127.0.0.1 and [::1] (set API_KEY to serve other names)');
       }
-      const pathname = url.pathname.replace(/\/+$/, '') || '/';
-      const candidates = byPath.get(pathname) ?? routes.filter((r) => r.prefix && pathname.startsWith(`${r.path}/`));
       if (candidates.length === 0) throw new HttpError(404, 'not_found', `no endpoint ${url.pathname}`);
       // HEAD is GET without the body (node leaves the body out).
       const route = candidates.find((r) => r.method === req.method || (req.method === 'HEAD' && r.method === 'GET'));
@@ -53,7 +54,7 @@ export function createHttpServer({ routes, apiKey, log, headersTimeoutMs = 10_00
         throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
       }
       authorize(route, req.headers, apiKey);
-      if (route.method === 'POST' && apiKey === null && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      if (route.method === 'POST' && route.access !== 'signed' && apiKey === null && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         // Without a key, a state-changing call must be one a web page cannot send cross-site without asking (a JSON body).
         throw new HttpError(415, 'unsupported_media_type', 'send a JSON body (Content-Type: application/json)');
       }
@@ -90,7 +91,7 @@ function parseTarget(target: string | undefined): URL {
 }
 
 function authorize(route: Route, headers: IncomingHttpHeaders, apiKey: string | null): void {
-  if (route.access === 'open') return;
+  if (route.access === 'open' || route.access === 'signed') return;
   if (apiKey === null) {
     if (route.access === 'api-key-required') {
       throw new HttpError(403, 'api_key_not_configured', 'set API_KEY in the service\'s .env to use this endpoint');

@@ -8,6 +8,8 @@ export interface SendRequest {
   text: string;
   key: string | null;
   media?: FileUpload;
+  /** The ticket number the message belongs to (the Cloud API's template names it), if given. */
+  ticket?: string | null;
 }
 
 export type SendRequestResult =
@@ -19,7 +21,7 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, code: 'bad_request', message: 'body must be a JSON object with "phone" and "message"' };
   }
-  const { phone, message, key, media } = body as Record<string, unknown>;
+  const { phone, message, key, media, ticket } = body as Record<string, unknown>;
   const chat = parseChatId(phone, defaultCountryCode);
   if (!chat.ok) return { ok: false, code: 'invalid_phone', message: chat.reason };
   const file = media === undefined || media === null ? undefined : parseFileUpload(media);
@@ -35,6 +37,12 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   if (givenKey !== null && (typeof givenKey !== 'string' || givenKey === '' || givenKey.length > MAX_KEY_CHARS)) {
     return { ok: false, code: 'bad_request', message: `key must be a non-empty string of at most ${MAX_KEY_CHARS} characters` };
   }
-  return { ok: true, request: { chat: chat.chat, text: wellFormed(caption as string), key: givenKey, ...(file ? { media: file } : {}) } };
+  if (ticket !== undefined && ticket !== null && (typeof ticket !== 'string' || !/^[A-Za-z0-9-]{1,32}$/.test(ticket))) {
+    return { ok: false, code: 'bad_request', message: 'ticket must be a ticket number (up to 32 letters, digits or dashes)' };
+  }
+  return {
+    ok: true,
+    request: { chat: chat.chat, text: wellFormed(caption as string), key: givenKey, ...(file ? { media: file } : {}), ...(typeof ticket === 'string' ? { ticket } : {}) },
+  };
 }
 

@@ -1,17 +1,19 @@
 import type { Logger } from 'pino';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
-import { SendError, type OutboundMedia, type SendResult } from '../transport/transport.js';
+import { SendError, type OutboundMedia, type SendContext, type SendResult } from '../transport/transport.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import { outboundMessageId } from './message-id.js';
 
 export interface SenderWorkerOptions {
   outbox: OutboxStore;
-  send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult>;
+  send(chat: string, text: string, messageId: string, media: OutboundMedia | undefined, context: SendContext): Promise<SendResult>;
   /** The file of an outbox row; undefined when it is gone (purged). */
   media(id: string): OutboundMedia | undefined;
   isConnected(): boolean;
   /** Records that a message went out, or failed for good (the store update and its status report). */
   settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void;
+  /** The message may not go before the customer writes again (the store update and its status report). */
+  hold(row: OutboxRow, reason: string): void;
   /** Pause between two messages, so the number never looks like a bulk sender. */
   intervalMs: number;
   maxAgeMs: number;
@@ -91,13 +93,18 @@ export class SenderWorker {
     try {
       const media = row.media_id === null ? undefined : this.options.media(row.media_id);
       if (row.media_id !== null && !media) throw new SendError('the file is no longer there (purged after RETENTION_DAYS)', 'media_gone', false);
-      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key), media);
+      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key), media, { ticket: row.ticket });
       this.options.settle(row, { whatsappId });
       log.info('message sent');
       return;
     } catch (error) {
       const retryable = !(error instanceof SendError) || error.retryable;
       const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof SendError && error.hold) {
+        this.options.hold(row, reason);
+        log.info({ reason }, 'message held until the customer writes again');
+        return;
+      }
       const now = this.now();
       if (!retryable || now - row.created_at >= this.options.maxAgeMs) {
         this.options.settle(row, { error: reason });

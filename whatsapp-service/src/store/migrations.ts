@@ -86,4 +86,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX late_files_by_chat ON late_files (chat);
   `,
+
+  // 7: a reply that may not go now (outside WhatsApp's 24-hour window on the Cloud API) waits, held, until the
+  // customer writes; `ticket` is the ticket number the plugin sends along, for the template that invites an answer.
+  `
+  ALTER TABLE outbox ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN ticket TEXT;
+  `,
 ];

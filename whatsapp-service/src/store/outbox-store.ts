@@ -17,6 +17,10 @@ export interface OutboxRow {
   updated_at: number;
   /** A file to send (MediaStore id), with `body` as its caption. */
   media_id: string | null;
+  /** 1 while the message waits for the customer to write (it may not go now); it goes when they do. */
+  held: number;
+  /** The ticket number the message belongs to, when the plugin said. */
+  ticket: string | null;
 }
 
 export interface NewOutboxMessage {
@@ -24,6 +28,7 @@ export interface NewOutboxMessage {
   chat: string;
   text: string;
   mediaId?: string | null;
+  ticket?: string | null;
 }
 
 /** Attempts after which a file that keeps failing stops holding its chat's later messages back. */
@@ -39,8 +44,8 @@ export class OutboxStore {
   constructor(private readonly db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO outbox (idempotency_key, chat, body, media_id, next_attempt_at, created_at, updated_at)
-         VALUES (@key, @chat, @text, @mediaId, @now, @now, @now)
+        `INSERT INTO outbox (idempotency_key, chat, body, media_id, ticket, next_attempt_at, created_at, updated_at)
+         VALUES (@key, @chat, @text, @mediaId, @ticket, @now, @now, @now)
          ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
       byKey: db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?'),
@@ -49,13 +54,17 @@ export class OutboxStore {
       // The oldest due message whose chat has no older message still queued: keeps each chat in order.
       // A file that failed twice no longer holds the chat's later messages back (it is retried on its own).
       nextDue: db.prepare(
-        `SELECT * FROM outbox o WHERE o.state = 'queued' AND o.next_attempt_at <= ?
+        `SELECT * FROM outbox o WHERE o.state = 'queued' AND o.held = 0 AND o.next_attempt_at <= ?
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat = o.chat AND p.state = 'queued' AND p.id < o.id
                            AND (p.media_id IS NULL OR p.attempts < ${MEDIA_ATTEMPTS_IN_ORDER}))
          ORDER BY o.id LIMIT 1`,
       ),
       queuedBefore: db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND created_at < ? ORDER BY id LIMIT 100`),
-      nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'queued'`),
+      nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'queued' AND held = 0`),
+      hold: db.prepare(`UPDATE outbox SET held = 1, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND held = 0`),
+      release: db.prepare(`UPDATE outbox SET held = 0, next_attempt_at = ?, updated_at = ? WHERE chat = ? AND held = 1 AND state = 'queued'`),
+      requeue: db.prepare(`UPDATE outbox SET state = 'queued', whatsapp_id = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'delivered')`),
+      heldCount: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' AND held = 1`),
       sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
@@ -89,7 +98,7 @@ export class OutboxStore {
 
   /** Queues a message once per key. `created` is false when the key was known. */
   enqueue(message: NewOutboxMessage, now: number): { row: OutboxRow; created: boolean } {
-    const created = this.statements.insert.run({ mediaId: null, ...message, now }).changes === 1;
+    const created = this.statements.insert.run({ mediaId: null, ticket: null, ...message, now }).changes === 1;
     return { row: this.statements.byKey.get(message.key) as OutboxRow, created };
   }
 
@@ -121,6 +130,25 @@ export class OutboxStore {
 
   markSent(id: number, whatsappId: string, now: number): boolean {
     return this.statements.sent.run(whatsappId, now, id).changes === 1;
+  }
+
+  /** The message may not go now: it waits until the customer writes (release). False if it was not queued. */
+  hold(id: number, reason: string, now: number): boolean {
+    return this.statements.hold.run(reason, now, id).changes === 1;
+  }
+
+  /** The customer wrote: the chat's held messages may go now, in order. Returns how many. */
+  release(chat: string, now: number): number {
+    return this.statements.release.run(now, now, chat).changes;
+  }
+
+  /** WhatsApp took a message and then refused it for now: it is queued again (to be held). */
+  requeue(id: number, reason: string, now: number): boolean {
+    return this.statements.requeue.run(now, reason, now, id).changes === 1;
+  }
+
+  heldCount(): number {
+    return (this.statements.heldCount.get() as { n: number }).n;
   }
 
   markRetry(id: number, nextAttemptAt: number, error: string, now: number): void {

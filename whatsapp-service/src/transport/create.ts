@@ -6,6 +6,13 @@ import { SandboxTransport } from './sandbox/sandbox-transport.js';
 /** Chooses the transport; Baileys is only loaded when it is used. */
 export function transportFactory(config: Config, log: Logger): TransportFactory {
   if (config.transport === 'sandbox') return () => new SandboxTransport();
+  if (config.transport === 'cloud' && config.cloud) {
+    const cloud = config.cloud;
+    return async () => {
+      const { CloudTransport } = await import('./cloud/cloud-transport.js');
+      return new CloudTransport({ config: cloud, dataDir: config.dataDir, log: log.child({ component: 'cloud' }) });
+    };
+  }
   return async (context) => {
     const { createBaileysTransport } = await import('./baileys/index.js');
     return createBaileysTransport({

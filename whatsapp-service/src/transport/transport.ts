@@ -18,7 +18,7 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 export interface InboundMessage {
   /** WhatsApp message id; unique, the idempotency key of the whole pipeline. */
   id: string;
-  /** Chat id: phone digits ("49123456789") or "lid:<digits>" when no phone is known. */
+  /** Chat id: phone digits ("49123456789"), or "lid:<digits>" / "bsuid:<id>" when no phone is known. */
   chat: string;
   /** Phone digits (E.164 without "+"), or null when only a LID is known. */
   phone: string | null;
@@ -55,7 +55,8 @@ export type DeliveryState = 'sent' | 'delivered' | 'read' | 'failed';
 /** What WhatsApp reported about a message we sent. */
 export interface Receipt {
   whatsappId: string;
-  state: DeliveryState;
+  /** `held`: WhatsApp took it and then refused it for now (the Cloud API's 24-hour window): send it again. */
+  state: DeliveryState | 'held';
   /** For `failed`: WhatsApp's reason, with its code (e.g. "463: ..."). */
   error?: string;
 }
@@ -71,6 +72,8 @@ export interface SendingLimits {
 export const CONNECTION_STATUSES = [
   'starting', 'waiting_for_scan', 'connecting', 'connected', 'reconnecting',
   'logged_out', 'replaced', 'banned', 'stopped',
+  // The Cloud API refused the access token or its permissions: nothing is sent until that is fixed.
+  'misconfigured',
 ] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
@@ -103,16 +106,26 @@ export interface SendResult {
   whatsappId: string;
 }
 
-/** Thrown by Transport.send. `retryable` false means: never try this message again. */
+/**
+ * Thrown by Transport.send. `retryable` false means: never try this message
+ * again; `hold` means: not before the customer writes again (then at once).
+ */
 export class SendError extends Error {
   constructor(
     message: string,
     readonly code: string,
     readonly retryable: boolean,
+    readonly hold = false,
   ) {
     super(message);
     this.name = 'SendError';
   }
+}
+
+/** What the gateway knows about a message besides its text. */
+export interface SendContext {
+  /** The ticket number the plugin sent with it, if any. */
+  ticket: string | null;
 }
 
 /** A file an agent sends, `text` being its caption. */
@@ -137,14 +150,31 @@ export class MediaError extends Error {
   }
 }
 
+/** A transport that WhatsApp calls (the Cloud API's webhook), served on /<transport name>/webhook. */
+export interface InboundWebhook {
+  /** GET: the subscription check, answered as text. */
+  verify(query: URLSearchParams): { status: number; body: string };
+  /** POST: the exact bytes and their signature header; resolves once everything in them is stored. */
+  receive(body: Buffer, signature: string | undefined): Promise<{ status: number; body: string }>;
+  maxBodyBytes: number;
+}
+
+/** What a transport adds to /status (details) and /health (problems). */
+export interface TransportDetails {
+  details: Record<string, unknown>;
+  problems: string[];
+}
+
 export interface Transport {
   readonly name: string;
+  readonly webhook?: InboundWebhook;
+  describe?(): TransportDetails;
   start(handlers: TransportHandlers): Promise<void>;
   /**
    * Send text to a chat id (see InboundMessage.chat) under the given WhatsApp
    * message id, so a resend after a crash is the same message. Throws SendError.
    */
-  send(chat: string, text: string, messageId: string, media?: OutboundMedia): Promise<SendResult>;
+  send(chat: string, text: string, messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult>;
   /** Ask for a pairing code for linking without a camera (phone: digits); the code shown, if one is. */
   requestPairingCode?(phone: string): Promise<string>;
   /** Start a fresh linking attempt when the last QR codes ran out; a no-op otherwise. */

@@ -26,7 +26,7 @@ export interface StatusFacts {
   outboxId: number;
   key: string;
   chat: string;
-  state: DeliveryState;
+  state: DeliveryState | 'held';
   whatsappId: string | null;
   error: string | null;
   timestamp: number;

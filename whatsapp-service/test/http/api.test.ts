@@ -30,7 +30,7 @@ test('/health is open and tells liveness, connection and queue depths', async ()
   assert.equal(health.status, 200);
   assert.equal(health.body.ok, true);
   assert.equal(health.body.connection, 'connected');
-  assert.deepEqual(health.body.queues, { webhook: { pending: 0, dead: 0 }, outbox: { queued: 0, failed: 0 } });
+  assert.deepEqual(health.body.queues, { webhook: { pending: 0, dead: 0 }, outbox: { queued: 0, held: 0, failed: 0 } });
 });
 
 test('every other endpoint needs the API key, by header or bearer token', async () => {

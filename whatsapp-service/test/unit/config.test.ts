@@ -76,3 +76,19 @@ test('first start: .env is created from the example with fresh secrets, mode 060
   const parsed = parseConfig({ ...Object.fromEntries(first.trim().split('\n').map((l) => l.split('='))), WEBHOOK_URL: 'http://127.0.0.1/x' }, dir);
   assert.equal(parsed.ok, true);
 });
+
+test('TRANSPORT=cloud: the Meta app\'s values are required and checked, one line each; the template is optional', () => {
+  const missing = parseConfig({ ...valid, TRANSPORT: 'cloud' }, '/');
+  assert.deepEqual((missing as { errors: string[] }).errors.map((line) => line.split(':')[0]), ['CLOUD_ACCESS_TOKEN', 'CLOUD_PHONE_NUMBER_ID', 'CLOUD_APP_SECRET', 'CLOUD_VERIFY_TOKEN']);
+  const wrong = parseConfig(
+    { ...valid, TRANSPORT: 'cloud', CLOUD_ACCESS_TOKEN: 'EAAG', CLOUD_PHONE_NUMBER_ID: '+49 30 123', CLOUD_APP_SECRET: 'x', CLOUD_VERIFY_TOKEN: 'v'.repeat(20), CLOUD_TEMPLATE: 'Ticket Reply', CLOUD_TEMPLATE_LANGUAGE: 'Deutsch', CLOUD_API_URL: 'graph' },
+    '/',
+  );
+  assert.deepEqual((wrong as { errors: string[] }).errors.map((line) => line.split(':')[0]).sort(), ['CLOUD_API_URL', 'CLOUD_PHONE_NUMBER_ID', 'CLOUD_TEMPLATE', 'CLOUD_TEMPLATE_LANGUAGE']);
+  const ok = parseConfig({ ...valid, TRANSPORT: 'cloud', CLOUD_ACCESS_TOKEN: 'EAAG', CLOUD_PHONE_NUMBER_ID: '109876543210987', CLOUD_APP_SECRET: 's'.repeat(32), CLOUD_VERIFY_TOKEN: 'v'.repeat(20) }, '/');
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.config.cloud, {
+    apiUrl: 'https://graph.facebook.com/v24.0', accessToken: 'EAAG', phoneNumberId: '109876543210987', appSecret: 's'.repeat(32), verifyToken: 'v'.repeat(20), template: null,
+  });
+  assert.equal(parseConfig(valid, '/').ok && (parseConfig(valid, '/') as { config: { cloud: unknown } }).config.cloud, null);
+});

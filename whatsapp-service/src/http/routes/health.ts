@@ -1,5 +1,5 @@
 import type { Gateway } from '../../gateway.js';
-import type { ConnectionState } from '../../transport/transport.js';
+import type { ConnectionState, Transport } from '../../transport/transport.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 
@@ -13,6 +13,8 @@ export function whatsappProblem(state: ConnectionState, nowMs: number): string |
       return 'logged out from the phone: scan the new QR code (plugin settings page or GET /qr)';
     case 'banned':
       return 'WhatsApp refused this number (403)';
+    case 'misconfigured':
+      return state.lastDisconnect?.reason ?? 'the Cloud API refused the access token';
     case 'replaced':
       return 'another WhatsApp Web session took over: close it and restart the service';
     case 'waiting_for_scan':
@@ -28,7 +30,7 @@ export function whatsappProblem(state: ConnectionState, nowMs: number): string |
  * waiting long for a scan, the webhook misconfigured or unreachable, messages
  * not being stored, or the database unreadable.
  */
-export function healthRoute(gateway: Gateway, startedAt: number): Route {
+export function healthRoute(gateway: Gateway, transport: Transport, startedAt: number): Route {
   return {
     method: 'GET',
     path: '/health',
@@ -43,6 +45,7 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
           ...(whatsapp ? [`whatsapp: ${whatsapp}`] : []),
           ...(webhook.problem ? [`webhook: ${webhook.problem}`] : []),
           ...storage.map((problem) => `storage: ${problem.reason}`),
+          ...(transport.describe?.().problems ?? []).map((problem) => `${transport.name}: ${problem}`),
         ];
         sendJson(res, problems.length === 0 ? 200 : 503, {
           ok: problems.length === 0,
@@ -52,7 +55,7 @@ export function healthRoute(gateway: Gateway, startedAt: number): Route {
           webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
           queues: {
             webhook: { pending: queues.events.pending ?? 0, dead: queues.events.dead ?? 0 },
-            outbox: { queued: queues.outbox.queued, failed: queues.outbox.failed },
+            outbox: { queued: queues.outbox.queued, held: queues.held, failed: queues.outbox.failed },
           },
           uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
         });

@@ -1,4 +1,4 @@
-import { parseChatId } from '../../chat-id.js';
+import { isPhoneChat, parseChatId } from '../../chat-id.js';
 import type { SendError, Transport } from '../../transport/transport.js';
 import { readJsonBody } from '../body.js';
 import { HttpError, sendJson } from '../respond.js';
@@ -13,7 +13,7 @@ export function pairRoute(transport: Transport, defaultCountryCode: string | nul
     async handle({ req, res }) {
       const body = (await readJsonBody(req, 4096)) as { phone?: unknown } | null;
       const phone = parseChatId(body?.phone, defaultCountryCode);
-      if (!phone.ok || phone.chat.startsWith('lid:')) {
+      if (!phone.ok || !isPhoneChat(phone.chat)) {
         throw new HttpError(400, 'invalid_phone', phone.ok ? 'phone must be a phone number, not a LID' : phone.reason);
       }
       if (!transport.requestPairingCode) throw new HttpError(404, 'not_found', `the ${transport.name} transport does not pair`);

@@ -1,8 +1,9 @@
 import type { Gateway } from '../../gateway.js';
+import type { Transport } from '../../transport/transport.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 
-export function statusRoute(gateway: Gateway, transportName: string): Route {
+export function statusRoute(gateway: Gateway, transport: Transport): Route {
   return {
     method: 'GET',
     path: '/status',
@@ -17,7 +18,8 @@ export function statusRoute(gateway: Gateway, transportName: string): Route {
         pairing_code: state.pairingCode,
         last_disconnect: state.lastDisconnect,
         since: state.since,
-        transport: transportName,
+        transport: transport.name,
+        ...(transport.describe ? { [transport.name]: transport.describe().details } : {}),
         webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
         limits: { reachout: state.limits.reachout, capping: state.limits.capping },
       });

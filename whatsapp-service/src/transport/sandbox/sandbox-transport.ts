@@ -1,3 +1,4 @@
+import { isPhoneChat } from '../../chat-id.js';
 import { randomBytes } from 'node:crypto';
 import {
   initialState,
@@ -83,7 +84,7 @@ export class SandboxTransport implements Transport {
     const inbound: InboundMessage = {
       id: message.id ?? `SANDBOX${randomBytes(8).toString('hex').toUpperCase()}`,
       chat: message.chat,
-      phone: message.chat.startsWith('lid:') ? null : message.chat,
+      phone: isPhoneChat(message.chat) ? message.chat : null,
       name: message.name,
       timestamp: Math.floor(Date.now() / 1000),
       type: message.type,

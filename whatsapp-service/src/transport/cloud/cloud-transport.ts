@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  initialState, MediaError, SendError,
+  type ConnectionState, type InboundWebhook, type OutboundMedia, type SendContext, type SendResult, type Transport, type TransportDetails, type TransportHandlers,
+} from '../transport.js';
+import { CloudStore } from './cloud-store.js';
+import { classify, PAIR_RATE_LIMIT } from './errors.js';
+import { GraphClient, GraphError } from './graph.js';
+import { normalizeCloudMessage } from './normalize.js';
+import { answerSubscription, readNotification, signatureMatches, type CloudMessageIn, type CloudStatusIn } from './notification.js';
+
+export interface CloudConfig {
+  /** Graph API base URL with its version, e.g. https://graph.facebook.com/v24.0 */
+  apiUrl: string;
+  accessToken: string;
+  phoneNumberId: string;
+  appSecret: string;
+  verifyToken: string;
+  /** The approved template that invites a customer to answer once the 24-hour window is closed. */
+  template: { name: string; language: string } | null;
+}
+
+export interface CloudTransportOptions {
+  config: CloudConfig;
+  /** Where the transport keeps its own file (cloud.sqlite). */
+  dataDir: string;
+  log: Logger;
+  /** How often the token is checked again while it is refused (default 60 s). */
+  recheckMs?: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** What Meta may send in one POST: up to 1000 updates. */
+const WEBHOOK_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The official WhatsApp Business Cloud API. Meta calls us (its webhook, on
+ * /cloud/webhook, checked by signature) and we call the Graph API. Only this
+ * folder speaks Graph; the gateway sees the same messages, receipts and
+ * send errors as from Baileys. What the Cloud API adds is the customer-service
+ * window: a reply that may not go now is held by the gateway, and the
+ * customer is invited by the configured template to write again.
+ */
+export class CloudTransport implements Transport {
+  readonly name = 'cloud';
+  private handlers: TransportHandlers | null = null;
+  private store: CloudStore | null = null;
+  private current: ConnectionState = initialState('connecting');
+  private readonly graph: GraphClient;
+  private recheck: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null };
+
+  constructor(private readonly options: CloudTransportOptions) {
+    this.now = options.now ?? Date.now;
+    this.graph = new GraphClient({ baseUrl: options.config.apiUrl, accessToken: options.config.accessToken, fetch: options.fetch });
+  }
+
+  async start(handlers: TransportHandlers): Promise<void> {
+    this.handlers = handlers;
+    this.store = new CloudStore(this.options.dataDir);
+    this.setState({ status: 'connecting' });
+    await this.checkToken();
+  }
+
+  async stop(): Promise<void> {
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = null;
+    this.setState({ status: 'stopped' });
+    this.handlers = null;
+    this.store?.close();
+    this.store = null;
+  }
+
+  /** Asks Graph for our number: the token works (connected), is refused (misconfigured), or Graph is away (reconnecting). */
+  private async checkToken(): Promise<void> {
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = null;
+    try {
+      const number = await this.graph.json<{ display_phone_number?: string }>('GET', `${this.options.config.phoneNumberId}?fields=display_phone_number,verified_name`);
+      const me = String(number.display_phone_number ?? '').replace(/\D/g, '') || null;
+      if (this.current.status !== 'connected') this.options.log.info({ me }, 'WhatsApp Cloud API: access token and number accepted');
+      this.setState({ status: 'connected', me, lastDisconnect: this.current.lastDisconnect });
+    } catch (error) {
+      this.refused(error);
+    }
+  }
+
+  /** A configuration refusal pauses sending (not connected) and is checked again every minute; the gateway keeps everything. */
+  private refused(error: unknown): void {
+    const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+    const kind = classify(graph.code, graph.status);
+    const status = kind === 'configuration' ? 'misconfigured' : 'reconnecting';
+    const reason = kind === 'configuration'
+      ? `the Cloud API refused the access token or its permissions (${graph.reason}): check CLOUD_ACCESS_TOKEN and CLOUD_PHONE_NUMBER_ID`
+      : `the Cloud API cannot be reached (${graph.reason})`;
+    if (this.current.status !== status) this.options.log.error({ code: graph.code, status: graph.status }, reason);
+    this.setState({ status, lastDisconnect: { code: graph.code ?? graph.status, reason, at: new Date(this.now()).toISOString() } });
+    if (this.handlers) {
+      this.recheck = setTimeout(() => void this.checkToken(), this.options.recheckMs ?? 60_000);
+      this.recheck.unref();
+    }
+  }
+
+  private setState(change: Partial<ConnectionState>): void {
+    const statusChanged = change.status !== undefined && change.status !== this.current.status;
+    this.current = { ...this.current, ...change, ...(statusChanged ? { since: new Date(this.now()).toISOString() } : {}) };
+    this.handlers?.state(this.current);
+  }
+
+  // ---- Meta calls us ----
+
+  readonly webhook: InboundWebhook = {
+    verify: (query) => {
+      const answer = answerSubscription(query, this.options.config.verifyToken);
+      if (answer.status === 200) this.seen.verifiedAt = new Date(this.now()).toISOString();
+      else this.options.log.warn('a webhook verification with a wrong verify token (CLOUD_VERIFY_TOKEN differs from the Meta app\'s)');
+      return answer;
+    },
+    maxBodyBytes: WEBHOOK_BODY_BYTES,
+    receive: async (body, signature) => {
+      if (!signatureMatches(this.options.config.appSecret, body, signature)) {
+        this.seen.badSignatureAt = new Date(this.now()).toISOString();
+        this.options.log.warn('a webhook POST without a valid X-Hub-Signature-256 was refused (is CLOUD_APP_SECRET the Meta app\'s secret?)');
+        return { status: 401, body: 'bad signature' };
+      }
+      this.seen.signedPostAt = new Date(this.now()).toISOString();
+      let notification;
+      try {
+        notification = readNotification(JSON.parse(body.toString('utf8')), this.options.config.phoneNumberId);
+      } catch (error) {
+        this.options.log.warn({ err: error }, 'a signed webhook POST that is not a WhatsApp notification');
+        return { status: 400, body: 'not a whatsapp_business_account notification' };
+      }
+      const store = this.store;
+      if (!store) return { status: 503, body: 'not running' };
+      for (const foreign of notification.foreign) {
+        // Not ours (another number on the same Meta app): kept, named on /health, never dropped.
+        store.keepForeign(foreign.phoneNumberId, foreign.display, foreign.value, this.now());
+        this.options.log.warn({ phoneNumberId: foreign.phoneNumberId }, 'a notification for a number this gateway does not serve was kept');
+      }
+      // Stored before Meta hears 200: a failure answers 500 and Meta sends the POST again (ids deduplicate).
+      for (const message of notification.messages) await this.onMessage(store, message);
+      for (const status of notification.statuses) this.onStatus(store, status);
+      return { status: 200, body: 'ok' };
+    },
+  };
+
+  private async onMessage(store: CloudStore, { message, contact }: CloudMessageIn): Promise<void> {
+    const normalized = normalizeCloudMessage(message, Math.floor(this.now() / 1000));
+    const chat = store.chatOf(contact.phone, contact.bsuid);
+    if (normalized.kind === 'ignore' || !chat || !this.handlers) {
+      this.options.log.debug({ id: message.id, reason: normalized.kind === 'ignore' ? normalized.reason : 'no sender' }, 'message not forwarded');
+      return;
+    }
+    store.wrote(chat, contact.phone, contact.bsuid, this.now());
+    const { id, timestamp, type, text, ref, media } = normalized;
+    await this.handlers.message({
+      id, chat, phone: contact.phone, name: contact.name, timestamp, type, text, edited: false, ref,
+      media: media ? { mimetype: media.mimetype, filename: media.filename, size: null, source: JSON.stringify({ id: media.mediaId, sha256: media.sha256 }) } : null,
+    });
+  }
+
+  private onStatus(store: CloudStore, status: CloudStatusIn): void {
+    const handlers = this.handlers;
+    if (!handlers) return;
+    const state = status.status === 'played' ? 'read' : status.status;
+    if (state === 'failed') {
+      const error = status.errors[0];
+      const reason = error ? `${error.code ?? '?'}: ${error.title}${error.details && error.details !== error.title ? ` (${error.details})` : ''}` : 'WhatsApp reported an error';
+      if (error && classify(error.code, null) === 'window') {
+        // Taken, then refused: the window had closed. The gateway sends it again, which invites the customer first.
+        const chat = store.chatOf(status.recipient.phone, status.recipient.bsuid);
+        if (chat) store.closeWindow(chat);
+        return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
+      }
+      return handlers.receipt({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
+    }
+    if (state === 'sent' || state === 'delivered' || state === 'read') handlers.receipt({ whatsappId: status.id, state });
+  }
+
+  // ---- we call Meta ----
+
+  async send(chat: string, text: string, _messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult> {
+    const store = this.store;
+    if (!store || this.current.status !== 'connected') {
+      throw new SendError(`the Cloud API is not usable now (${this.current.status})`, 'not_connected', true);
+    }
+    if (!store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, context?.ticket ?? null);
+    try {
+      const content = media ? await this.mediaContent(media, text) : { type: 'text', text: { body: text, preview_url: /https?:\/\//.test(text) } };
+      return { whatsappId: await this.post(chat, content) };
+    } catch (error) {
+      const graph = error instanceof GraphError ? error : null;
+      if (!graph) throw error;
+      switch (classify(graph.code, graph.status)) {
+        case 'window':
+          store.closeWindow(chat);
+          return this.outsideWindow(store, chat, context?.ticket ?? null);
+        case 'configuration':
+          this.refused(graph);
+          throw new SendError(`the Cloud API refused the access token or its permissions (${graph.reason})`, 'configuration', true);
+        case 'retry':
+          throw new SendError(`the Cloud API asked to try again later (${graph.reason})`, graph.code === PAIR_RATE_LIMIT ? 'pair_rate_limit' : 'cloud_retry', true);
+        default:
+          throw new SendError(`the Cloud API refused the message (${graph.reason})`, 'cloud_refused', false);
+      }
+    }
+  }
+
+  /**
+   * The customer last wrote more than 24 hours ago: free-form messages may not go. Invite them with the
+   * template (once until they answer) and hold the reply; without a template, the reply cannot go at all.
+   */
+  private async outsideWindow(store: CloudStore, chat: string, ticket: string | null): Promise<never> {
+    const template = this.options.config.template;
+    if (!template) {
+      throw new SendError(
+        'the customer last wrote more than 24 hours ago, and outside that window WhatsApp takes only an approved template; none is configured (CLOUD_TEMPLATE)',
+        'window_closed', false,
+      );
+    }
+    if (!store.invitedSinceLastMessage(chat)) {
+      try {
+        await this.post(chat, {
+          type: 'template',
+          template: {
+            name: template.name,
+            language: { code: template.language },
+            components: [{ type: 'body', parameters: [{ type: 'text', text: ticket ?? '-' }] }],
+          },
+        });
+      } catch (error) {
+        const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+        const kind = classify(graph.code, graph.status);
+        if (kind === 'configuration') this.refused(graph);
+        if (kind === 'retry' || kind === 'configuration') throw new SendError(`the invitation template could not be sent now (${graph.reason})`, 'cloud_retry', true);
+        this.options.log.error({ code: graph.code, template: template.name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
+        throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
+      }
+      store.invited(chat, this.now());
+      this.options.log.info({ template: template.name }, 'outside the 24-hour window: the customer was invited by template');
+    }
+    // The customer may have written while the template was on its way: then the reply is due now, not held.
+    if (store.windowOpen(chat, this.now())) throw new SendError('the customer wrote meanwhile; sending now', 'window_reopened', true);
+    throw new SendError(
+      `outside WhatsApp's 24-hour window: the customer was sent the template "${template.name}" inviting them to answer; the reply follows when they do`,
+      'window_closed', true, true,
+    );
+  }
+
+  /** Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. */
+  private async post(chat: string, content: Record<string, unknown>): Promise<string> {
+    const to = chat.startsWith('bsuid:') ? { recipient: chat.slice('bsuid:'.length) } : { to: chat };
+    const answer = await this.graph.json<{ messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
+      messaging_product: 'whatsapp', recipient_type: 'individual', ...to, ...content,
+    });
+    const id = answer.messages?.[0]?.id;
+    // A 200 is not delivery: WhatsApp's refusals come later as a failed status.
+    if (!id) throw new GraphError('the Cloud API answered without a message id', 200, null, '');
+    return id;
+  }
+
+  /** Uploads an agent's file and describes it by its Cloud media id: pictures as images, the rest as documents. */
+  private async mediaContent(media: OutboundMedia, caption: string): Promise<Record<string, unknown>> {
+    const form = new FormData();
+    form.set('messaging_product', 'whatsapp');
+    form.set('type', media.mimetype);
+    form.set('file', new Blob([new Uint8Array(media.data)], { type: media.mimetype }), media.filename);
+    const { id } = await this.graph.json<{ id?: string }>('POST', `${this.options.config.phoneNumberId}/media`, form);
+    if (!id) throw new GraphError('the Cloud API answered the upload without a media id', 200, null, '');
+    const captioned = caption === '' ? {} : { caption };
+    return media.mimetype === 'image/jpeg' || media.mimetype === 'image/png'
+      ? { type: 'image', image: { id, ...captioned } }
+      : { type: 'document', document: { id, filename: media.filename, ...captioned } };
+  }
+
+  /** A customer's file: its URL from Graph (valid about 5 minutes), then the bytes, checked against the sha256 WhatsApp gave. */
+  async downloadMedia(source: string, maxBytes: number): Promise<Buffer> {
+    const { id, sha256 } = JSON.parse(source) as { id: string; sha256: string };
+    let data: Buffer | null;
+    try {
+      const meta = await this.graph.json<{ url?: string; file_size?: number | string; sha256?: string }>('GET', encodeURIComponent(id));
+      if (Number(meta.file_size ?? 0) > maxBytes) throw new MediaError('the file is larger than MEDIA_MAX_MB', 'too_large', false);
+      if (!meta.url) throw new MediaError('the Cloud API gave no URL for the file', 'download_failed', true);
+      data = await this.graph.bytes(meta.url, maxBytes);
+    } catch (error) {
+      if (error instanceof MediaError) throw error;
+      const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+      const kind = classify(graph.code, graph.status);
+      if (graph.status === 404 || kind === 'final') throw new MediaError(`the file is no longer available at WhatsApp (${graph.reason})`, 'expired', false);
+      throw new MediaError(`download failed (${graph.reason})`, 'download_failed', true);
+    }
+    if (data === null) throw new MediaError('the file is larger than MEDIA_MAX_MB', 'too_large', false);
+    if (sha256 && !hashMatches(data, sha256)) throw new MediaError('the file arrived damaged (its sha256 differs from what WhatsApp announced)', 'download_failed', true);
+    return data;
+  }
+
+  forget(chat: string): void {
+    this.store?.forget(chat);
+  }
+
+  /** For /status and /health: the template, what Meta's webhook did last, numbers that are not ours. */
+  describe(): TransportDetails {
+    const foreign = this.store?.foreign() ?? [];
+    const template = this.options.config.template;
+    const problems = foreign.map((f) => `notifications for number ${f.display || '?'} (phone_number_id ${f.phone_number_id}) arrive here (${f.count} kept): point that number's webhook at its own gateway`);
+    if (this.seen.badSignatureAt && (!this.seen.signedPostAt || this.seen.badSignatureAt > this.seen.signedPostAt)) {
+      problems.push(`webhook POSTs with a wrong signature arrive (last ${this.seen.badSignatureAt}): CLOUD_APP_SECRET differs from the Meta app's secret`);
+    }
+    return {
+      details: {
+        phone_number_id: this.options.config.phoneNumberId,
+        template: template ? { name: template.name, language: template.language } : null,
+        webhook: { verified_at: this.seen.verifiedAt, last_signed_post_at: this.seen.signedPostAt, last_bad_signature_at: this.seen.badSignatureAt },
+        foreign_numbers: foreign.map((f) => ({ phone_number_id: f.phone_number_id, display: f.display, kept: f.count })),
+      },
+      problems,
+    };
+  }
+}
+
+/** WhatsApp gives the sha256 in base64 in webhooks and (by third-party accounts) in hex from Graph: either is accepted. */
+function hashMatches(data: Buffer, announced: string): boolean {
+  const digest = createHash('sha256').update(data).digest();
+  return announced.toLowerCase() === digest.toString('hex') || announced === digest.toString('base64');
+}

@@ -1,0 +1,97 @@
+/**
+ * The few Graph API calls the Cloud transport makes, with plain fetch.
+ * Error bodies are read as Meta documents them (support/error-codes):
+ * `{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}`.
+ */
+
+/** A refusal by the Graph API (or its absence of an answer: `code` null). */
+export class GraphError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or null when no answer came (network, timeout). */
+    readonly status: number | null,
+    /** Meta's error code (e.g. 131047), or null. */
+    readonly code: number | null,
+    /** `error_data.details`, when given. */
+    readonly details: string,
+  ) {
+    super(message);
+    this.name = 'GraphError';
+  }
+
+  /** "131047: Re-engagement message (more than 24 hours …)" */
+  get reason(): string {
+    return `${this.code ?? this.status ?? 'network'}: ${this.message}${this.details && !this.message.includes(this.details) ? ` (${this.details})` : ''}`;
+  }
+}
+
+export interface GraphClientOptions {
+  /** Base URL including the Graph version, e.g. https://graph.facebook.com/v24.0 */
+  baseUrl: string;
+  accessToken: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class GraphClient {
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  /** A JSON call to `<base>/<path>`; throws GraphError for anything but a 2xx with JSON. */
+  async json<T>(method: 'GET' | 'POST', path: string, body?: object | FormData): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.accessToken}` };
+    if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
+    const response = await this.call(`${this.options.baseUrl.replace(/\/+$/, '')}/${path}`, {
+      method, headers, body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
+    });
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = null;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      /* not JSON: described below */
+    }
+    if (!response.ok) throw refusal(response.status, parsed, text);
+    if (parsed === null || typeof parsed !== 'object') throw new GraphError(`the Graph API answered ${response.status} without JSON`, response.status, null, '');
+    return parsed as T;
+  }
+
+  /** The bytes at a media URL (bearer token), at most `maxBytes`; null when there are more. */
+  async bytes(url: string, maxBytes: number): Promise<Buffer | null> {
+    const response = await this.call(url, { method: 'GET', headers: { Authorization: `Bearer ${this.options.accessToken}` } });
+    if (!response.ok) throw refusal(response.status, null, await response.text().catch(() => ''));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body ?? []) {
+      size += (chunk as Uint8Array).length;
+      if (size > maxBytes) {
+        await response.body?.cancel().catch(() => undefined);
+        return null;
+      }
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private async call(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+    } catch (error) {
+      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      throw new GraphError(`the Graph API could not be reached: ${cause}`, null, null, '');
+    }
+  }
+}
+
+function refusal(status: number, parsed: unknown, text: string): GraphError {
+  const error = (parsed as { error?: { message?: unknown; code?: unknown; error_data?: { details?: unknown } } } | null)?.error;
+  if (error && typeof error === 'object') {
+    const code = typeof error.code === 'number' ? error.code : null;
+    const message = typeof error.message === 'string' ? error.message.replace(/^\(#\d+\)\s*/, '') : `HTTP ${status}`;
+    return new GraphError(message, status, code, typeof error.error_data?.details === 'string' ? error.error_data.details : '');
+  }
+  return new GraphError(`HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, status, null, '');
+}

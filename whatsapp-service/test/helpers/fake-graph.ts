@@ -1,0 +1,157 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Meta's Graph API for the WhatsApp Cloud API, played on loopback: real HTTP,
+ * the documented shapes (developers.facebook.com/documentation/business-messaging/whatsapp/ = …/):
+ * - GET /<phone-number-id>: the number (…/business-phone-numbers/phone-numbers).
+ * - POST /<phone-number-id>/messages → `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid…"}]}`
+ *   (…/messages/text-messages); a BSUID send has `recipient` instead of `to` and its contact has `user_id`, no `wa_id`
+ *   (…/business-scoped-user-ids).
+ * - POST /<phone-number-id>/media (multipart: messaging_product, type, file) → `{"id"}`; GET /<media-id> →
+ *   `{"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}`; the url needs the bearer token
+ *   (…/business-phone-numbers/media).
+ * - errors: `{"error": {"message": "(#code) title", "type", "code", "error_data": {"messaging_product", "details"}, "fbtrace_id"}}`
+ *   with the HTTP status of …/support/error-codes (401 for 190, 400 for 131026/131047/130429, 500 for 131000).
+ */
+export class FakeGraph {
+  private server: Server | null = null;
+  base = '';
+  readonly phoneNumberId = '109876543210987';
+  token = 'EAAG-test-token-0123456789';
+  /** Messages sent to /messages, in order (the JSON bodies). */
+  readonly sent: Array<Record<string, any> & { wamid: string }> = [];
+  /** Files uploaded to /media. */
+  readonly uploads = new Map<string, { data: Buffer; type: string; filename: string }>();
+  /** Customer files on Meta's side (id → bytes), for inbound media. */
+  readonly files = new Map<string, { data: Buffer; mime: string }>();
+  /** The next /messages calls answer these errors, one each. */
+  failures: Array<{ code: number; title: string; status: number; details?: string }> = [];
+  /** Media URL answers that are damaged (bytes changed), one each. */
+  damagedDownloads = 0;
+  requests: string[] = [];
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      void this.handle(req).then(
+        ({ status, body, type }) => res.writeHead(status, { 'Content-Type': type ?? 'application/json' }).end(body),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return `${this.base}/v24.0`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private async handle(req: IncomingMessage): Promise<{ status: number; body: string | Buffer; type?: string }> {
+    const url = new URL(req.url!, this.base);
+    this.requests.push(`${req.method} ${url.pathname}`);
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      return error(401, 190, 'Error validating access token: Session has expired', 'OAuthException');
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = url.pathname.replace(/^\/v24\.0\//, '');
+    if (req.method === 'GET' && path === this.phoneNumberId) {
+      return json(200, { display_phone_number: '+49 30 1234567', verified_name: 'Support', id: this.phoneNumberId });
+    }
+    if (req.method === 'POST' && path === `${this.phoneNumberId}/messages`) {
+      const failure = this.failures.shift();
+      if (failure) return error(failure.status, failure.code, failure.title, 'OAuthException', failure.details);
+      const message = JSON.parse(body.toString('utf8')) as Record<string, any>;
+      const wamid = `wamid.${randomBytes(12).toString('hex').toUpperCase()}`;
+      this.sent.push({ ...message, wamid });
+      const contact = message.recipient ? { input: message.recipient, user_id: message.recipient } : { input: message.to, wa_id: String(message.to).replace(/^\+/, '') };
+      return json(200, { messaging_product: 'whatsapp', contacts: [contact], messages: [{ id: wamid }] });
+    }
+    if (req.method === 'POST' && path === `${this.phoneNumberId}/media`) {
+      const form = await new Request(url, { method: 'POST', headers: { 'Content-Type': req.headers['content-type'] ?? '' }, body }).formData();
+      const file = form.get('file');
+      if (form.get('messaging_product') !== 'whatsapp' || !(file instanceof Blob)) return error(400, 100, 'Invalid parameter', 'OAuthException');
+      const id = String(1_000_000_000_000 + this.uploads.size);
+      this.uploads.set(id, { data: Buffer.from(await file.arrayBuffer()), type: String(form.get('type')), filename: (file as File).name });
+      return json(200, { id });
+    }
+    if (req.method === 'GET' && path.startsWith('bytes/')) {
+      const stored = this.files.get(path.slice('bytes/'.length));
+      if (!stored) return { status: 404, body: '' };
+      if (this.damagedDownloads > 0) {
+        this.damagedDownloads--;
+        return { status: 200, body: Buffer.concat([stored.data, Buffer.from('x')]), type: stored.mime };
+      }
+      return { status: 200, body: stored.data, type: stored.mime };
+    }
+    if (req.method === 'GET' && this.files.has(path)) {
+      const stored = this.files.get(path)!;
+      return json(200, {
+        messaging_product: 'whatsapp', url: `${this.base}/v24.0/bytes/${path}`, mime_type: stored.mime,
+        sha256: createHash('sha256').update(stored.data).digest('hex'), file_size: String(stored.data.length), id: path,
+      });
+    }
+    return error(400, 100, 'Unsupported get request. Object does not exist', 'GraphMethodException');
+  }
+
+  /** A customer's file as Meta holds it; the webhook's `image`/`document` object for it (sha256 in base64). */
+  addFile(data: Buffer, mime: string): { id: string; mime_type: string; sha256: string } {
+    const id = String(2_000_000_000_000 + this.files.size);
+    this.files.set(id, { data, mime });
+    return { id, mime_type: mime, sha256: createHash('sha256').update(data).digest('base64') };
+  }
+}
+
+function json(status: number, value: unknown) {
+  return { status, body: JSON.stringify(value) };
+}
+
+function error(status: number, code: number, title: string, type: string, details = title) {
+  return json(status, { error: { message: `(#${code}) ${title}`, type, code, error_data: { messaging_product: 'whatsapp', details }, fbtrace_id: 'AbCdEfGh' } });
+}
+
+/**
+ * A webhook notification as Meta posts it (…/webhooks/reference/messages):
+ * `{"object": "whatsapp_business_account", "entry": [{"id", "changes": [{"field": "messages", "value": {...}}]}]}`.
+ */
+export function notification(...values: Array<Record<string, unknown>>): Record<string, unknown> {
+  return { object: 'whatsapp_business_account', entry: values.map((value, i) => ({ id: `WABA${i}`, changes: [{ field: 'messages', value }] })) };
+}
+
+/** A `value` with messages from one customer (phone and/or BSUID, `from`/`from_user_id` as of 2026). */
+export function customerWrites(
+  phoneNumberId: string,
+  customer: { phone?: string | null; bsuid?: string; name?: string },
+  ...messages: Array<Record<string, unknown>>
+): Record<string, unknown> {
+  const phone = customer.phone ?? null;
+  return {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: '49301234567', phone_number_id: phoneNumberId },
+    contacts: [{ profile: { name: customer.name ?? 'Max Mustermann' }, ...(phone ? { wa_id: phone } : {}), ...(customer.bsuid ? { user_id: customer.bsuid } : {}) }],
+    messages: messages.map((message, i) => ({
+      ...(phone ? { from: phone } : {}), ...(customer.bsuid ? { from_user_id: customer.bsuid } : {}),
+      id: `wamid.IN${randomBytes(8).toString('hex').toUpperCase()}`, timestamp: String(1796000000 + i), ...message,
+    })),
+  };
+}
+
+/** A `value` with statuses (…/webhooks/reference/messages/status). */
+export function statuses(phoneNumberId: string, ...list: Array<{ id: string; status: string; recipient: string; code?: number; title?: string }>): Record<string, unknown> {
+  return {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: '49301234567', phone_number_id: phoneNumberId },
+    statuses: list.map((s) => ({
+      id: s.id, status: s.status, timestamp: '1796000100', recipient_id: s.recipient,
+      ...(s.code ? { errors: [{ code: s.code, title: s.title ?? 'error', message: s.title ?? 'error', error_data: { details: s.title ?? 'error' } }] } : {}),
+    })),
+  };
+}
+
+/** `X-Hub-Signature-256` for a body, as Meta computes it with the app secret. */
+export function hubSignature(appSecret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+}

@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createLogger } from '../../../src/log.js';
+import { CloudTransport, type CloudConfig } from '../../../src/transport/cloud/cloud-transport.js';
+import { SECRET, api, startService, type RunningService } from '../../helpers/service.js';
+import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { customerWrites, FakeGraph, hubSignature, notification, statuses } from '../../helpers/fake-graph.js';
+
+const APP_SECRET = 'meta-app-secret-0123456789abcdef';
+const VERIFY_TOKEN = 'verify-token-0123456789';
+let graph: FakeGraph;
+let apiUrl: string;
+let receiver: Receiver;
+let webhookUrl: string;
+before(async () => {
+  graph = new FakeGraph();
+  apiUrl = await graph.start();
+  receiver = new Receiver(SECRET);
+  webhookUrl = await receiver.start();
+});
+after(async () => {
+  await graph.stop();
+  await receiver.stop();
+});
+
+async function cloudService(config: Partial<CloudConfig> = {}): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
+  receiver.received.length = 0;
+  graph.sent.length = 0;
+  const cloud: CloudConfig = {
+    apiUrl, accessToken: graph.token, phoneNumberId: graph.phoneNumberId, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN,
+    template: { name: 'ticket_reply_waiting', language: 'de' }, ...config,
+  };
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-cloud-'));
+  const running = await startService(
+    { WEBHOOK_URL: webhookUrl },
+    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, log: createLogger('silent'), recheckMs: 100 }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
+  );
+  await waitFor(async () => (await api(`${running.url}/status`)).body.connection !== 'connecting', 'token checked');
+  return Object.assign(running, {
+    post: (body: unknown, signature?: string | null) => {
+      const raw = typeof body === 'string' ? body : JSON.stringify(body);
+      return fetch(`${running.url}/cloud/webhook`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...(signature === null ? {} : { 'X-Hub-Signature-256': signature ?? hubSignature(APP_SECRET, raw) }) }, body: raw,
+      });
+    },
+  });
+}
+
+const say = (phone: string, ...messages: Array<Record<string, unknown>>) => notification(customerWrites(graph.phoneNumberId, { phone }, ...messages));
+const text = (body: string) => ({ type: 'text', text: { body } });
+const reply = (running: RunningService, phone: string, message: string, key: string, ticket = '123456') =>
+  api(`${running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone, message, key, ticket }) });
+
+test('webhook verification: the challenge back for the right verify token, 403 for a wrong one', async () => {
+  const s = await cloudService();
+  try {
+    const right = await fetch(`${s.url}/cloud/webhook?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`);
+    assert.deepEqual([right.status, await right.text()], [200, '1158201444']);
+    const wrong = await fetch(`${s.url}/cloud/webhook?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444`);
+    assert.equal(wrong.status, 403);
+    assert.match((await api(`${s.url}/status`)).body.cloud.webhook.verified_at, /^\d{4}-/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('signatures: over the raw bytes; unsigned, wrongly signed and re-serialised bodies are refused and nothing is stored', async () => {
+  const s = await cloudService();
+  try {
+    // Meta escapes "/" and non-ASCII in its JSON: the signature covers exactly those bytes.
+    const raw = JSON.stringify(say('4917011110001', text('Grüße aus Köln / Büro'))).replace(/\//g, '\\/').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    assert.equal((await s.post(raw, null)).status, 401, 'unsigned');
+    assert.equal((await s.post(raw, hubSignature('another-secret', raw))).status, 401, 'wrong secret');
+    assert.equal((await s.post(JSON.stringify(JSON.parse(raw)), hubSignature(APP_SECRET, raw))).status, 401, 're-serialised');
+    assert.match((await api(`${s.url}/health`, { key: null })).body.problems.join(' '), /cloud: webhook POSTs with a wrong signature arrive/);
+    assert.equal((await s.post(raw)).status, 200, 'as sent, signed');
+    await waitFor(() => receiver.messages().length === 1, 'stored and delivered once');
+    assert.equal(receiver.messages()[0].text, 'Grüße aus Köln / Büro');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a batched POST: two entries, five messages, each once and in order; the same POST again changes nothing', async () => {
+  const s = await cloudService();
+  try {
+    const body = notification(
+      customerWrites(graph.phoneNumberId, { phone: '4917011110002' }, text('eins'), text('zwei'), text('drei')),
+      customerWrites(graph.phoneNumberId, { phone: '4917011110003' }, text('vier'), text('fünf')),
+    );
+    assert.equal((await s.post(body)).status, 200);
+    assert.equal((await s.post(body)).status, 200, 'Meta sends again: answered, not stored twice');
+    await waitFor(() => receiver.messages().length === 5, 'five');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const byChat = (chat: string) => receiver.messages().filter((m) => m.chat === chat).map((m) => m.text);
+    assert.deepEqual(byChat('4917011110002'), ['eins', 'zwei', 'drei']);
+    assert.deepEqual(byChat('4917011110003'), ['vier', 'fünf']);
+    assert.equal(receiver.messages().length, 5);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('each message type reaches the plugin as the Baileys ones do', async () => {
+  const s = await cloudService();
+  try {
+    const photo = graph.addFile(Buffer.from('PNG-bytes-of-a-printer'), 'image/jpeg');
+    await reply(s, '4917011110004', 'Antwort des Agenten', 'entry:77'); // for the reaction below, sent once they wrote
+    const body = say(
+      '4917011110004',
+      text('Hallo'),
+      { type: 'image', image: { ...photo, caption: 'Fehler 42' } },
+      { type: 'location', location: { latitude: 52.52, longitude: 13.4, name: 'Büro', address: 'Hauptstr. 1' } },
+      { type: 'contacts', contacts: [{ name: { formatted_name: 'Erika Muster' }, phones: [{ phone: '+49 151 2345', wa_id: '491512345' }] }] },
+      { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'b1', title: 'Rückruf bitte' } } },
+      { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'l1', title: 'Drucker', description: 'Hardware' } } },
+      { type: 'button', button: { text: 'Ja, gerne', payload: 'YES' } },
+      { type: 'unsupported', unsupported: { type: 'edit' }, errors: [{ code: 131051, title: 'Message type unknown' }] },
+    );
+    assert.equal((await s.post(body)).status, 200);
+    // Sent before they wrote: the template went first, the reply once they wrote.
+    await waitFor(() => graph.sent.length === 2, 'the held reply went out once they wrote');
+    const agentReply = graph.sent.find((m) => m.type === 'text')!.wamid;
+    await s.post(say('4917011110004', { type: 'reaction', reaction: { message_id: agentReply, emoji: '👍' } }, { type: 'reaction', reaction: { message_id: 'wamid.UNKNOWN', emoji: '😀' } }));
+    await waitFor(() => receiver.messages().length === 9, 'nine');
+    const got = receiver.messages().map((m) => [m.type, m.text, m.ref_key ?? null]);
+    assert.deepEqual(got, [
+      ['text', 'Hallo', null],
+      ['image', 'Fehler 42', null],
+      ['location', 'Büro, Hauptstr. 1\nhttps://maps.google.com/?q=52.52,13.4', null],
+      ['contact', 'Erika Muster +49 151 2345', null],
+      ['text', 'Rückruf bitte', null],
+      ['text', 'Drucker', null],
+      ['text', 'Ja, gerne', null],
+      ['other', '', null],
+      ['reaction', '👍', 'entry:77'],
+    ]);
+    const image = receiver.messages()[1];
+    assert.equal(image.media.sha256, createHash('sha256').update('PNG-bytes-of-a-printer').digest('hex'));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('statuses out of order never move a reply back; a skipped delivered is fine', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110005', text('Frage')));
+    await reply(s, '4917011110005', 'Antwort', 'entry:5');
+    await waitFor(() => graph.sent.length === 1, 'sent');
+    const id = graph.sent[0]!.wamid;
+    await s.post(notification(statuses(graph.phoneNumberId, { id, status: 'read', recipient: '4917011110005' }, { id, status: 'delivered', recipient: '4917011110005' }, { id, status: 'sent', recipient: '4917011110005' })));
+    await waitFor(() => receiver.statuses().filter((x) => x.key === 'entry:5').length >= 2, 'reported');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(receiver.statuses().filter((x) => x.key === 'entry:5').map((x) => x.state), ['sent', 'read']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the 24-hour window: 200 then failed 131047 → the template with the ticket number, the reply held; the customer answers → the reply goes, once', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110006', text('Frage von gestern')));
+    await reply(s, '4917011110006', 'Ihre Antwort nach über 24 Stunden', 'entry:6', '654321');
+    await waitFor(() => graph.sent.length === 1, 'sent (WhatsApp takes it first)');
+    const first = graph.sent[0]!.wamid;
+    await s.post(notification(statuses(graph.phoneNumberId, { id: first, status: 'failed', recipient: '4917011110006', code: 131047, title: 'Re-engagement message' })));
+    await waitFor(() => graph.sent.length === 2, 'the template');
+    assert.deepEqual(graph.sent[1]!.template, { name: 'ticket_reply_waiting', language: { code: 'de' }, components: [{ type: 'body', parameters: [{ type: 'text', text: '654321' }] }] });
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:6' && x.state === 'held'), 'the plugin hears it is held');
+    assert.match(receiver.statuses().find((x) => x.state === 'held').error, /template "ticket_reply_waiting".*follows when they do/);
+    await reply(s, '4917011110006', 'Noch eine Antwort', 'entry:7', '654321'); // waits behind the held one, no second template
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(graph.sent.length, 2);
+    assert.equal((await api(`${s.url}/health`, { key: null })).body.queues.outbox.held, 1);
+
+    await s.post(say('4917011110006', text('Ja, hier bin ich')));
+    await waitFor(() => graph.sent.length === 4, 'both replies after the answer');
+    assert.deepEqual(graph.sent.slice(2).map((m) => m.text.body), ['Ihre Antwort nach über 24 Stunden', 'Noch eine Antwort']);
+    await waitFor(() => receiver.statuses().filter((x) => x.key === 'entry:6' && x.state === 'sent').length === 2, 'sent again reported');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(graph.sent.filter((m) => m.text?.body === 'Ihre Antwort nach über 24 Stunden').length, 2, 'the refused one and the one that arrived: once delivered');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a reply to a customer who never wrote (window known closed): template first; without a template the agent hears why', async () => {
+  const s = await cloudService();
+  try {
+    await reply(s, '4917011110007', 'Antwort auf eine E-Mail-Anfrage', 'entry:8', '111222');
+    await waitFor(() => graph.sent.length === 1, 'template');
+    assert.equal(graph.sent[0]!.type, 'template');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:8' && x.state === 'held'), 'held');
+  } finally {
+    await s.stop();
+  }
+  const bare = await cloudService({ template: null });
+  try {
+    await reply(bare, '4917011110008', 'Antwort', 'entry:9');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:9'), 'reported');
+    const status = receiver.statuses().find((x) => x.key === 'entry:9');
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /more than 24 hours ago.*none is configured \(CLOUD_TEMPLATE\)/);
+    assert.equal(graph.sent.length, 0);
+  } finally {
+    await bare.stop();
+  }
+});
+
+test('190 (token expired): configuration state on /health, nothing lost, sent once the token works again', async () => {
+  const s = await cloudService();
+  const good = graph.token;
+  try {
+    await s.post(say('4917011110009', text('Hallo')));
+    graph.token = 'rotated-by-meta';
+    await reply(s, '4917011110009', 'Antwort', 'entry:10');
+    await waitFor(async () => (await api(`${s.url}/health`, { key: null })).status === 503, 'named');
+    const health = (await api(`${s.url}/health`, { key: null })).body;
+    assert.equal(health.connection, 'misconfigured');
+    assert.match(health.problems.join(' '), /whatsapp: the Cloud API refused the access token or its permissions \(190/);
+    assert.equal(health.queues.outbox.queued, 1, 'kept');
+    graph.token = good; // the administrator renews the token (here: Meta accepts it again)
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'Antwort'), 'sent after the fix', 10_000);
+    assert.equal((await api(`${s.url}/health`, { key: null })).status, 200);
+  } finally {
+    graph.token = good;
+    await s.stop();
+  }
+});
+
+test('130429 is tried again later; 131026 fails that reply and the next one goes on', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110010', text('Hallo')));
+    graph.failures = [{ code: 130429, title: 'Rate limit hit', status: 400 }];
+    await reply(s, '4917011110010', 'gedrosselt', 'entry:11');
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'gedrosselt'), 'sent on a later try', 10_000);
+    graph.failures = [{ code: 131026, title: 'Message undeliverable', status: 400 }];
+    await reply(s, '4917011110010', 'kommt nie an', 'entry:12');
+    await reply(s, '4917011110010', 'danach', 'entry:13');
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'danach'), 'the next one');
+    const failed = receiver.statuses().find((x) => x.key === 'entry:12');
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error, /131026: Message undeliverable/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('files: a customer\'s file is fetched and checked against its sha256 (a damaged one is fetched again); an agent\'s file is uploaded and sent by id', async () => {
+  const s = await cloudService();
+  try {
+    const pdf = Buffer.from('%PDF-1.7 Rechnung März');
+    const file = graph.addFile(pdf, 'application/pdf');
+    graph.damagedDownloads = 1;
+    await s.post(say('4917011110011', { type: 'document', document: { ...file, filename: 'Rechnung März.pdf', caption: 'die Rechnung' } }));
+    await waitFor(() => receiver.messages().length === 1, 'delivered with its file');
+    const [message] = receiver.messages();
+    assert.deepEqual([message.media.filename, message.media.sha256], ['Rechnung März.pdf', createHash('sha256').update(pdf).digest('hex')]);
+
+    const png = Buffer.from('\x89PNG agent screenshot', 'binary');
+    await api(`${s.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917011110011', key: 'entry:14:file:1', media: { filename: 'screen.png', mimetype: 'image/png', data: png.toString('base64') } }) });
+    await waitFor(() => graph.sent.some((m) => m.type === 'image'), 'sent');
+    const sent = graph.sent.find((m) => m.type === 'image')!;
+    assert.deepEqual(graph.uploads.get(sent.image.id)?.data, png);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a customer known only by a BSUID: a chat of its own kind, replies by `recipient`, the same chat when the phone appears', async () => {
+  const s = await cloudService();
+  try {
+    const bsuid = 'DE.13491208655302741918';
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid, name: 'Anna' }, text('ohne Nummer'))));
+    await waitFor(() => receiver.messages().length === 1, 'delivered');
+    assert.deepEqual([receiver.messages()[0].chat, receiver.messages()[0].phone], [`bsuid:${bsuid}`, null]);
+    await reply(s, `bsuid:${bsuid}`, 'Antwort', 'entry:15');
+    await waitFor(() => graph.sent.length === 1, 'sent');
+    assert.deepEqual([graph.sent[0]!.recipient, graph.sent[0]!.to], [bsuid, undefined]);
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid, phone: '4917011110012' }, text('jetzt mit Nummer'))));
+    await waitFor(() => receiver.messages().length === 2, 'second');
+    assert.deepEqual([receiver.messages()[1].chat, receiver.messages()[1].phone], [`bsuid:${bsuid}`, '4917011110012']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a notification for another phone_number_id is kept and named on /health, never dropped', async () => {
+  const s = await cloudService();
+  try {
+    assert.equal((await s.post(notification(customerWrites('555000111222333', { phone: '4917011110013' }, text('an die andere Nummer'))))).status, 200);
+    const health = (await api(`${s.url}/health`, { key: null })).body;
+    assert.match(health.problems.join(' '), /cloud: notifications for number 49301234567 \(phone_number_id 555000111222333\) arrive here \(1 kept\)/);
+    assert.equal(receiver.messages().length, 0);
+  } finally {
+    await s.stop();
+  }
+});

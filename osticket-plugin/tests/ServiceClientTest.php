@@ -44,12 +44,12 @@ final class ServiceClientTest extends TestCase
             };
             $before = memory_get_peak_usage();
             $result = (new WhatsAppServiceClient("http://127.0.0.1:$port", 'key-0123456789abcdef', 20))
-                ->send('4917100000001', '', 'entry:1:file:2', ['name' => 'Anleitung.pdf', 'type' => 'application/pdf', 'chunks' => $chunks]);
+                ->send('4917100000001', '', 'entry:1:file:2', ['name' => 'Anleitung.pdf', 'type' => 'application/pdf', 'chunks' => $chunks], '654321');
             $this->assertSame('queued', $result['outcome']);
             $this->assertLessThan($size / 2, memory_get_peak_usage() - $before, 'less than half the file in memory at any time');
             $body = json_decode(file_get_contents("$dir/body"), true);
-            $this->assertSame(['4917100000001', '', 'entry:1:file:2', 'Anleitung.pdf', 'application/pdf'],
-                [$body['phone'], $body['message'], $body['key'], $body['media']['filename'], $body['media']['mimetype']]);
+            $this->assertSame(['4917100000001', '', 'entry:1:file:2', '654321', 'Anleitung.pdf', 'application/pdf'],
+                [$body['phone'], $body['message'], $body['key'], $body['ticket'], $body['media']['filename'], $body['media']['mimetype']]);
             $this->assertSame(hash('sha256', implode('', iterator_to_array($chunks(), false))), hash('sha256', base64_decode($body['media']['data'])));
             $this->assertSame('key-0123456789abcdef', array_change_key_case(json_decode(file_get_contents("$dir/headers"), true))['x-api-key'] ?? null);
         } finally {

@@ -47,7 +47,8 @@ final class TextTest extends TestCase
         $this->assertSame(['text must be a string'], WhatsAppMessageCheck::errors(['text' => ['a']] + $ok));
         $this->assertSame(['name must be a string'], WhatsAppMessageCheck::errors(['name' => ['Max']] + $ok));
         $this->assertSame(['id is required'], WhatsAppMessageCheck::errors(array_diff_key($ok, ['id' => 1])));
-        $this->assertSame(['chat must be phone digits or lid:<digits>'], WhatsAppMessageCheck::errors(['chat' => '0171'] + $ok));
+        $this->assertSame(['chat must be phone digits, lid:<digits> or bsuid:<id>'], WhatsAppMessageCheck::errors(['chat' => '0171'] + $ok));
+        $this->assertSame([], WhatsAppMessageCheck::errors(['chat' => 'bsuid:DE.13491208655302741918', 'phone' => null] + $ok));
         $this->assertSame(['edited must be true or false'], WhatsAppMessageCheck::errors(['edited' => 'yes'] + $ok));
         $this->assertSame(['timestamp must be a whole number'], WhatsAppMessageCheck::errors(['timestamp' => '1'] + $ok));
         $this->assertStringStartsWith('type must be one of', WhatsAppMessageCheck::errors(['type' => 'fax'] + $ok)[0]);

@@ -238,6 +238,26 @@ class WhatsAppPluginConfig extends PluginConfig
      * Connection state and, while no phone is linked, the QR code to scan; read
      * when the page is rendered, from the values stored then.
      */
+    /** Which way the service reaches WhatsApp; for the Cloud API, what happens to replies after the 24-hour window. */
+    private static function transportHtml(array $status)
+    {
+        $names = ['baileys' => 'linked device (Baileys)', 'cloud' => 'WhatsApp Business Cloud API (official)', 'sandbox' => 'sandbox (no WhatsApp)'];
+        $transport = isset($status['transport']) ? (string) $status['transport'] : '';
+        $html = '<p>Transport: <strong>' . Format::htmlchars(isset($names[$transport]) ? $names[$transport] : $transport) . '</strong>';
+        if ($transport === 'cloud') {
+            $cloud = isset($status['cloud']) && is_array($status['cloud']) ? $status['cloud'] : [];
+            $template = isset($cloud['template']['name']) ? $cloud['template'] : null;
+            $html .= $template
+                ? '<br>Replies more than 24 hours after the customer\'s last message: the customer is invited with the template <strong>'
+                    . Format::htmlchars($template['name']) . '</strong> (' . Format::htmlchars($template['language']) . '); the reply follows when they answer.'
+                : '<br><span style="color:#a00"><strong>No template (CLOUD_TEMPLATE)</strong>: replies more than 24 hours after the customer\'s last message cannot be delivered.</span>';
+            $webhook = isset($cloud['webhook']) && is_array($cloud['webhook']) ? $cloud['webhook'] : [];
+            $html .= '<br>Meta webhook: verified ' . Format::htmlchars(!empty($webhook['verified_at']) ? $webhook['verified_at'] : 'not yet')
+                . ', last signed notification ' . Format::htmlchars(!empty($webhook['last_signed_post_at']) ? $webhook['last_signed_post_at'] : 'none yet');
+        }
+        return $html . '</p>';
+    }
+
     public function connectionHtml()
     {
         $instance = $this->getInstance();
@@ -266,7 +286,7 @@ class WhatsAppPluginConfig extends PluginConfig
         if (!empty($status['last_disconnect']['reason'])) {
             $html .= '<br>Last disconnect: ' . Format::htmlchars($status['last_disconnect']['reason']);
         }
-        $html .= '</p>';
+        $html .= '</p>' . self::transportHtml($status);
         if (!empty($status['webhook']['problem'])) {
             $html .= '<p style="color:#a00"><strong>Webhook: ' . Format::htmlchars($status['webhook']['state']) . '</strong> — '
                 . Format::htmlchars($status['webhook']['problem']) . '<br>Customer messages are kept and delivered once this is fixed.</p>';

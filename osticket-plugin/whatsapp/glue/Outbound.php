@@ -115,6 +115,9 @@ final class WhatsAppOutbound
         if ($changed && $status['state'] === 'failed') {
             self::tellTheAgent($key, $error ?: 'WhatsApp reported an error', $settings);
         }
+        if ($changed && $status['state'] === 'held') {
+            self::tellTheAgent($key, $error ?: 'outside WhatsApp\'s 24-hour window', $settings, 'held_note');
+        }
     }
 
     /** osTicket's cron: hand this number's waiting replies to its service, per customer in order. */
@@ -174,17 +177,17 @@ final class WhatsAppOutbound
                 self::tellTheAgent($row['message_id'], 'the file was deleted in osTicket before it could be sent', $settings);
                 continue;
             }
-            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, $left)) {
+            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, $left, $row['ticket_number'])) {
                 return;
             }
         }
     }
 
     /** One attempt; false when the message must wait (and everything after it with it). */
-    private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file, $seconds)
+    private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file, $seconds, $ticketNumber)
     {
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], $seconds);
-        $result = $client->send($chat, $text, $key, $file);
+        $result = $client->send($chat, $text, $key, $file, $ticketNumber);
         $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
         switch ($result['outcome']) {
             case 'queued':
@@ -205,7 +208,7 @@ final class WhatsAppOutbound
     }
 
     /** The customer did not get a message: an internal note on the ticket says so, with the text. */
-    private static function tellTheAgent($key, $reason, array $settings)
+    private static function tellTheAgent($key, $reason, array $settings, $text = 'failed_note')
     {
         $row = WhatsAppStore::outbound($key);
         $mapping = $row && $row['mapping_id'] ? WhatsAppStore::mapping($row['mapping_id']) : null;
@@ -213,12 +216,13 @@ final class WhatsAppOutbound
         if (!$ticket) {
             return;
         }
-        self::noteOnTicket($ticket, 'WhatsApp message not delivered', $settings['staff'], $reason, WhatsAppText::fromUtf8mb3($row['content']));
+        $title = $text === 'held_note' ? 'WhatsApp reply waiting for the customer' : 'WhatsApp message not delivered';
+        self::noteOnTicket($ticket, $title, $settings['staff'], $reason, WhatsAppText::fromUtf8mb3($row['content']), $text);
     }
 
-    /** The internal note that tells agents a message did not reach the customer, with why and what. */
-    private static function noteOnTicket(Ticket $ticket, $title, array $texts, $reason, $message)
+    /** The internal note that tells agents a message did not reach the customer (or not yet), with why and what. */
+    private static function noteOnTicket(Ticket $ticket, $title, array $texts, $reason, $message, $text = 'failed_note')
     {
-        WhatsAppDesk::note($ticket, $title, WhatsAppTemplates::render($texts['failed_note'], ['reason' => $reason, 'message' => $message]));
+        WhatsAppDesk::note($ticket, $title, WhatsAppTemplates::render($texts[$text], ['reason' => $reason, 'message' => $message]));
     }
 }

@@ -23,11 +23,11 @@ final class WhatsAppOwner
             WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_moved_note'], ['user' => $name, 'phone' => '+' . $numbers[0]]));
             return $moved;
         }
-        if (!$numbers && strpos($mapping['phone'], 'lid:') !== 0) {
+        if (!$numbers && ctype_digit($mapping['phone'])) {
             WhatsAppPhoneIndex::remember($mapping['phone'], $owner, 'agent');
         }
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_linked_note'], [
-            'user' => $name, 'phone' => strpos($mapping['phone'], 'lid:') === 0 ? $mapping['phone'] : '+' . $mapping['phone'],
+            'user' => $name, 'phone' => ctype_digit($mapping['phone']) ? '+' . $mapping['phone'] : $mapping['phone'],
         ]));
         return WhatsAppStore::setMappingUser($mapping['id'], $owner);
     }

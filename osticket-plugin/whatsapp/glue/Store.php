@@ -27,7 +27,7 @@ final class WhatsAppStore
     public static function phonesOfUser($instanceId, $userId)
     {
         $phones = [];
-        $result = db_query(sprintf("SELECT phone FROM `%s` WHERE user_id = %d AND instance_id = %d AND phone NOT LIKE 'lid:%%' ORDER BY updated DESC, id DESC",
+        $result = db_query(sprintf("SELECT phone FROM `%s` WHERE user_id = %d AND instance_id = %d AND phone REGEXP '^[0-9]+$' ORDER BY updated DESC, id DESC",
             WhatsAppSchema::mappingTable(), $userId, $instanceId));
         while ($result && ($row = db_fetch_array($result))) {
             $phones[] = $row['phone'];
@@ -124,23 +124,30 @@ final class WhatsAppStore
     public static function pendingOutbound($instanceId, $limit = 50, $phone = null)
     {
         $rows = [];
-        $result = db_query(sprintf("SELECT * FROM `%s` WHERE direction = 'out' AND status = 'pending' AND instance_id = %d%s ORDER BY id LIMIT %d",
-            WhatsAppSchema::messagesTable(), $instanceId, $phone === null ? '' : ' AND phone = ' . self::quote($phone), $limit));
+        // With the ticket number (the Cloud API's invitation template names it).
+        $result = db_query(sprintf("SELECT m.*, t.ticket_number FROM `%s` m LEFT JOIN `%s` t ON t.id = m.mapping_id
+            WHERE m.direction = 'out' AND m.status = 'pending' AND m.instance_id = %d%s ORDER BY m.id LIMIT %d",
+            WhatsAppSchema::messagesTable(), WhatsAppSchema::mappingTable(), $instanceId, $phone === null ? '' : ' AND m.phone = ' . self::quote($phone), $limit));
         while ($result && ($row = db_fetch_array($result))) {
             $rows[] = $row;
         }
         return $rows;
     }
 
-    /** Delivery reports only move forward (docs/contract.md 2.2); one of the same state may add a note. Returns whether the row changed. */
+    /**
+     * Delivery reports only move forward (docs/contract.md 2.2); one of the same state may add a note.
+     * `held` (waiting for the customer, outside WhatsApp's 24-hour window) may follow `sent`, and `sent` follows it.
+     * Returns whether the row changed.
+     */
     public static function recordStatus($key, $state, $whatsappId, $error)
     {
-        $order = "FIELD(status, 'pending', 'queued', 'sent', 'delivered', 'read')";
+        $steps = "'pending', 'queued', 'held', 'sent', 'delivered', 'read'";
         db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()
-            WHERE direction = 'out' AND message_id = %s AND status <> 'failed' AND (%s = 'failed' OR %s < FIELD(%s, 'pending', 'queued', 'sent', 'delivered', 'read') OR (status = %s AND %s IS NOT NULL))",
+            WHERE direction = 'out' AND message_id = %s AND status <> 'failed'
+              AND (%s = 'failed' OR FIELD(status, %s) < FIELD(%s, %s) OR (%s = 'held' AND status = 'sent') OR (status = %s AND %s IS NOT NULL))",
             WhatsAppSchema::messagesTable(), self::quote($state), $whatsappId === null ? 'NULL' : self::quote($whatsappId),
-            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $order, self::quote($state),
-            self::quote($state), $error === null ? 'NULL' : self::quote($error)));
+            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $steps, self::quote($state), $steps,
+            self::quote($state), self::quote($state), $error === null ? 'NULL' : self::quote($error)));
         return db_affected_rows() > 0;
     }
 

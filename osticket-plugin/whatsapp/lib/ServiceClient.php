@@ -23,12 +23,16 @@ final class WhatsAppServiceClient
      * A file is ['name', 'type', 'chunks' => a function yielding its bytes]: the request body is
      * written to a temporary stream, base64 chunk by chunk, so the file is never held whole in memory.
      */
-    public function send($chat, $text, $key, ?array $file = null)
+    public function send($chat, $text, $key, ?array $file = null, $ticketNumber = null)
     {
         // /send-secure insists on the API key; without one, the service only listens on loopback.
         $path = $this->apiKey !== '' ? '/send-secure' : '/send';
         $body = fopen('php://temp/maxmemory:262144', 'w+b');
-        $fields = json_encode(['phone' => $chat, 'message' => $text, 'key' => $key], JSON_UNESCAPED_UNICODE);
+        $fields = ['phone' => $chat, 'message' => $text, 'key' => $key];
+        if ($ticketNumber !== null && $ticketNumber !== '') {
+            $fields['ticket'] = (string) $ticketNumber; // for the Cloud API's invitation template
+        }
+        $fields = json_encode($fields, JSON_UNESCAPED_UNICODE);
         if ($file === null) {
             fwrite($body, $fields);
         } else {

@@ -87,10 +87,14 @@ export class CloudStore {
     return this.statements.byChat.get(chat) as CloudChat | undefined;
   }
 
-  /** Whether a free-form message may go to the chat now. */
+  /**
+   * Whether a free-form message may go to the chat now, as far as we know: a chat we never saw
+   * (a number moved here from Baileys, a customer who wrote elsewhere) is tried, and WhatsApp says.
+   */
   windowOpen(chat: string, now: number): boolean {
     const known = this.get(chat);
-    return known !== undefined && known.closed === 0 && now - known.last_inbound_at < WINDOW_MS;
+    if (!known || (known.last_inbound_at === 0 && known.closed === 0)) return true;
+    return known.closed === 0 && now - known.last_inbound_at < WINDOW_MS;
   }
 
   /** WhatsApp says the window is closed (131047), whatever we thought. */

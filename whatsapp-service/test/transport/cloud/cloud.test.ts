@@ -27,7 +27,7 @@ after(async () => {
   await receiver.stop();
 });
 
-async function cloudService(config: Partial<CloudConfig> = {}): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
+async function cloudService(config: Partial<CloudConfig> = {}, now?: () => number): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
   receiver.received.length = 0;
   graph.sent.length = 0;
   const cloud: CloudConfig = {
@@ -37,7 +37,7 @@ async function cloudService(config: Partial<CloudConfig> = {}): Promise<RunningS
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-cloud-'));
   const running = await startService(
     { WEBHOOK_URL: webhookUrl },
-    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, log: createLogger('silent'), recheckMs: 100 }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
+    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, log: createLogger('silent'), recheckMs: 100, now }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
   );
   await waitFor(async () => (await api(`${running.url}/status`)).body.connection !== 'connecting', 'token checked');
   return Object.assign(running, {
@@ -122,9 +122,8 @@ test('each message type reaches the plugin as the Baileys ones do', async () => 
       { type: 'unsupported', unsupported: { type: 'edit' }, errors: [{ code: 131051, title: 'Message type unknown' }] },
     );
     assert.equal((await s.post(body)).status, 200);
-    // Sent before they wrote: the template went first, the reply once they wrote.
-    await waitFor(() => graph.sent.length === 2, 'the held reply went out once they wrote');
-    const agentReply = graph.sent.find((m) => m.type === 'text')!.wamid;
+    await waitFor(() => graph.sent.length === 1, 'the reply went out');
+    const agentReply = graph.sent[0]!.wamid;
     await s.post(say('4917011110004', { type: 'reaction', reaction: { message_id: agentReply, emoji: '👍' } }, { type: 'reaction', reaction: { message_id: 'wamid.UNKNOWN', emoji: '😀' } }));
     await waitFor(() => receiver.messages().length === 9, 'nine');
     const got = receiver.messages().map((m) => [m.type, m.text, m.ref_key ?? null]);
@@ -190,18 +189,24 @@ test('the 24-hour window: 200 then failed 131047 → the template with the ticke
   }
 });
 
-test('a reply to a customer who never wrote (window known closed): template first; without a template the agent hears why', async () => {
-  const s = await cloudService();
+test('a customer who wrote more than 24 hours ago: the template first, no attempt that WhatsApp would refuse; without a template the agent hears why', async () => {
+  let clock = Date.now();
+  const s = await cloudService({}, () => clock);
   try {
-    await reply(s, '4917011110007', 'Antwort auf eine E-Mail-Anfrage', 'entry:8', '111222');
+    await s.post(say('4917011110007', text('Anfrage')));
+    await waitFor(() => receiver.messages().length === 1, 'delivered');
+    clock += 25 * 3_600_000; // a day and an hour later
+    await reply(s, '4917011110007', 'Antwort nach einem Tag', 'entry:8', '111222');
     await waitFor(() => graph.sent.length === 1, 'template');
     assert.equal(graph.sent[0]!.type, 'template');
     await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:8' && x.state === 'held'), 'held');
   } finally {
     await s.stop();
   }
-  const bare = await cloudService({ template: null });
+  const bare = await cloudService({ template: null }, () => clock);
   try {
+    await bare.post(say('4917011110008', text('Anfrage')));
+    clock += 25 * 3_600_000;
     await reply(bare, '4917011110008', 'Antwort', 'entry:9');
     await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:9'), 'reported');
     const status = receiver.statuses().find((x) => x.key === 'entry:9');

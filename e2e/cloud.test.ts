@@ -1,0 +1,101 @@
+/**
+ * End to end through the official Cloud API transport: the real service with
+ * TRANSPORT=cloud, a fake Graph API on loopback (whatsapp-service/test/helpers/fake-graph.ts)
+ * and the plugin inside a running osTicket. Meta's webhook calls are played by signed POSTs.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { customerWrites, FakeGraph, hubSignature, notification, statuses } from '../whatsapp-service/test/helpers/fake-graph.js';
+import { AdminPanel } from './admin-panel.js';
+import { agent, type Installed, installPlugin, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until } from './osticket.js';
+
+const ost = osTicketFromEnv();
+const API_KEY = randomBytes(16).toString('hex');
+const SECRET = randomBytes(16).toString('hex');
+const APP_SECRET = randomBytes(16).toString('hex');
+const VERIFY_TOKEN = randomBytes(16).toString('hex');
+const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const run = Date.now() % 100_000;
+const phone = (n: number) => `4916${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
+
+describe('the Cloud API transport against a running osTicket', { skip: skipUnlessSupported(ost) }, () => {
+  const o = ost as OsTicket;
+  const graph = new FakeGraph();
+  let service: { url: string; stop(): Promise<void> };
+  let installed: Installed;
+  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const entries = (ticketId: string) =>
+    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const meta = async (body: unknown) => {
+    const raw = JSON.stringify(body);
+    const response = await fetch(`${service.url}/cloud/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': hubSignature(APP_SECRET, raw) }, body: raw });
+    assert.equal(response.status, 200);
+  };
+  const says = (chat: string, body: string) => meta(notification(customerWrites(graph.phoneNumberId, { phone: chat }, { type: 'text', text: { body } })));
+  const sentTo = (chat: string) => graph.sent.filter((m) => m.to === chat);
+
+  before(async () => {
+    const apiUrl = await graph.start();
+    installed = await installPlugin(o, {
+      'Service URL': `http://127.0.0.1:${PORT}`, 'API Key': API_KEY, 'Webhook Secret': SECRET, 'Support Email': 'support@example.com',
+      'Default Help Topic': '10', 'Default Department': '1',
+    });
+    service = await startSandboxService({
+      PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php`,
+      TRANSPORT: 'cloud', CLOUD_API_URL: apiUrl, CLOUD_ACCESS_TOKEN: graph.token, CLOUD_PHONE_NUMBER_ID: graph.phoneNumberId,
+      CLOUD_APP_SECRET: APP_SECRET, CLOUD_VERIFY_TOKEN: VERIFY_TOKEN, CLOUD_TEMPLATE: 'ticket_reply_waiting', CLOUD_TEMPLATE_LANGUAGE: 'de',
+    });
+  });
+  after(async () => {
+    await service?.stop();
+    await graph.stop();
+  });
+
+  test('Meta verifies the webhook; a customer message becomes a ticket and the confirmation goes out through the Graph API', async () => {
+    const verified = await fetch(`${service.url}/cloud/webhook?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=42`);
+    assert.equal(await verified.text(), '42');
+    const chat = phone(1);
+    await says(chat, 'Mein Drucker druckt nicht');
+    const [map] = await until('ticket', () => mapping(chat), (rows) => rows.length === 1);
+    assert.match(entries(map!.ticket_id)[0]!.body!, /Mein Drucker druckt nicht/);
+    const [confirmation] = await until('confirmation', () => sentTo(chat), (m) => m.length === 1);
+    assert.equal(confirmation!.type, 'text');
+    assert.match(confirmation!.text.body, new RegExp(`#${map!.ticket_number}`));
+  });
+
+  test('an agent reply after the 24-hour window: an internal note, the template with the ticket number; the customer answers and the reply arrives', async () => {
+    const chat = phone(2);
+    await says(chat, 'Frage von vorgestern');
+    const [map] = await until('ticket', () => mapping(chat), (rows) => rows.length === 1);
+    await until('confirmation', () => sentTo(chat), (m) => m.length === 1);
+    agent(o, 'reply', map!.ticket_id, 'Hier ist Ihre Antwort');
+    const [, refused] = await until('reply taken by WhatsApp', () => sentTo(chat), (m) => m.length === 2);
+    // WhatsApp reports later that the window had closed (131047).
+    await meta(notification(statuses(graph.phoneNumberId, { id: refused!.wamid, status: 'failed', recipient: chat, code: 131047, title: 'Re-engagement message' })));
+    const template = await until('the template', () => sentTo(chat).filter((m) => m.type === 'template'), (m) => m.length === 1);
+    assert.deepEqual(template[0]!.template.components[0].parameters, [{ type: 'text', text: map!.ticket_number }]);
+    const notes = await until('the note for the agent', () => entries(map!.ticket_id).filter((e) => e.type === 'N'), (rows) => rows.some((e) => /(noch nicht beim Kunden|not reached the customer yet)/.test(e.body!)));
+    assert.match(notes.map((e) => e.body).join(' '), /ticket_reply_waiting/);
+
+    await says(chat, 'Ich bin wieder da');
+    const after = await until('the reply after the answer', () => sentTo(chat).filter((m) => m.type === 'text' && /Hier ist Ihre Antwort/.test(m.text.body)), (m) => m.length === 2);
+    assert.equal(after.length, 2, 'the refused one and the one that arrived');
+    await until('logged as sent', () => sql(o, `SELECT status FROM ${t(o, 'whatsapp_messages')} WHERE direction = 'out' AND phone = '${chat}' AND message_id LIKE 'entry:%'`), (rows) => rows[0]?.status === 'sent');
+    assert.equal(mapping(chat).length, 1, 'the answer went into the same ticket');
+  });
+
+  test('the settings page names the transport and the template', async () => {
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.openInstance(installed.pluginId, installed.instances[0]!);
+      const panel = await admin.connectionPanel();
+      assert.match(panel, /Transport: WhatsApp Business Cloud API \(official\)/);
+      assert.match(panel, /template ticket_reply_waiting \(de\)/);
+      await admin.page.click('a[href="#config"]');
+      await admin.screenshot('cloud-transport-settings');
+    } finally {
+      await admin.close();
+    }
+  });
+});

@@ -234,10 +234,6 @@ class WhatsAppPluginConfig extends PluginConfig
         return is_string($plain) ? $plain : (string) $stored;
     }
 
-    /**
-     * Connection state and, while no phone is linked, the QR code to scan; read
-     * when the page is rendered, from the values stored then.
-     */
     /** Which way the service reaches WhatsApp; for the Cloud API, what happens to replies after the 24-hour window. */
     private static function transportHtml(array $status)
     {
@@ -249,7 +245,7 @@ class WhatsAppPluginConfig extends PluginConfig
             $template = isset($cloud['template']['name']) ? $cloud['template'] : null;
             $html .= $template
                 ? '<br>Replies more than 24 hours after the customer\'s last message: the customer is invited with the template <strong>'
-                    . Format::htmlchars($template['name']) . '</strong> (' . Format::htmlchars($template['language']) . '); the reply follows when they answer.'
+                    . Format::htmlchars($template['name']) . '</strong> (' . Format::htmlchars(isset($template['language']) ? $template['language'] : '?') . '); the reply follows when they answer.'
                 : '<br><span style="color:#a00"><strong>No template (CLOUD_TEMPLATE)</strong>: replies more than 24 hours after the customer\'s last message cannot be delivered.</span>';
             $webhook = isset($cloud['webhook']) && is_array($cloud['webhook']) ? $cloud['webhook'] : [];
             $html .= '<br>Meta webhook: verified ' . Format::htmlchars(!empty($webhook['verified_at']) ? $webhook['verified_at'] : 'not yet')
@@ -258,6 +254,10 @@ class WhatsAppPluginConfig extends PluginConfig
         return $html . '</p>';
     }
 
+    /**
+     * Connection state and, while no phone is linked, the QR code to scan; read
+     * when the page is rendered, from the values stored then.
+     */
     public function connectionHtml()
     {
         $instance = $this->getInstance();

@@ -8,7 +8,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
  */
 export type ChatIdResult = { ok: true; chat: string } | { ok: false; reason: string };
 
-const HIDDEN_NUMBER = /^(lid:\d{5,25}|bsuid:[A-Z]{2}\.[A-Za-z0-9.]{1,140})$/;
+const HIDDEN_NUMBER = /^(lid:\d{5,25}|bsuid:[A-Z]{2}\.[A-Za-z0-9.]{1,55})$/;
 /** What people write around the digits of a phone number. */
 const PHONE_CHARACTERS = /^[+\d\s\-./()]+$/;
 

@@ -53,8 +53,6 @@ export interface GatewayOptions {
   now?: () => number;
 }
 
-/** Something the operator must fix, for /health. */
-
 /**
  * The service's core: every inbound message is stored before anything else
  * and then delivered to the webhook; every outbound message is stored and
@@ -334,7 +332,7 @@ export class Gateway {
         'whatsappId' in result
           ? this.options.outbox.markSent(row.id, result.whatsappId, now)
           : this.options.outbox.advance(row.id, 'failed', result.error, now);
-      // A message sent after it was held is reported as sent again (its own event).
+      // Keyed by attempt: a message sent again (WhatsApp refused it for now, it was held, then released) is reported again.
       if (moved) this.report(row, 'whatsappId' in result ? 'sent' : 'failed', 'whatsappId' in result ? result.whatsappId : null, 'error' in result ? result.error : null, 'whatsappId' in result && row.attempts > 0 ? String(row.attempts) : '');
     })();
   }

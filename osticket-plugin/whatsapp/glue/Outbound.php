@@ -191,7 +191,10 @@ final class WhatsAppOutbound
         $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
         switch ($result['outcome']) {
             case 'queued':
-                WhatsAppStore::update('out', $key, ['status' => 'queued', 'error' => null, 'attempts' => $attempts + 1]);
+                // A status report may have come in before this answer (the service sends at once): never step back from it.
+                WhatsAppStore::update('out', $key, [
+                    'error' => ['sql' => "IF(status = 'pending', NULL, error)"], 'status' => ['sql' => "IF(status = 'pending', 'queued', status)"], 'attempts' => $attempts + 1,
+                ]);
                 WhatsAppServiceHealth::ok($settings['instance_id']);
                 return true;
             case 'failed':

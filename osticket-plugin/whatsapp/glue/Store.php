@@ -142,12 +142,13 @@ final class WhatsAppStore
     public static function recordStatus($key, $state, $whatsappId, $error)
     {
         $steps = "'pending', 'queued', 'held', 'sent', 'delivered', 'read'";
+        $note = $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255));
         db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()
             WHERE direction = 'out' AND message_id = %s AND status <> 'failed'
-              AND (%s = 'failed' OR FIELD(status, %s) < FIELD(%s, %s) OR (%s = 'held' AND status = 'sent') OR (status = %s AND %s IS NOT NULL))",
+              AND (%s = 'failed' OR FIELD(status, %s) < FIELD(%s, %s) OR (%s = 'held' AND status = 'sent') OR (status = %s AND %s IS NOT NULL AND NOT (error <=> %s)))",
             WhatsAppSchema::messagesTable(), self::quote($state), $whatsappId === null ? 'NULL' : self::quote($whatsappId),
-            $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255)), self::quote($key), self::quote($state), $steps, self::quote($state), $steps,
-            self::quote($state), self::quote($state), $error === null ? 'NULL' : self::quote($error)));
+            $note, self::quote($key), self::quote($state), $steps, self::quote($state), $steps,
+            self::quote($state), self::quote($state), $note, $note));
         return db_affected_rows() > 0;
     }
 

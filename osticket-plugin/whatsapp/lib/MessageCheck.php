@@ -48,7 +48,7 @@ final class WhatsAppMessageCheck
         if ($message['id'] === '') {
             $errors[] = 'id must not be empty';
         }
-        if (!preg_match('/^(\d{6,15}|lid:\d{5,25}|bsuid:[A-Z]{2}\.[A-Za-z0-9.]{1,140})$/', $message['chat'])) {
+        if (!preg_match('/^(\d{6,15}|lid:\d{5,25}|bsuid:[A-Z]{2}\.[A-Za-z0-9.]{1,55})$/', $message['chat'])) {
             $errors[] = 'chat must be phone digits, lid:<digits> or bsuid:<id>';
         }
         if (isset($message['phone']) && !preg_match('/^\d{6,15}$/', $message['phone'])) {

@@ -13,12 +13,6 @@ export function bodyLimitWithFile(fileBytes: number): number {
 /** What a JSON body without a file may take: a message of 65,536 characters, each JSON-escaped. */
 export const TEXT_BODY_BYTES = 1024 * 1024;
 
-/**
- * Reads a JSON body of at most `limitBytes`. With a file limit above the text
- * limit, the body must say `"media"` within its first TEXT_BODY_BYTES (the
- * other fields are small and come first): a text-only body is never buffered
- * beyond what a text can take.
- */
 /** Reads a body as the exact bytes sent (a signature covers them), at most `limitBytes`. */
 export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -33,6 +27,12 @@ export async function readRawBody(req: IncomingMessage, limitBytes: number): Pro
   return Buffer.concat(chunks);
 }
 
+/**
+ * Reads a JSON body of at most `limitBytes`. With a file limit above the text
+ * limit, the body must say `"media"` within its first TEXT_BODY_BYTES (the
+ * other fields are small and come first): a text-only body is never buffered
+ * beyond what a text can take.
+ */
 export async function readJsonBody(req: IncomingMessage, limitBytes = TEXT_BODY_BYTES): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {

@@ -37,12 +37,11 @@ export function parseSendRequest(body: unknown, headerKey: string | undefined, d
   if (givenKey !== null && (typeof givenKey !== 'string' || givenKey === '' || givenKey.length > MAX_KEY_CHARS)) {
     return { ok: false, code: 'bad_request', message: `key must be a non-empty string of at most ${MAX_KEY_CHARS} characters` };
   }
-  if (ticket !== undefined && ticket !== null && (typeof ticket !== 'string' || !/^[A-Za-z0-9-]{1,32}$/.test(ticket))) {
-    return { ok: false, code: 'bad_request', message: 'ticket must be a ticket number (up to 32 letters, digits or dashes)' };
-  }
+  // osTicket's number formats allow any characters: a number that is not one line of 32 characters is left out, never a refusal.
+  const usableTicket = typeof ticket === 'string' && /^[^\p{C}]{1,32}$/u.test(ticket) ? { ticket } : {};
   return {
     ok: true,
-    request: { chat: chat.chat, text: wellFormed(caption as string), key: givenKey, ...(file ? { media: file } : {}), ...(typeof ticket === 'string' ? { ticket } : {}) },
+    request: { chat: chat.chat, text: wellFormed(caption as string), key: givenKey, ...(file ? { media: file } : {}), ...usableTicket },
   };
 }
 

@@ -56,13 +56,22 @@ export class SenderWorker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      this.expireOld();
-      const row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
+      let row: OutboxRow | undefined;
+      try {
+        this.expireOld();
+        row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
+        if (row) await this.sendOne(row);
+      } catch (error) {
+        // The store failed (disk full?): the loop goes on after a pause; the row stays as it was.
+        this.options.log.error({ err: error }, 'could not record a send; trying again in a minute');
+        row = undefined;
+        await this.sleep(60_000);
+        continue;
+      }
       if (!row) {
         await this.sleep(this.idleWait());
         continue;
       }
-      await this.sendOne(row);
       // Pace with a little jitter (up to +25%): evenly spaced messages look automated.
       // New work does not cut the pause short; only stop() does.
       const pause = this.options.intervalMs * (1 + 0.25 * (this.options.random ?? Math.random)());

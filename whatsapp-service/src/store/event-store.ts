@@ -31,7 +31,7 @@ export interface NewEvent {
 export interface LateFile {
   id: number;
   chat: string;
-  /** The `message` of the event the file will follow as, without `media` (JSON). */
+  /** The `message` of the event (JSON, its `media` still pending); the file follows as `<id>.file` with it. */
   message: string;
   source: string;
   created_at: number;

@@ -61,7 +61,7 @@ export class OutboxStore {
       ),
       queuedBefore: db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND created_at < ? ORDER BY id LIMIT 100`),
       nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'queued' AND held = 0`),
-      hold: db.prepare(`UPDATE outbox SET held = 1, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND held = 0`),
+      hold: db.prepare(`UPDATE outbox SET held = 1, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND held = 0`),
       release: db.prepare(`UPDATE outbox SET held = 0, next_attempt_at = ?, updated_at = ? WHERE chat = ? AND held = 1 AND state = 'queued'`),
       requeue: db.prepare(`UPDATE outbox SET state = 'queued', whatsapp_id = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'delivered')`),
       heldCount: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' AND held = 1`),

@@ -6,11 +6,12 @@ import { SandboxTransport } from './sandbox/sandbox-transport.js';
 /** Chooses the transport; Baileys is only loaded when it is used. */
 export function transportFactory(config: Config, log: Logger): TransportFactory {
   if (config.transport === 'sandbox') return () => new SandboxTransport();
-  if (config.transport === 'cloud' && config.cloud) {
+  if (config.transport === 'cloud') {
     const cloud = config.cloud;
+    if (!cloud) throw new Error('TRANSPORT=cloud without its CLOUD_* settings');
     return async () => {
       const { CloudTransport } = await import('./cloud/cloud-transport.js');
-      return new CloudTransport({ config: cloud, dataDir: config.dataDir, log: log.child({ component: 'cloud' }) });
+      return new CloudTransport({ config: cloud, dataDir: config.dataDir, retentionMs: config.retentionDays * 86_400_000, log: log.child({ component: 'cloud' }) });
     };
   }
   return async (context) => {

@@ -172,7 +172,9 @@ export interface Transport {
   start(handlers: TransportHandlers): Promise<void>;
   /**
    * Send text to a chat id (see InboundMessage.chat) under the given WhatsApp
-   * message id, so a resend after a crash is the same message. Throws SendError.
+   * message id, so a resend after a crash is the same message (Baileys; the
+   * Cloud API chooses its own ids, so there a crash between its answer and
+   * the record may send twice). Throws SendError.
    */
   send(chat: string, text: string, messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult>;
   /** Ask for a pairing code for linking without a camera (phone: digits); the code shown, if one is. */

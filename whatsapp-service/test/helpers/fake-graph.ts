@@ -134,7 +134,7 @@ export function customerWrites(
     contacts: [{ profile: { name: customer.name ?? 'Max Mustermann' }, ...(phone ? { wa_id: phone } : {}), ...(customer.bsuid ? { user_id: customer.bsuid } : {}) }],
     messages: messages.map((message, i) => ({
       ...(phone ? { from: phone } : {}), ...(customer.bsuid ? { from_user_id: customer.bsuid } : {}),
-      id: `wamid.IN${randomBytes(8).toString('hex').toUpperCase()}`, timestamp: String(1796000000 + i), ...message,
+      id: `wamid.IN${randomBytes(8).toString('hex').toUpperCase()}`, timestamp: String(Math.floor(Date.now() / 1000) - messages.length + i + 1), ...message,
     })),
   };
 }
@@ -145,7 +145,7 @@ export function statuses(phoneNumberId: string, ...list: Array<{ id: string; sta
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: '49301234567', phone_number_id: phoneNumberId },
     statuses: list.map((s) => ({
-      id: s.id, status: s.status, timestamp: '1796000100', recipient_id: s.recipient,
+      id: s.id, status: s.status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: s.recipient,
       ...(s.code ? { errors: [{ code: s.code, title: s.title ?? 'error', message: s.title ?? 'error', error_data: { details: s.title ?? 'error' } }] } : {}),
     })),
   };

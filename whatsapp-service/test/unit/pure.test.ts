@@ -124,3 +124,14 @@ test('lone surrogates (half an emoji) are repaired both ways, paired ones kept: 
   const answer = parseAnswer(JSON.stringify({ ok: true, replies: [{ text: 'Ticket \uD800 angelegt' }] }), 'W1', '491701');
   assert.equal(answer.replies[0]!.text, 'Ticket \uFFFD angelegt');
 });
+
+test('send requests: the ticket number in any osTicket format goes along; one that is not a short line is left out, never a refusal', () => {
+  for (const ticket of ['123456', 'ABC_000123', '2024/0012', 'A.123']) {
+    const parsed = parseSendRequest({ phone: '491701', message: 'x', ticket }, undefined);
+    assert.ok(parsed.ok && parsed.request.ticket === ticket, ticket);
+  }
+  const odd = parseSendRequest({ phone: '491701', message: 'x', ticket: 'zwei\nZeilen' }, undefined);
+  assert.ok(odd.ok && odd.request.ticket === undefined);
+  const long = parseSendRequest({ phone: '491701', message: 'x', ticket: 'x'.repeat(33) }, undefined);
+  assert.ok(long.ok && long.request.ticket === undefined);
+});

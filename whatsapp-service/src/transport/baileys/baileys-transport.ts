@@ -106,7 +106,8 @@ export class BaileysTransport implements Transport {
     const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
     if (phone) {
       this.sentToLid.set(whatsappId, { chat, text, media, phone });
-      if (this.sentToLid.size > 1_000) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
+      // Files included: kept only until the message is delivered, and never more than a few.
+      if (this.sentToLid.size > 200) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
     }
     return { whatsappId };
   }
@@ -216,6 +217,7 @@ export class BaileysTransport implements Transport {
         const receipt = key.fromMe && key.id ? receiptOf(key.id, update) : null;
         const code = refusalCode(update);
         if (receipt?.state === 'failed' && code && ADDRESSING_REFUSALS.has(code) && this.retryAtPhone(receipt.whatsappId, code)) continue;
+        if (receipt?.state === 'delivered' || receipt?.state === 'read') this.sentToLid.delete(receipt.whatsappId);
         if (receipt) this.handlers?.receipt(receipt);
       }
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +17,8 @@ export interface CloudChat {
   closed: number;
   /** When the invitation template was last sent (ms), or null. */
   template_sent_at: number | null;
+  /** The WhatsApp id of that template, to hear if WhatsApp refuses it later. */
+  template_wamid: string | null;
 }
 
 /**
@@ -38,8 +41,9 @@ export class CloudStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS chats (
         chat TEXT PRIMARY KEY, phone TEXT, bsuid TEXT, last_inbound_at INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
-        template_sent_at INTEGER
+        template_sent_at INTEGER, template_wamid TEXT
       );
+      CREATE INDEX IF NOT EXISTS chats_by_template ON chats (template_wamid);
       CREATE INDEX IF NOT EXISTS chats_by_phone ON chats (phone);
       CREATE INDEX IF NOT EXISTS chats_by_bsuid ON chats (bsuid);
       CREATE TABLE IF NOT EXISTS foreign_notifications (
@@ -56,10 +60,17 @@ export class CloudStore {
            last_inbound_at = MAX(last_inbound_at, @at), closed = 0`,
       ),
       invite: this.db.prepare(
-        `INSERT INTO chats (chat, phone, bsuid, template_sent_at) VALUES (@chat, @phone, @bsuid, @at)
-         ON CONFLICT (chat) DO UPDATE SET template_sent_at = @at`,
+        `INSERT INTO chats (chat, phone, bsuid, template_sent_at, template_wamid) VALUES (@chat, @phone, @bsuid, @at, @wamid)
+         ON CONFLICT (chat) DO UPDATE SET template_sent_at = @at, template_wamid = @wamid`,
       ),
-      close: this.db.prepare('UPDATE chats SET closed = 1 WHERE chat = ?'),
+      // Closed unless the customer wrote after `before` (a late 131047 must not shut a window they just opened).
+      close: this.db.prepare(
+        `INSERT INTO chats (chat, phone, bsuid, closed) VALUES (@chat, @phone, @bsuid, 1)
+         ON CONFLICT (chat) DO UPDATE SET closed = 1 WHERE last_inbound_at <= @before`,
+      ),
+      byTemplate: this.db.prepare('SELECT * FROM chats WHERE template_wamid = ?'),
+      uninvite: this.db.prepare('UPDATE chats SET template_sent_at = NULL, template_wamid = NULL WHERE chat = ?'),
+      purgeForeign: this.db.prepare('DELETE FROM foreign_notifications WHERE received_at < ?'),
       forget: this.db.prepare('DELETE FROM chats WHERE chat = ?'),
       keepForeign: this.db.prepare('INSERT INTO foreign_notifications (phone_number_id, display, body, received_at) VALUES (?, ?, ?, ?)'),
       foreign: this.db.prepare(
@@ -75,10 +86,16 @@ export class CloudStore {
   chatOf(phone: string | null, bsuid: string | null): string | null {
     const known = (bsuid && (this.statements.byBsuid.get(bsuid) as CloudChat | undefined)) || (phone && (this.statements.byPhone.get(phone) as CloudChat | undefined));
     if (known) return known.chat;
-    return phone ?? (bsuid ? `bsuid:${bsuid}` : null);
+    return phone ?? (bsuid ? bsuidChat(bsuid) : null);
   }
 
-  /** The customer wrote (at `at`): their window is open for 24 hours. */
+  /** Where to send: the phone (`to`) or the business-scoped user id (`recipient`). */
+  addressOf(chat: string): { to: string } | { recipient: string } {
+    if (!chat.startsWith('bsuid:')) return { to: chat };
+    return { recipient: this.get(chat)?.bsuid ?? chat.slice('bsuid:'.length) };
+  }
+
+  /** The customer wrote (at `at`, when they sent it): their window is open for 24 hours from then. */
   wrote(chat: string, phone: string | null, bsuid: string | null, at: number): void {
     this.statements.upsert.run({ chat, phone, bsuid, at });
   }
@@ -97,26 +114,35 @@ export class CloudStore {
     return known.closed === 0 && now - known.last_inbound_at < WINDOW_MS;
   }
 
-  /** WhatsApp says the window is closed (131047), whatever we thought. */
-  closeWindow(chat: string): void {
-    this.statements.close.run(chat);
+  /** WhatsApp says the window is closed (131047) for what was sent at `before`, unless the customer wrote since. */
+  closeWindow(chat: string, before: number): void {
+    this.statements.close.run({ ...identity(chat), before });
   }
 
-  /** Whether the customer was invited by template since they last wrote. */
-  invitedSinceLastMessage(chat: string): boolean {
+  /** Whether the customer was invited by template since they last wrote, within the last 24 hours (else: again). */
+  invitedSinceLastMessage(chat: string, now: number): boolean {
     const known = this.get(chat);
-    return known?.template_sent_at != null && known.template_sent_at >= known.last_inbound_at;
+    return known?.template_sent_at != null && known.template_sent_at >= known.last_inbound_at && now - known.template_sent_at < WINDOW_MS;
   }
 
-  invited(chat: string, now: number): void {
-    this.statements.invite.run({ chat, phone: /^\d+$/.test(chat) ? chat : null, bsuid: chat.startsWith('bsuid:') ? chat.slice(6) : null, at: now });
+  invited(chat: string, wamid: string, now: number): void {
+    this.statements.invite.run({ ...identity(chat), at: now, wamid });
+  }
+
+  /** WhatsApp refused a template it had taken: the chat it invited, which counts as not invited. */
+  templateRefused(wamid: string): CloudChat | undefined {
+    const chat = this.statements.byTemplate.get(wamid) as CloudChat | undefined;
+    if (chat) this.statements.uninvite.run(chat.chat);
+    return chat;
   }
 
   forget(chat: string): void {
     this.statements.forget.run(chat);
   }
 
-  keepForeign(phoneNumberId: string, display: string, body: unknown, now: number): void {
+  /** Keeps a notification for another number (for `retentionMs`, like everything else). */
+  keepForeign(phoneNumberId: string, display: string, body: unknown, now: number, retentionMs: number): void {
+    this.statements.purgeForeign.run(now - retentionMs);
     this.statements.keepForeign.run(phoneNumberId, display, JSON.stringify(body), now);
   }
 
@@ -127,4 +153,13 @@ export class CloudStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** A BSUID chat id that fits the plugin's 64-character columns: long BSUIDs are shortened by hash (the store keeps the whole one). */
+function bsuidChat(bsuid: string): string {
+  return bsuid.length <= 58 ? `bsuid:${bsuid}` : `bsuid:${bsuid.slice(0, 3)}${createHash('sha256').update(bsuid).digest('hex').slice(0, 40)}`;
+}
+
+function identity(chat: string): { chat: string; phone: string | null; bsuid: string | null } {
+  return { chat, phone: /^\d+$/.test(chat) ? chat : null, bsuid: null };
 }

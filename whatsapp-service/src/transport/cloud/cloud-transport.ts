@@ -26,6 +26,8 @@ export interface CloudTransportOptions {
   /** Where the transport keeps its own file (cloud.sqlite). */
   dataDir: string;
   log: Logger;
+  /** How long notifications for other numbers are kept (RETENTION_DAYS). */
+  retentionMs: number;
   /** How often the token is checked again while it is refused (default 60 s). */
   recheckMs?: number;
   fetch?: typeof fetch;
@@ -34,6 +36,8 @@ export interface CloudTransportOptions {
 
 /** What Meta may send in one POST: up to 1000 updates. */
 const WEBHOOK_BODY_BYTES = 8 * 1024 * 1024;
+/** A file transfer is given 2 minutes plus what a 50 kB/s link needs for it. */
+const transferTimeout = (bytes: number) => 120_000 + Math.ceil(bytes / 50);
 
 /**
  * The official WhatsApp Business Cloud API. Meta calls us (its webhook, on
@@ -52,6 +56,8 @@ export class CloudTransport implements Transport {
   private recheck: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null };
+  /** WhatsApp's last refusal of the invitation template, for /health. */
+  private templateProblem: string | null = null;
 
   constructor(private readonly options: CloudTransportOptions) {
     this.now = options.now ?? Date.now;
@@ -84,14 +90,16 @@ export class CloudTransport implements Transport {
       if (this.current.status !== 'connected') this.options.log.info({ me }, 'WhatsApp Cloud API: access token and number accepted');
       this.setState({ status: 'connected', me, lastDisconnect: this.current.lastDisconnect });
     } catch (error) {
-      this.refused(error);
+      // Whatever Graph refuses here (a wrong number id: 100) is the configuration; only passing trouble is not.
+      this.refused(error, true);
     }
   }
 
   /** A configuration refusal pauses sending (not connected) and is checked again every minute; the gateway keeps everything. */
-  private refused(error: unknown): void {
+  private refused(error: unknown, checkingToken = false): void {
     const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
-    const kind = classify(graph.code, graph.status);
+    const classified = classify(graph.code, graph.status);
+    const kind = checkingToken && classified !== 'retry' ? 'configuration' : classified;
     const status = kind === 'configuration' ? 'misconfigured' : 'reconnecting';
     const reason = kind === 'configuration'
       ? `the Cloud API refused the access token or its permissions (${graph.reason}): check CLOUD_ACCESS_TOKEN and CLOUD_PHONE_NUMBER_ID`
@@ -122,8 +130,10 @@ export class CloudTransport implements Transport {
     maxBodyBytes: WEBHOOK_BODY_BYTES,
     receive: async (body, signature) => {
       if (!signatureMatches(this.options.config.appSecret, body, signature)) {
+        // Anyone can post here: noted in /status and logged at most once a minute, never a /health problem of its own.
+        const last = this.seen.badSignatureAt ? Date.parse(this.seen.badSignatureAt) : 0;
+        if (this.now() - last > 60_000) this.options.log.warn('a webhook POST without a valid X-Hub-Signature-256 was refused (is CLOUD_APP_SECRET the Meta app\'s secret?)');
         this.seen.badSignatureAt = new Date(this.now()).toISOString();
-        this.options.log.warn('a webhook POST without a valid X-Hub-Signature-256 was refused (is CLOUD_APP_SECRET the Meta app\'s secret?)');
         return { status: 401, body: 'bad signature' };
       }
       this.seen.signedPostAt = new Date(this.now()).toISOString();
@@ -138,7 +148,7 @@ export class CloudTransport implements Transport {
       if (!store) return { status: 503, body: 'not running' };
       for (const foreign of notification.foreign) {
         // Not ours (another number on the same Meta app): kept, named on /health, never dropped.
-        store.keepForeign(foreign.phoneNumberId, foreign.display, foreign.value, this.now());
+        store.keepForeign(foreign.phoneNumberId, foreign.display, foreign.value, this.now(), this.options.retentionMs);
         this.options.log.warn({ phoneNumberId: foreign.phoneNumberId }, 'a notification for a number this gateway does not serve was kept');
       }
       // Stored before Meta hears 200: a failure answers 500 and Meta sends the POST again (ids deduplicate).
@@ -155,7 +165,8 @@ export class CloudTransport implements Transport {
       this.options.log.debug({ id: message.id, reason: normalized.kind === 'ignore' ? normalized.reason : 'no sender' }, 'message not forwarded');
       return;
     }
-    store.wrote(chat, contact.phone, contact.bsuid, this.now());
+    // The window runs from when they wrote (Meta may deliver late, after an outage), never from the future.
+    store.wrote(chat, contact.phone, contact.bsuid, Math.min(this.now(), normalized.timestamp * 1000));
     const { id, timestamp, type, text, ref, media } = normalized;
     await this.handlers.message({
       id, chat, phone: contact.phone, name: contact.name, timestamp, type, text, edited: false, ref,
@@ -170,10 +181,17 @@ export class CloudTransport implements Transport {
     if (state === 'failed') {
       const error = status.errors[0];
       const reason = error ? `${error.code ?? '?'}: ${error.title}${error.details && error.details !== error.title ? ` (${error.details})` : ''}` : 'WhatsApp reported an error';
+      const invited = store.templateRefused(status.id);
+      if (invited) {
+        // Nobody was invited after all: the next reply tries again; the operator hears why.
+        this.templateProblem = `WhatsApp refused the template "${this.options.config.template?.name}" (${reason}) at ${new Date(this.now()).toISOString()}: check it in WhatsApp Manager`;
+        this.options.log.error({ reason }, 'WhatsApp refused the invitation template');
+        return;
+      }
       if (error && classify(error.code, null) === 'window') {
         // Taken, then refused: the window had closed. The gateway sends it again, which invites the customer first.
         const chat = store.chatOf(status.recipient.phone, status.recipient.bsuid);
-        if (chat) store.closeWindow(chat);
+        if (chat) store.closeWindow(chat, status.at);
         return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
       }
       return handlers.receipt({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
@@ -189,15 +207,16 @@ export class CloudTransport implements Transport {
       throw new SendError(`the Cloud API is not usable now (${this.current.status})`, 'not_connected', true);
     }
     if (!store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, context?.ticket ?? null);
+    const startedAt = this.now();
     try {
       const content = media ? await this.mediaContent(media, text) : { type: 'text', text: { body: text, preview_url: /https?:\/\//.test(text) } };
-      return { whatsappId: await this.post(chat, content) };
+      return { whatsappId: await this.post(store, chat, content) };
     } catch (error) {
       const graph = error instanceof GraphError ? error : null;
       if (!graph) throw error;
       switch (classify(graph.code, graph.status)) {
         case 'window':
-          store.closeWindow(chat);
+          store.closeWindow(chat, startedAt);
           return this.outsideWindow(store, chat, context?.ticket ?? null);
         case 'configuration':
           this.refused(graph);
@@ -222,9 +241,10 @@ export class CloudTransport implements Transport {
         'window_closed', false,
       );
     }
-    if (!store.invitedSinceLastMessage(chat)) {
+    if (!store.invitedSinceLastMessage(chat, this.now())) {
+      let wamid: string;
       try {
-        await this.post(chat, {
+        wamid = await this.post(store, chat, {
           type: 'template',
           template: {
             name: template.name,
@@ -240,7 +260,8 @@ export class CloudTransport implements Transport {
         this.options.log.error({ code: graph.code, template: template.name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
         throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
       }
-      store.invited(chat, this.now());
+      store.invited(chat, wamid, this.now());
+      this.templateProblem = null;
       this.options.log.info({ template: template.name }, 'outside the 24-hour window: the customer was invited by template');
     }
     // The customer may have written while the template was on its way: then the reply is due now, not held.
@@ -252,8 +273,8 @@ export class CloudTransport implements Transport {
   }
 
   /** Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. */
-  private async post(chat: string, content: Record<string, unknown>): Promise<string> {
-    const to = chat.startsWith('bsuid:') ? { recipient: chat.slice('bsuid:'.length) } : { to: chat };
+  private async post(store: CloudStore, chat: string, content: Record<string, unknown>): Promise<string> {
+    const to = store.addressOf(chat);
     const answer = await this.graph.json<{ messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
       messaging_product: 'whatsapp', recipient_type: 'individual', ...to, ...content,
     });
@@ -269,7 +290,7 @@ export class CloudTransport implements Transport {
     form.set('messaging_product', 'whatsapp');
     form.set('type', media.mimetype);
     form.set('file', new Blob([new Uint8Array(media.data)], { type: media.mimetype }), media.filename);
-    const { id } = await this.graph.json<{ id?: string }>('POST', `${this.options.config.phoneNumberId}/media`, form);
+    const { id } = await this.graph.json<{ id?: string }>('POST', `${this.options.config.phoneNumberId}/media`, form, transferTimeout(media.data.length));
     if (!id) throw new GraphError('the Cloud API answered the upload without a media id', 200, null, '');
     const captioned = caption === '' ? {} : { caption };
     return media.mimetype === 'image/jpeg' || media.mimetype === 'image/png'
@@ -279,15 +300,20 @@ export class CloudTransport implements Transport {
 
   /** A customer's file: its URL from Graph (valid about 5 minutes), then the bytes, checked against the sha256 WhatsApp gave. */
   async downloadMedia(source: string, maxBytes: number): Promise<Buffer> {
-    const { id, sha256 } = JSON.parse(source) as { id: string; sha256: string };
     let data: Buffer | null;
+    let sha256 = '';
     try {
+      const parsed = JSON.parse(source) as { id?: unknown; sha256?: unknown };
+      if (typeof parsed.id !== 'string') throw new MediaError('not a Cloud API file', 'download_failed', false);
+      const id = parsed.id;
+      sha256 = typeof parsed.sha256 === 'string' ? parsed.sha256 : '';
       const meta = await this.graph.json<{ url?: string; file_size?: number | string; sha256?: string }>('GET', encodeURIComponent(id));
       if (Number(meta.file_size ?? 0) > maxBytes) throw new MediaError('the file is larger than MEDIA_MAX_MB', 'too_large', false);
       if (!meta.url) throw new MediaError('the Cloud API gave no URL for the file', 'download_failed', true);
-      data = await this.graph.bytes(meta.url, maxBytes);
+      data = await this.graph.bytes(meta.url, maxBytes, transferTimeout(Number(meta.file_size ?? maxBytes)));
     } catch (error) {
       if (error instanceof MediaError) throw error;
+      if (error instanceof SyntaxError) throw new MediaError('not a Cloud API file', 'download_failed', false);
       const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
       const kind = classify(graph.code, graph.status);
       if (graph.status === 404 || kind === 'final') throw new MediaError(`the file is no longer available at WhatsApp (${graph.reason})`, 'expired', false);
@@ -307,9 +333,7 @@ export class CloudTransport implements Transport {
     const foreign = this.store?.foreign() ?? [];
     const template = this.options.config.template;
     const problems = foreign.map((f) => `notifications for number ${f.display || '?'} (phone_number_id ${f.phone_number_id}) arrive here (${f.count} kept): point that number's webhook at its own gateway`);
-    if (this.seen.badSignatureAt && (!this.seen.signedPostAt || this.seen.badSignatureAt > this.seen.signedPostAt)) {
-      problems.push(`webhook POSTs with a wrong signature arrive (last ${this.seen.badSignatureAt}): CLOUD_APP_SECRET differs from the Meta app's secret`);
-    }
+    if (this.templateProblem) problems.push(this.templateProblem);
     return {
       details: {
         phone_number_id: this.options.config.phoneNumberId,

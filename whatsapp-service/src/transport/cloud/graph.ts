@@ -41,12 +41,12 @@ export class GraphClient {
   }
 
   /** A JSON call to `<base>/<path>`; throws GraphError for anything but a 2xx with JSON. */
-  async json<T>(method: 'GET' | 'POST', path: string, body?: object | FormData): Promise<T> {
+  async json<T>(method: 'GET' | 'POST', path: string, body?: object | FormData, timeoutMs?: number): Promise<T> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.options.accessToken}` };
     if (body !== undefined && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
     const response = await this.call(`${this.options.baseUrl.replace(/\/+$/, '')}/${path}`, {
       method, headers, body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
-    });
+    }, timeoutMs);
     const text = await response.text().catch(() => '');
     let parsed: unknown = null;
     try {
@@ -60,8 +60,8 @@ export class GraphClient {
   }
 
   /** The bytes at a media URL (bearer token), at most `maxBytes`; null when there are more. */
-  async bytes(url: string, maxBytes: number): Promise<Buffer | null> {
-    const response = await this.call(url, { method: 'GET', headers: { Authorization: `Bearer ${this.options.accessToken}` } });
+  async bytes(url: string, maxBytes: number, timeoutMs?: number): Promise<Buffer | null> {
+    const response = await this.call(url, { method: 'GET', headers: { Authorization: `Bearer ${this.options.accessToken}` } }, timeoutMs);
     if (!response.ok) throw refusal(response.status, null, await response.text().catch(() => ''));
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,9 +76,9 @@ export class GraphClient {
     return Buffer.concat(chunks);
   }
 
-  private async call(url: string, init: RequestInit): Promise<Response> {
+  private async call(url: string, init: RequestInit, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<Response> {
     try {
-      return await this.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      return await this.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       throw new GraphError(`the Graph API could not be reached: ${cause}`, null, null, '');

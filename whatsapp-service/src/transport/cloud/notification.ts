@@ -37,6 +37,8 @@ export interface CloudMessageIn {
 export interface CloudStatusIn {
   id: string;
   status: string;
+  /** When it happened (ms). */
+  at: number;
   /** The recipient's phone or, for a BSUID-only customer, their BSUID. */
   recipient: { phone: string | null; bsuid: string | null };
   errors: Array<{ code: number | null; title: string; details: string }>;
@@ -78,6 +80,7 @@ export function readNotification(body: unknown, phoneNumberId: string): CloudNot
         result.statuses.push({
           id: status.id,
           status: status.status,
+          at: Number.parseInt(text(status.timestamp), 10) * 1000 || Date.now(),
           recipient: { phone: digits(status.recipient_id), bsuid: text(status.recipient_user_id) || null },
           errors: (Array.isArray(status.errors) ? (status.errors as Array<Record<string, unknown>>) : []).map(errorOf),
         });

@@ -102,7 +102,9 @@ export class SenderWorker {
     try {
       const media = row.media_id === null ? undefined : this.options.media(row.media_id);
       if (row.media_id !== null && !media) throw new SendError('the file is no longer there (purged after RETENTION_DAYS)', 'media_gone', false);
-      const { whatsappId } = await this.options.send(row.chat, row.body, outboundMessageId(row.id, row.idempotency_key), media, { ticket: row.ticket });
+      const messageId = outboundMessageId(row.id, row.idempotency_key);
+      this.options.outbox.claimId(row.id, messageId);
+      const { whatsappId } = await this.options.send(row.chat, row.body, messageId, media, { ticket: row.ticket });
       this.options.settle(row, { whatsappId });
       log.info('message sent');
       return;

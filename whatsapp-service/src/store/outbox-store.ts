@@ -64,6 +64,7 @@ export class OutboxStore {
       hold: db.prepare(`UPDATE outbox SET held = 1, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND held = 0`),
       release: db.prepare(`UPDATE outbox SET held = 0, next_attempt_at = ?, updated_at = ? WHERE chat = ? AND held = 1 AND state = 'queued'`),
       requeue: db.prepare(`UPDATE outbox SET state = 'queued', whatsapp_id = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'delivered')`),
+      claimId: db.prepare(`UPDATE outbox SET whatsapp_id = ? WHERE id = ? AND whatsapp_id IS NULL`),
       heldCount: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' AND held = 1`),
       sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
@@ -145,6 +146,14 @@ export class OutboxStore {
   /** WhatsApp took a message and then refused it for now: it is queued again (to be held). */
   requeue(id: number, reason: string, now: number): boolean {
     return this.statements.requeue.run(now, reason, now, id).changes === 1;
+  }
+
+  /**
+   * Records the id a message is about to be sent under, before it goes: a receipt or a retry request for it
+   * (after a stalled send that did go out) then finds its row, whatever became of the attempt.
+   */
+  claimId(id: number, whatsappId: string): void {
+    this.statements.claimId.run(whatsappId, id);
   }
 
   heldCount(): number {

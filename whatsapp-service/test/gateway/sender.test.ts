@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import { initialState, SendError, type OutboundMedia, type SendResult, type Transport, type TransportHandlers } from '../../src/transport/transport.js';
+import { outboundMessageId } from '../../src/outbound/message-id.js';
 import { SECRET, api, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
@@ -148,6 +149,24 @@ test('a file that keeps failing does not hold back the replies written after it'
     t.transport.connect();
     await waitFor(() => t.transport.sends.length === 3, 'texts and then the file sent', 5_000);
     assert.deepEqual(t.transport.sends.map((s) => s.text), ['text after-1', 'text after-2', 'the scan']);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a receipt for a message whose send never settled (it did go out) finds it by its derived id, and it is not sent again', async () => {
+  const t = await setUp();
+  try {
+    t.transport.connect();
+    let settle!: (result: SendResult) => void;
+    t.transport.send = () => new Promise<SendResult>((resolve) => (settle = resolve));
+    await t.send('stalled');
+    await waitFor(() => settle !== undefined, 'attempted');
+    const id = outboundMessageId(1, 'stalled');
+    t.transport.handlers.receipt({ whatsappId: id, state: 'delivered' });
+    await waitFor(() => t.receiver.statuses().some((s) => s.key === 'stalled' && s.state === 'delivered'), 'the receipt counted');
+    assert.equal(t.running.service.gateway.sentMessageText(id), 'text stalled', 'a retry request can be answered');
+    settle({ whatsappId: id });
   } finally {
     await t.close();
   }

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SECRET, api, customerSays, startService } from '../helpers/service.js';
-import { exited, freePort } from '../helpers/process.js';
+import { runUntilExit } from '../helpers/process.js';
 import { waitFor } from '../helpers/receiver.js';
 
 /** `npm start` with the given DATA_DIR: its exit code and everything it printed. */
-function start(dataDir: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'info', PORT: String(freePort()), WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return exited(child).then((code) => (clearTimeout(timer), { code, output }));
-}
+const start = (dataDir: string) => runUntilExit({ LOG_LEVEL: 'info', WEBHOOK_SECRET: SECRET, DATA_DIR: dataDir });
 
 function assertOneLine(result: { code: number | null; output: string }, reason: RegExp): void {
   assert.equal(result.code, 78, result.output);

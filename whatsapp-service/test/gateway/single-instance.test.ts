@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { lockFolder } from '../../src/store/folder-lock.js';
 import { SECRET, customerSays } from '../helpers/service.js';
-import { exited, freePort, spawnService } from '../helpers/process.js';
+import { exited, freePort, runUntilExit, spawnService } from '../helpers/process.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
 /** `npm start` by mistake next to the running service: same folders, another port. */
-function startSecond(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', PORT: String(freePort()), WEBHOOK_SECRET: SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return exited(child).then((code) => (clearTimeout(timer), { code, output }));
-}
+const startSecond = (env: Record<string, string>) => runUntilExit({ WEBHOOK_SECRET: SECRET, ...env });
 
 test('one process per data folder: a second start exits with 78 naming the holder; the first keeps working; SIGKILL leaves no stale lock', async () => {
   const receiver = new Receiver(SECRET);

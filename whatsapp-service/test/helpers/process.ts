@@ -10,29 +10,44 @@ export interface ServiceProcess {
   output(): string;
 }
 
-/** The service as its own process (`node src/main.ts`), configured by environment only. */
-export async function spawnService(env: Record<string, string>, port: number): Promise<ServiceProcess> {
+/** `node src/main.ts` configured by environment only (sandbox, no .env), its output collected. */
+function spawnMain(env: Record<string, string>): { child: ChildProcess; output(): string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: serviceDir,
-    env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
+/** The service as its own process, once it answers /health. */
+export async function spawnService(env: Record<string, string>, port: number): Promise<ServiceProcess> {
+  const { child, output } = spawnMain({ PORT: String(port), ...env });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${output}`);
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${output()}`);
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {
       /* not up yet */
     }
-    if (Date.now() > deadline) throw new Error(`service did not start: ${output}`);
+    if (Date.now() > deadline) throw new Error(`service did not start: ${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, url, output: () => output };
+  return { child, url, output };
+}
+
+/** A start expected to end by itself (refused): its exit code and everything it printed; killed after 20 s. */
+export async function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { child, output } = spawnMain({ PORT: String(freePort()), ...env });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await exited(child);
+  clearTimeout(timer);
+  return { code, output: output() };
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage, type FakeSocket } from './fake-socket.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, untilConnected, type Harness } from './harness.js';
 
 let receiver: Receiver;
 let webhookUrl: string;
@@ -20,12 +20,12 @@ after(() => receiver.stop());
  */
 async function bufferingSocket(h: Harness): Promise<FakeSocket> {
   h.socket().open(); // the first link: creds.me from now on
-  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+  await untilConnected(h);
   h.socket().close(428, 'Connection Closed');
   await waitFor(() => h.sockets.length === 2, 'reconnected');
   const socket = h.socket();
   socket.open('4930123456', { holdOffline: true });
-  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected again');
+  await untilConnected(h, 'connected again');
   return socket;
 }
 
@@ -58,7 +58,7 @@ test('buffered messages survive a 515 restart and a send watchdog restart', asyn
 
     const next = h.socket();
     next.open('4930123456', { holdOffline: true });
-    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    await untilConnected(h);
     next.deliver(offline('DOG'), 'append');
     next.stallNextSend = true;
     await api(`${h.running.url}/send`, { method: 'POST', body: JSON.stringify({ phone: '4917000000009', message: 'hängt', key: 'dog' }) });
@@ -91,7 +91,7 @@ test('one buffered batch: album, poll, button reply, broadcast list, an edit and
     const customer = '4917055500001@s.whatsapp.net';
     // An agent's reply went out before the reconnect; the customer reacts to it.
     h.socket().open();
-    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    await untilConnected(h);
     await api(`${h.running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917055500001', message: 'Ihr Drucker ist repariert', key: 'entry:4711' }) });
     await waitFor(() => h.socket().sent.length === 1, 'reply sent');
     const reply = h.socket().sent[0]!.id;

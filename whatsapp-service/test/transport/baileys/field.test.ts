@@ -4,7 +4,7 @@ import { outboundMessageId } from '../../../src/outbound/message-id.js';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
 import { boom, serverLid, waMessage } from './fake-socket.js';
-import { startHarness, type Harness } from './harness.js';
+import { connectedHarness, startHarness, untilConnected, type Harness } from './harness.js';
 
 let receiver: Receiver;
 let webhookUrl: string;
@@ -16,10 +16,7 @@ after(() => receiver.stop());
 
 async function connected(options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
   receiver.received.length = 0;
-  const h = await startHarness(webhookUrl, options);
-  h.socket().open();
-  await waitFor(async () => (await status(h)).connection === 'connected', 'connected');
-  return h;
+  return connectedHarness(webhookUrl, options);
 }
 const status = async (h: Harness) => (await api(`${h.running.url}/status`)).body;
 const send = (h: Harness, phone: string, key: string, message = `Antwort ${key}`) =>
@@ -180,7 +177,7 @@ test('a first start without network says WhatsApp cannot be reached, not that a 
     assert.equal(said(/cannot be reached/), 1);
     assert.equal(said(/connection lost/), 0);
     h.socket().open();
-    await waitFor(async () => (await status(h)).connection === 'connected', 'connected');
+    await untilConnected(h);
     h.socket().close(428, 'Connection Closed');
     await waitFor(() => said(/connection lost/) === 1, 'a real loss is named as one');
   } finally {

@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/log.js';
 import type { Tuning } from '../../../src/service.js';
 import { createBaileysTransport } from '../../../src/transport/baileys/index.js';
-import { startService, type RunningService } from '../../helpers/service.js';
+import { api, startService, type RunningService } from '../../helpers/service.js';
+import { waitFor } from '../../helpers/receiver.js';
 import { socketFactory, type FakeSocket } from './fake-socket.js';
 
 export interface Harness {
@@ -43,4 +44,17 @@ export async function startHarness(
     socket: () => sockets[sockets.length - 1]!,
     close: (keepData = false) => running.stop({ keepData }),
   };
+}
+
+/** Until the service says WhatsApp is connected (after the test opened the socket). */
+export async function untilConnected(h: Harness, what = 'connected'): Promise<void> {
+  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', what);
+}
+
+/** A harness whose first socket is open (linked and connected). */
+export async function connectedHarness(webhookUrl: string, options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
+  const h = await startHarness(webhookUrl, options);
+  h.socket().open();
+  await untilConnected(h);
+  return h;
 }

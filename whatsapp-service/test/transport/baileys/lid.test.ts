@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage } from './fake-socket.js';
-import { startHarness, type Harness } from './harness.js';
+import { connectedHarness, type Harness } from './harness.js';
 
 let receiver: Receiver;
 let webhookUrl: string;
@@ -13,12 +13,7 @@ before(async () => {
 });
 after(() => receiver.stop());
 
-async function connected(): Promise<Harness> {
-  const h = await startHarness(webhookUrl);
-  h.socket().open();
-  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
-  return h;
-}
+const connected = (): Promise<Harness> => connectedHarness(webhookUrl);
 const chatsOf = (...ids: string[]) => ids.map((id) => receiver.messages().find((m) => m.id === id)?.chat);
 
 test('one customer, one chat: LID first, then the mapping, then the phone — and phone first, then the mapping, then the LID', async () => {

@@ -8,7 +8,7 @@ import { encryptedStream, type proto } from 'baileys';
 import { API_KEY, SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage } from './fake-socket.js';
-import { startHarness, type Harness } from './harness.js';
+import { connectedHarness, startHarness, untilConnected, type Harness } from './harness.js';
 
 // WhatsApp's media servers, played on loopback: encrypted files as Baileys' own encryptedStream makes them.
 const files = new Map<string, Buffer>();
@@ -49,10 +49,7 @@ async function upload(plain: Buffer, kind: 'image' | 'audio' | 'document', path:
 
 async function connected(env: Record<string, string> = {}): Promise<Harness> {
   receiver.received.length = 0;
-  const h = await startHarness(webhookUrl, { env });
-  h.socket().open();
-  await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
-  return h;
+  return connectedHarness(webhookUrl, { env });
 }
 const from = '4917012345678@s.whatsapp.net';
 
@@ -106,7 +103,7 @@ test('a download that fails while the socket goes down waits for the connection,
   const h = await startHarness(webhookUrl, { tuning: { mediaBackoff: { baseMs: 300, maxMs: 300 } } });
   try {
     h.socket().open();
-    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    await untilConnected(h);
     const plain = randomBytes(20_000);
     const fields = await upload(plain, 'image', '/renewed-later');
     troubles.set('/expires', [503]); // the media server hiccups once, and then the file has expired (410)

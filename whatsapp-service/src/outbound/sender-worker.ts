@@ -56,19 +56,19 @@ export class SenderWorker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let row: OutboxRow | undefined;
+      let sent: boolean;
       try {
         this.expireOld();
-        row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
+        const row = this.options.isConnected() ? this.options.outbox.nextDue(this.now()) : undefined;
         if (row) await this.sendOne(row);
+        sent = row !== undefined;
       } catch (error) {
         // The store failed (disk full?): the loop goes on after a pause; the row stays as it was.
         this.options.log.error({ err: error }, 'could not record a send; trying again in a minute');
-        row = undefined;
         await this.sleep(60_000);
         continue;
       }
-      if (!row) {
+      if (!sent) {
         await this.sleep(this.idleWait());
         continue;
       }

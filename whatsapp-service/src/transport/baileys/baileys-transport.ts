@@ -263,8 +263,7 @@ export class BaileysTransport implements Transport {
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
     const action = disconnectAction(code, this.store?.isRegistered() ?? false, error?.message);
     // Baileys destroys its event buffer right after this event (socket.js end()): what it still
-    // holds — messages it has acked already — comes out now, or never.
-    this.socket?.ev.flush();
+    // holds — messages it has acked already — comes out now (dropSocket flushes before its first await), or never.
     void this.dropSocket();
     if (this.stopped) return;
 

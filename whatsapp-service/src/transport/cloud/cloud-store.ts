@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { isPhoneChat } from '../../chat-id.js';
 
 const FILE = 'cloud.sqlite';
 /** WhatsApp's customer-service window: free-form messages only this long after the customer's last message. */
@@ -161,5 +162,5 @@ function bsuidChat(bsuid: string): string {
 }
 
 function identity(chat: string): { chat: string; phone: string | null; bsuid: string | null } {
-  return { chat, phone: /^\d+$/.test(chat) ? chat : null, bsuid: null };
+  return { chat, phone: isPhoneChat(chat) ? chat : null, bsuid: null };
 }

@@ -6,7 +6,7 @@ import {
 } from '../transport.js';
 import { CloudStore } from './cloud-store.js';
 import { classify, PAIR_RATE_LIMIT } from './errors.js';
-import { GraphClient, GraphError } from './graph.js';
+import { asGraphError, GraphClient, GraphError } from './graph.js';
 import { normalizeCloudMessage } from './normalize.js';
 import { answerSubscription, readNotification, signatureMatches, type CloudMessageIn, type CloudStatusIn } from './notification.js';
 
@@ -97,7 +97,7 @@ export class CloudTransport implements Transport {
 
   /** A configuration refusal pauses sending (not connected) and is checked again every minute; the gateway keeps everything. */
   private refused(error: unknown, checkingToken = false): void {
-    const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+    const graph = asGraphError(error);
     const classified = classify(graph.code, graph.status);
     const kind = checkingToken && classified !== 'retry' ? 'configuration' : classified;
     const status = kind === 'configuration' ? 'misconfigured' : 'reconnecting';
@@ -253,7 +253,7 @@ export class CloudTransport implements Transport {
           },
         });
       } catch (error) {
-        const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+        const graph = asGraphError(error);
         const kind = classify(graph.code, graph.status);
         if (kind === 'configuration') this.refused(graph);
         if (kind === 'retry' || kind === 'configuration') throw new SendError(`the invitation template could not be sent now (${graph.reason})`, 'cloud_retry', true);
@@ -314,7 +314,7 @@ export class CloudTransport implements Transport {
     } catch (error) {
       if (error instanceof MediaError) throw error;
       if (error instanceof SyntaxError) throw new MediaError('not a Cloud API file', 'download_failed', false);
-      const graph = error instanceof GraphError ? error : new GraphError(String(error), null, null, '');
+      const graph = asGraphError(error);
       const kind = classify(graph.code, graph.status);
       if (graph.status === 404 || kind === 'final') throw new MediaError(`the file is no longer available at WhatsApp (${graph.reason})`, 'expired', false);
       throw new MediaError(`download failed (${graph.reason})`, 'download_failed', true);

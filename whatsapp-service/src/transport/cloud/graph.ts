@@ -25,6 +25,11 @@ export class GraphError extends Error {
   }
 }
 
+/** Anything a Graph call threw, as a GraphError (code and status unknown when it was something else). */
+export function asGraphError(error: unknown): GraphError {
+  return error instanceof GraphError ? error : new GraphError(error instanceof Error ? error.message : String(error), null, null, '');
+}
+
 export interface GraphClientOptions {
   /** Base URL including the Graph version, e.g. https://graph.facebook.com/v24.0 */
   baseUrl: string;

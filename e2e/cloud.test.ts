@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { customerWrites, FakeGraph, hubSignature, notification, statuses } from '../whatsapp-service/test/helpers/fake-graph.js';
 import { AdminPanel } from './admin-panel.js';
-import { agent, type Installed, installPlugin, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until } from './osticket.js';
+import { agent, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -24,9 +24,8 @@ describe('the Cloud API transport against a running osTicket', { skip: skipUnles
   const graph = new FakeGraph();
   let service: { url: string; stop(): Promise<void> };
   let installed: Installed;
-  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
-  const entries = (ticketId: string) =>
-    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const mapping = (chat: string) => mappings(o, chat);
+  const entries = (ticketId: string) => threadEntries(o, ticketId);
   const meta = async (body: unknown) => {
     const raw = JSON.stringify(body);
     const response = await fetch(`${service.url}/cloud/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': hubSignature(APP_SECRET, raw) }, body: raw });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, configure, faultSwitch, type Installed, installPlugin, type OsTicket, osTicketFromEnv, setPluginSetting, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, until } from './osticket.js';
+import { agent, configure, faultSwitch, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, setPluginSetting, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -22,18 +22,11 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
   let service: { url: string; stop(): Promise<void> };
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
 
-  const say = async (from: string, text: string, extra: Record<string, unknown> = {}) => {
-    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
-    assert.equal(response.status, 202);
-    return ((await response.json()) as { id: string }).id;
-  };
-  const outbound = async (to: string): Promise<string[]> =>
-    ((await (await fetch(`${service.url}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
+  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
 
-  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const mapping = (chat: string) => mappings(o, chat);
   const ticket = (id: string) => sql(o, `SELECT t.*, s.state FROM ${t(o, 'ticket')} t JOIN ${t(o, 'ticket_status')} s ON s.id = t.status_id WHERE t.ticket_id = ${id}`)[0]!;
-  const entries = (ticketId: string) =>
-    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const entries = (ticketId: string) => threadEntries(o, ticketId);
   const log = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' ORDER BY id`);
 
   let installed: Installed;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { agent, faultSwitch, installPlugin, osTicketFromEnv, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, until, type OsTicket } from './osticket.js';
+import { agent, faultSwitch, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -29,16 +29,9 @@ const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt
 describe('who a customer is, and every message once', { skip: skipUnlessSupported(ost) }, () => {
   const o = ost as OsTicket;
   let service: { url: string; stop(): Promise<void> };
-  const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
-  const say = async (from: string, text: string) => {
-    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text }) });
-    assert.equal(response.status, 202);
-  };
-  const outbound = async (to: string): Promise<string[]> =>
-    ((await (await fetch(`${service.url}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
-  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
-  const entries = (ticketId: string) =>
-    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
+  const mapping = (chat: string) => mappings(o, chat);
+  const entries = (ticketId: string) => threadEntries(o, ticketId);
   const ticket = (id: string) => sql(o, `SELECT tk.*, s.state FROM ${t(o, 'ticket')} tk JOIN ${t(o, 'ticket_status')} s ON s.id = tk.status_id WHERE tk.ticket_id = ${id}`)[0];
   const inbound = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' AND direction = 'in' ORDER BY id`);
   const mails = () => (existsSync(MAIL_LOG) ? readFileSync(MAIL_LOG, 'utf8') : '');

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AdminPanel } from './admin-panel.js';
-import { agent, configure, installPlugin, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, until, type Installed, type OsTicket } from './osticket.js';
+import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -28,13 +28,10 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
   const start = (env: Record<string, string> = {}, dataDir?: string) =>
     startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php`, ...env }, dataDir);
-  const say = async (from: string, text: string, extra: Record<string, unknown> = {}) => {
-    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
-    assert.equal(response.status, 202);
-  };
+  const { say } = sandboxCustomer(() => service.url, API_KEY);
   const conversation = async (chat: string): Promise<Array<{ direction: string; text: string }>> =>
     ((await (await fetch(`${service.url}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
-  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const mapping = (chat: string) => mappings(o, chat);
   const rows = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' ORDER BY id`);
 
   before(async () => {

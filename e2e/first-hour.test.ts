@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { AdminPanel } from './admin-panel.js';
-import { agent, configure, type Installed, installPlugin, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, storedSettings, t, until } from './osticket.js';
+import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, storedSettings, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -21,17 +21,10 @@ describe('a new administrator\'s first hour', { skip: skipUnlessSupported(ost) }
   const o = ost as OsTicket;
   let service: { url: string; stop(): Promise<void> };
   let installed: Installed;
-  const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
-  const say = async (from: string, text: string) => {
-    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text }) });
-    assert.equal(response.status, 202);
-  };
-  const outbound = async (to: string): Promise<string[]> =>
-    ((await (await fetch(`${service.url}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
-  const mapping = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
+  const mapping = (chat: string) => mappings(o, chat);
   const state = (ticketId: string) => sql(o, `SELECT s.state FROM ${t(o, 'ticket')} tk JOIN ${t(o, 'ticket_status')} s ON s.id = tk.status_id WHERE tk.ticket_id = ${ticketId}`)[0]!.state;
-  const entries = (ticketId: string) =>
-    sql(o, `SELECT e.* FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+  const entries = (ticketId: string) => threadEntries(o, ticketId);
   const language = () => sql(o, `SELECT value FROM ${t(o, 'config')} WHERE namespace = 'core' AND \`key\` = 'system_language'`)[0]!.value!;
   const setLanguage = (value: string) => sql(o, `UPDATE ${t(o, 'config')} SET value = '${value}' WHERE namespace = 'core' AND \`key\` = 'system_language'`);
   let deskLanguage = 'en_US';

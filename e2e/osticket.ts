@@ -61,6 +61,29 @@ export function sql(ost: OsTicket, query: string): Array<Record<string, string>>
 
 export const t = (ost: OsTicket, table: string) => `\`${ost.db.prefix}${table}\``;
 
+/** The plugin's conversations of a chat (its mapping rows), oldest first. */
+export const mappings = (ost: OsTicket, chat: string) => sql(ost, `SELECT * FROM ${t(ost, 'whatsapp_mapping')} WHERE phone = '${chat}' ORDER BY id`);
+
+/** A ticket's thread entries, oldest first. */
+export const threadEntries = (ost: OsTicket, ticketId: string) =>
+  sql(ost, `SELECT e.* FROM ${t(ost, 'thread_entry')} e JOIN ${t(ost, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
+
+/** A customer of the sandbox service at `url()`: what they write (the message id back) and the texts they got. */
+export function sandboxCustomer(url: () => string, apiKey: string) {
+  const headers = { 'Content-Type': 'application/json', 'X-API-Key': apiKey };
+  return {
+    async say(from: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
+      const response = await fetch(`${url()}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
+      assert.equal(response.status, 202);
+      return ((await response.json()) as { id: string }).id;
+    },
+    async outbound(to: string): Promise<string[]> {
+      const answer = (await (await fetch(`${url()}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> };
+      return answer.messages.map((m) => m.text);
+    },
+  };
+}
+
 /** The plugin as an administrator installed it: its id and its instances' ids (one WhatsApp number each), in order. */
 export interface Installed {
   pluginId: string;

@@ -48,6 +48,18 @@ export class AdminPanel {
     await this.expectOk(response?.status() ?? 0, pathAndQuery);
   }
 
+  /** The staff panel's mass action "Delete" on these tickets (scp/ajax.php/tickets/mass/delete, as its dialog posts it). */
+  async bulkDeleteTickets(ids: string[]): Promise<void> {
+    await this.visit('/scp/tickets.php');
+    const status = await this.page.evaluate(async (url: string, tids: string[]) => {
+      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+      const body = new URLSearchParams([['count', String(tids.length)], ['comments', ''], ...tids.map((id) => ['tids[]', id] as [string, string])]);
+      const response = await fetch(url, { method: 'POST', body, headers: { 'X-CSRFToken': token, 'X-Requested-With': 'XMLHttpRequest' } });
+      return response.status;
+    }, `${this.ost.url}/scp/ajax.php/tickets/mass/delete`, ids);
+    await this.expectOk(status === 201 ? 200 : status, 'mass delete');
+  }
+
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const file = path.join(SCREENSHOTS, `${name}.png`);

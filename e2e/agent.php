@@ -9,6 +9,7 @@
  *        php agent.php <osticket-root> task <ticket-id>          (an open task on the ticket)
  *        php agent.php <osticket-root> shown <entry-id>          (the entry's text as the staff panel shows it)
  *        php agent.php <osticket-root> deleteuser <user-id>
+ *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -19,6 +20,12 @@ $_SERVER['HTTP_HOST'] = 'localhost';
 $_SERVER['REQUEST_URI'] = '/';
 chdir($root);
 require $root . '/main.inc.php';
+
+/** A phone as osTicket's phone field stores it: digits only. */
+function WhatsAppE2ePhone($typed)
+{
+    return preg_replace('/\D/', '', $typed);
+}
 
 $thisstaff = Staff::objects()->filter(['isactive' => 1])->order_by('staff_id')->first();
 if ($action === 'cron') {
@@ -31,6 +38,22 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'clientprofile') {
+    // A client registered and confirmed (user_account status 1) saves a phone in their own profile: no staff in this request.
+    $thisstaff = null;
+    $user = User::fromVars(['name' => 'Client ' . $ticketId, 'email' => $ticketId]);
+    $account = new UserAccount(['user_id' => $user->getId(), 'status' => UserAccountStatus::CONFIRMED, 'timezone' => 'UTC', 'registered' => SqlFunction::NOW()]);
+    $account->save(true);
+    $thisclient = new EndUser($user);
+    foreach ($user->getForms() as $entry) {
+        if ($entry->getField('phone')) {
+            $entry->setAnswer('phone', WhatsAppE2ePhone($text));
+            $entry->save();
+        }
+    }
+    echo json_encode(['id' => $user->getId()]), "\n";
+    exit(0);
 }
 if ($action === 'files') {
     // The files attached to a thread entry, with the sha256 of what osTicket stored.

@@ -67,8 +67,9 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     await until('queued at the service', () => rows(chat), (r) => r.some((x) => x.message_id!.startsWith('entry:') && x.status === 'queued'));
     agent(o, 'delete', map!.ticket_id);
     assert.deepEqual([rows(chat), mapping(chat)], [[], []]);
-    assert.equal(files(), 0, 'the photo is gone at the service');
+    assert.equal(files(), 1, 'the agent did not wait on the service: it is told from cron');
     agent(o, 'cron');
+    assert.equal(files(), 0, 'the photo is gone at the service');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.ok(!(await conversation(chat)).some((m) => /Antwort eins/.test(m.text)), 'the reply waiting at the service was never sent');
     assert.ok(!(await conversation(first)).some((m) => /Wartet im Plugin/.test(m.text)), 'nor the one that waited in the plugin');
@@ -84,6 +85,7 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     await until('two tickets', () => [...mapping(erased), ...mapping(kept)], (r) => r.length === 2);
     await until('replies', async () => (await conversation(erased)).length, (n) => n >= 2);
     await configure(o, installed, 0, { 'Erase a phone number': `+${erased.slice(0, 2)} ${erased.slice(2)}` });
+    agent(o, 'cron'); // the service is told from cron
     assert.deepEqual(mapping(erased), []);
     assert.deepEqual(rows(erased), []);
     assert.deepEqual(await conversation(erased), [], 'the service forgot the chat');
@@ -108,26 +110,41 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     await until('confirmation', async () => (await conversation(chat)).length, (n) => n >= 2);
     agent(o, 'delete', map!.ticket_id);
     agent(o, 'deleteuser', map!.user_id!);
+    agent(o, 'cron');
     assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'user')} WHERE id = ${map!.user_id}`)[0]!.n, '0');
     assert.deepEqual(sql(o, `SELECT * FROM ${t(o, 'whatsapp_phone_index')} WHERE user_id = ${map!.user_id}`), []);
     await until('the service forgot the chat', () => conversation(chat), (m) => m.length === 0);
   });
 
-  test('retention: messages older than "Keep WhatsApp messages for" are purged by cron, the service forgets them too; recent ones stay', async () => {
+  test('retention: messages older than "Keep WhatsApp messages for" are purged by cron, the service forgets them too; recent ones and open tickets\' conversations stay', async () => {
     const old = phone(5);
     const recent = phone(6);
+    const stillOpen = phone(9);
     await say(old, 'Alte Nachricht');
     await say(recent, 'Neue Nachricht');
-    await until('two tickets', () => [...mapping(old), ...mapping(recent)], (r) => r.length === 2);
+    await say(stillOpen, 'Lange offen');
+    await until('three tickets', () => [...mapping(old), ...mapping(recent), ...mapping(stillOpen)], (r) => r.length === 3);
     await configure(o, installed, 0, { 'Keep WhatsApp messages for': '30' });
-    agent(o, 'close', mapping(old)[0]!.ticket_id);
-    // Forty days ago, as far as the plugin's tables are concerned.
-    sql(o, `UPDATE ${t(o, 'whatsapp_messages')} SET created = NOW() - INTERVAL 40 DAY, updated = NOW() - INTERVAL 40 DAY WHERE phone = '${old}'`);
+    const closedTicket = mapping(old)[0]!.ticket_id!;
+    agent(o, 'close', closedTicket);
+    // Forty days ago, as far as the plugin's tables and the close are concerned; the open one was switched away from as long ago.
+    sql(o, `UPDATE ${t(o, 'whatsapp_messages')} SET created = NOW() - INTERVAL 40 DAY, updated = NOW() - INTERVAL 40 DAY WHERE phone IN ('${old}', '${stillOpen}')`);
     sql(o, `UPDATE ${t(o, 'whatsapp_mapping')} SET updated = NOW() - INTERVAL 40 DAY WHERE phone = '${old}'`);
+    sql(o, `UPDATE ${t(o, 'whatsapp_mapping')} SET status = 'inactive', active_phone = NULL, updated = NOW() - INTERVAL 40 DAY WHERE phone = '${stillOpen}'`);
+    sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 40 DAY WHERE ticket_id = ${closedTicket}`);
     agent(o, 'cron');
     assert.deepEqual(rows(old), []);
     assert.deepEqual(mapping(old), []);
     assert.ok(rows(recent).length >= 2);
+    assert.equal(mapping(stillOpen).length, 1, 'the conversation of a ticket that is still open stays, however old');
+    agent(o, 'reply', mapping(stillOpen)[0]!.ticket_id!, 'Späte Antwort');
+    await until('the late reply on WhatsApp', () => conversation(stillOpen), (m) => m.some((x) => /Späte Antwort/.test(x.text)));
+    // A reply on the ticket whose conversation is gone: the agent is told, nothing is mailed to the generated address.
+    agent(o, 'reply', closedTicket, 'Antwort ins Leere');
+    const note = sql(o, `SELECT e.body FROM ${t(o, 'thread_entry')} e JOIN ${t(o, 'thread')} th ON th.id = e.thread_id
+      WHERE th.object_type = 'T' AND th.object_id = ${closedTicket} AND e.type = 'N' ORDER BY e.id DESC LIMIT 1`)[0]!.body!;
+    assert.match(note, /no longer exists|gibt es nicht mehr/);
+    assert.match(note, /Antwort ins Leere/);
     assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'whatsapp_erasures')} WHERE instance_id = ${installed.instances[0]}`)[0]!.n, '0', 'the service took the request');
   });
 

@@ -116,6 +116,8 @@ export async function installPlugin(ost: OsTicket, ...instances: Array<Record<st
       const expected = { ...rendered, ...Object.fromEntries(Object.entries(values).filter(([label]) => label in rendered)) };
       assert.deepEqual(shown, expected, `instance ${index + 1}: the settings as saved are the settings as rendered and set`);
     }
+    // osTicket's cron, as the README asks an administrator to set up: it builds the phone index.
+    agent(ost, 'cron');
     return { pluginId, instances: ids };
   } finally {
     await admin.close();
@@ -139,13 +141,15 @@ export function storedSettings(ost: OsTicket, installed: Installed, index: numbe
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
-export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron', target = '', text = ''): any {
+export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile', target = '', text = ''): any {
   const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
 }
 
 /** The real service in sandbox mode, as its own process; `dataDir` to start it again on the same data. */
-export async function startSandboxService(env: Record<string, string>, dataDir = mkdtempSync(path.join(tmpdir(), 'wa-e2e-'))): Promise<{ url: string; dataDir: string; stop(options?: { keepData?: boolean }): Promise<void> }> {
+export async function startSandboxService(env: Record<string, string>, dataDir = mkdtempSync(path.join(tmpdir(), 'wa-e2e-'))): Promise<{
+  url: string; dataDir: string; stop(options?: { keepData?: boolean }): Promise<void>; pause(): { resume(): void };
+}> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.join(repo, 'whatsapp-service'),
     env: { ...process.env, ENV_FILE: '/nonexistent', TRANSPORT: 'sandbox', LOG_LEVEL: 'warn', SEND_INTERVAL_MS: '0', DATA_DIR: dataDir, ...env },
@@ -163,6 +167,11 @@ export async function startSandboxService(env: Record<string, string>, dataDir =
   return {
     url,
     dataDir,
+    /** The service hangs (SIGSTOP): connections are accepted by the kernel, nothing answers, until resumed. */
+    pause() {
+      child.kill('SIGSTOP');
+      return { resume: () => child.kill('SIGCONT') };
+    },
     async stop({ keepData = false } = {}) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

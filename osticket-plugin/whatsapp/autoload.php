@@ -8,6 +8,7 @@ if (is_file(__DIR__ . '/fault-injection.php')) {
     require_once __DIR__ . '/fault-injection.php';
 }
 require_once __DIR__ . '/lib/PhoneNumber.php';
+require_once __DIR__ . '/lib/PhoneTrust.php';
 require_once __DIR__ . '/lib/Signature.php';
 require_once __DIR__ . '/lib/CommandParser.php';
 require_once __DIR__ . '/lib/Text.php';
@@ -18,11 +19,14 @@ require_once __DIR__ . '/lib/SettingsCheck.php';
 require_once __DIR__ . '/lib/MessageCheck.php';
 require_once __DIR__ . '/lib/Markup.php';
 require_once __DIR__ . '/lib/Fault.php';
+require_once __DIR__ . '/lib/LockName.php';
+require_once __DIR__ . '/lib/FileType.php';
 require_once __DIR__ . '/lib/LazyText.php';
 require_once __DIR__ . '/glue/Schema.php';
 require_once __DIR__ . '/glue/Store.php';
 require_once __DIR__ . '/glue/PhoneIndex.php';
 require_once __DIR__ . '/glue/Desk.php';
+require_once __DIR__ . '/glue/Progress.php';
 require_once __DIR__ . '/glue/Owner.php';
 require_once __DIR__ . '/glue/Settings.php';
 require_once __DIR__ . '/glue/ServiceHealth.php';

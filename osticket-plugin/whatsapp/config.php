@@ -198,6 +198,10 @@ class WhatsAppPluginConfig extends PluginConfig
             (new Config('plugin.whatsapp.erasure'))->set('last', sprintf('+%s erased on %s: %d conversations, %d messages; the services were told to forget it.',
                 $phone, date('Y-m-d H:i'), $done['conversations'], $done['messages']));
         }
+        if (WhatsAppSchema::isCurrent()) {
+            // The phone index of this instance's country is ready when Save returns (else cron builds it).
+            WhatsAppPhoneIndex::maintain([$settings['default_country_code']], array_merge(WhatsAppPlugin::emailDomains(), [$settings['email_domain']]));
+        }
         $config['erase_phone'] = ''; // a request, not a setting
         (new Config('plugin.whatsapp.uninstall'))->set('data', WhatsAppSettings::choice($config['uninstall_data'] ?? 'keep', ['keep', 'delete'], 'keep'));
         return true;

@@ -32,10 +32,7 @@ class WhatsAppPlugin extends Plugin
         ksort(self::$values);
         // (osTicket's language is not known yet here; nothing below depends on it.)
         $early = WhatsAppSettings::from(self::$values[$instanceId], 'en');
-        if (WhatsAppSchema::ensure($instanceId)) {
-            // Ready before the first customer writes: first contacts never scan osTicket's users.
-            WhatsAppPhoneIndex::ensureBuilt($early['default_country_code'], 0);
-        }
+        WhatsAppSchema::ensure($instanceId);
         WhatsAppMailGuard::onRequest($early['email_domain']);
         if (self::$connected) {
             return; // osTicket 1.17+ bootstraps once per instance
@@ -55,6 +52,12 @@ class WhatsAppPlugin extends Plugin
         Signal::connect('object.created', function ($object, $data = null) use ($settingsOf) {
             WhatsAppOutbound::onObjectCreated($object, $data, $settingsOf);
         });
+        // What osTicket creates while a customer message is processed is recorded the moment it exists.
+        $created = function ($object) {
+            WhatsAppProgress::created($object);
+        };
+        Signal::connect('model.created', $created, 'Ticket');
+        Signal::connect('model.created', $created, 'ThreadEntry');
         // A user's phone saved anywhere (staff panel, client portal, import): the phone index follows,
         // with who saved it (only staff and the user's own confirmed account are trusted).
         $phoneSaved = function ($answer) {
@@ -79,10 +82,10 @@ class WhatsAppPlugin extends Plugin
             foreach (array_keys(self::$values) as $instanceId) {
                 $settings = self::settings($instanceId);
                 WhatsAppOutbound::retryPending($settings);
-                WhatsAppPhoneIndex::ensureBuilt($settings['default_country_code']);
                 WhatsAppErasure::purge($settings);
             }
-            WhatsAppErasure::retry([__CLASS__, 'settings']);
+            WhatsAppErasure::sendQueued([__CLASS__, 'settings']);
+            WhatsAppPhoneIndex::maintain(self::countries(), self::emailDomains());
         });
     }
 
@@ -99,6 +102,22 @@ class WhatsAppPlugin extends Plugin
                 }
             }, 'Plugin');
         }
+    }
+
+    /** The e-mail domains of the plugin's generated addresses, on every active instance. */
+    public static function emailDomains()
+    {
+        return array_values(array_unique(array_map(function ($values) {
+            return WhatsAppSettings::from($values, 'en')['email_domain'];
+        }, self::$values)));
+    }
+
+    /** The default country codes of the active instances: each has its phone index. */
+    public static function countries()
+    {
+        return array_values(array_unique(array_map(function ($values) {
+            return WhatsAppSettings::from($values, 'en')['default_country_code'];
+        }, self::$values)));
     }
 
     /** The ids of the active instances (WhatsApp numbers). */

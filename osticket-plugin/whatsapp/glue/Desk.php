@@ -98,7 +98,7 @@ final class WhatsAppDesk
         $doubt = null;
         if ($found['ambiguous']) {
             $doubt = WhatsAppTemplates::render($settings['staff']['ambiguous_note'], ['users' => implode(', ', $found['ambiguous'])]);
-        } elseif ($found['claims'] && !$found['user']) {
+        } elseif ($found['claims']) {
             $doubt = WhatsAppTemplates::render($settings['staff']['claim_note'], ['users' => implode(', ', $found['claims'])]);
         }
         if ($found['user']) {
@@ -107,7 +107,7 @@ final class WhatsAppDesk
         $local = $phone !== null ? $phone : str_replace(':', '', $chat);
         $email = sprintf('whatsapp+%s@%s', $local, $settings['email_domain']);
         if (!($user = User::lookupByEmail($email))) {
-            $readable = WhatsAppText::safeLine(WhatsAppText::readable($name));
+            $readable = WhatsAppText::personName($name);
             // fromVars skips osTicket's DNS check of e-mail addresses, which a generated address would fail.
             $user = User::fromVars([
                 'name' => $readable !== '' ? $readable : ($phone !== null ? '+' . $phone : 'WhatsApp'),
@@ -195,40 +195,51 @@ final class WhatsAppDesk
         return $entry;
     }
 
-    /**
-     * Undoes what an interrupted attempt of one message left half made: a ticket
-     * opened for the customer since the attempt began whose first entry never got
-     * the message's id (it is deleted, with its thread), and customer entries
-     * without a message id posted since then to the ticket it was going to
-     * (deleted). Complete work carries the message id and is found and kept
-     * (see Webhook::converse).
-     */
-    public static function undoHalfMade($userId, $since, $ticketId)
+    /** A thread entry that never got its message id (osTicket was killed between the two): deleted with its files. */
+    public static function deleteIncompleteEntry($entryId)
     {
-        if (!$userId || !$since) {
+        $entry = ThreadEntry::lookup((int) $entryId);
+        if (!$entry || $entry->getEmailMessageId()
+                || ThreadEntry::objects()->filter(['pid' => $entry->getId()])->count() > 0) { // an agent edited it: theirs now
             return;
         }
-        $p = TABLE_PREFIX;
-        $tickets = db_query(sprintf("SELECT t.ticket_id FROM `{$p}ticket` t WHERE t.user_id = %d AND t.created >= %s AND t.source = 'Other'
-            AND NOT EXISTS (SELECT 1 FROM `%s` m WHERE m.ticket_id = t.ticket_id)", $userId, WhatsAppStore::quote($since), WhatsAppSchema::mappingTable()));
-        while ($tickets && ($row = db_fetch_array($tickets))) {
-            if (($ticket = self::wholeEnoughToDelete((int) $row['ticket_id'])) && !self::hasWhatsAppEntry($ticket)) {
-                $ticket->delete();
-            }
-        }
-        $ticket = $ticketId ? Ticket::lookup($ticketId) : null;
-        if (!$ticket || !$ticket->getThreadId()) {
+        Attachment::objects()->filter(['type' => 'H', 'object_id' => $entry->getId()])->delete();
+        $entry->delete();
+    }
+
+    /**
+     * A ticket a killed request opened whose opening entry never became complete: deleted,
+     * unless it holds anything complete from WhatsApp or anything this message did not make,
+     * or an agent acted on it (osTicket's events by a staff member).
+     */
+    public static function deleteUntouchedTicket($ticketId, array $madeEntries)
+    {
+        $ticket = self::wholeEnoughToDelete((int) $ticketId);
+        if (!$ticket || self::hasWhatsAppEntry($ticket)) {
             return;
         }
-        $entries = db_query(sprintf("SELECT e.id FROM `{$p}thread_entry` e LEFT JOIN `{$p}thread_entry_email` m ON m.thread_entry_id = e.id
-            WHERE e.thread_id = %d AND e.user_id = %d AND e.type = 'M' AND e.created >= %s AND m.id IS NULL",
-            $ticket->getThreadId(), $userId, WhatsAppStore::quote($since)));
-        while ($entries && ($row = db_fetch_array($entries))) {
-            if ($entry = ThreadEntry::lookup($row['id'])) {
-                Attachment::objects()->filter(['type' => 'H', 'object_id' => $entry->getId()])->delete();
-                $entry->delete();
-            }
+        $others = ThreadEntry::objects()->filter(['thread_id' => $ticket->getThreadId()])->exclude(['id__in' => $madeEntries ?: [0]])->count();
+        $byStaff = db_result(db_query(sprintf("SELECT COUNT(*) FROM `%sthread_event` WHERE thread_id = %d AND uid_type = 'S' AND uid IS NOT NULL",
+            TABLE_PREFIX, $ticket->getThreadId())));
+        if (!$others && !$byStaff) {
+            $ticket->delete();
         }
+    }
+
+    /**
+     * The opening entry is complete but the request died before osTicket finished the new
+     * ticket: what is missing is done (a status, the SLA, the staff alerts), nothing posted again.
+     */
+    public static function finishNewTicket(Ticket $ticket, ThreadEntry $first)
+    {
+        global $cfg;
+        if (!$ticket->getStatusId()) {
+            $ticket->setStatusId($cfg->getDefaultTicketStatusId());
+        }
+        if (!$ticket->getSLAId()) {
+            $ticket->selectSLAId();
+        }
+        $ticket->onNewTicket($first, false, true);
     }
 
     /**
@@ -280,7 +291,8 @@ final class WhatsAppDesk
      */
     public static function saveFile($upload, $name, $type, $data)
     {
-        $file = ['name' => $name, 'type' => $type, 'data' => $data];
+        $detected = class_exists('finfo') ? (new finfo(FILEINFO_MIME_TYPE))->buffer($data) : null;
+        $file = ['name' => $name, 'type' => WhatsAppFileType::forOsTicket($type, $detected ?: null), 'data' => $data];
         try {
             $saved = $upload->uploadAttachment($file);
             return [['id' => $saved->getId(), 'name' => $name], null];

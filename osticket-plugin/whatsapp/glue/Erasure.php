@@ -3,12 +3,21 @@
  * Data protection: what the plugin and its services hold about WhatsApp
  * customers goes when osTicket's data goes (a ticket or user deleted), when
  * it is older than the instance's retention, and when an administrator
- * erases one phone number. The services are told to forget their copies
- * (POST /forget); a service that cannot be reached is told again by cron,
- * and nothing pending is sent meanwhile (the plugin's pending rows are gone).
+ * erases one phone number.
+ *
+ * Only what belongs to the deleted thing alone goes: a number another live
+ * user or ticket still uses keeps its conversations (an agent who changed a
+ * ticket's owner and then deletes the empty generated user loses nothing).
+ * The services are told to forget their copies (POST /forget) from osTicket's
+ * cron, never while an agent waits: each request is queued once and kept
+ * until its service took it.
  */
 final class WhatsAppErasure
 {
+    /** Forget requests sent per cron run, and the time one run may spend on them. */
+    const PER_RUN = 50;
+    const RUN_SECONDS = 20;
+
     /** A ticket was deleted: its conversation, its messages and replies (pending ones included). */
     public static function ticketDeleted($ticketId)
     {
@@ -23,23 +32,45 @@ final class WhatsAppErasure
     }
 
     /**
-     * A user was deleted: each of their numbers — their conversations' (their tickets usually
-     * went first, and their conversations with them) and those the phone index knows as theirs —
-     * is forgotten, here and by every service.
+     * A user was deleted (osTicket deletes only users without tickets): their conversations
+     * whose tickets are gone, and their entries in the phone index. A number of theirs is
+     * erased everywhere, services included, only when nothing live uses it any more: no
+     * ticket with a conversation on it, no other user who has it as a trusted number.
      */
     public static function userDeleted($userId)
     {
         $userId = (int) $userId;
+        $own = self::rows(sprintf('SELECT id, instance_id, phone, ticket_id FROM `%s` WHERE user_id = %d', WhatsAppSchema::mappingTable(), $userId));
         $phones = array_merge(
-            array_column(self::rows(sprintf('SELECT DISTINCT phone FROM `%s` WHERE user_id = %d', WhatsAppSchema::mappingTable(), $userId)), 'phone'),
+            array_column($own, 'phone'),
             array_column(self::rows(sprintf("SELECT DISTINCT phone FROM `%s` WHERE user_id = %d AND source <> 'claim'", WhatsAppSchema::phoneIndexTable(), $userId)), 'phone')
         );
+        WhatsAppPhoneIndex::forgetUser($userId);
+        $gone = array_filter($own, function ($mapping) {
+            return !WhatsAppDesk::ticket($mapping['ticket_id']);
+        });
+        foreach ($gone as $mapping) {
+            self::ticketDeleted($mapping['ticket_id']);
+        }
         foreach (array_unique($phones) as $phone) {
-            foreach (WhatsAppPlugin::instanceIds() as $instanceId) {
-                self::phoneOnInstance($phone, $instanceId);
+            if (!self::inUse($phone)) {
+                foreach (WhatsAppPlugin::instanceIds() as $instanceId) {
+                    self::phoneOnInstance($phone, $instanceId);
+                }
             }
         }
-        WhatsAppPhoneIndex::forgetUser($userId);
+    }
+
+    /** Whether a live ticket's conversation or another user's trusted number still uses this phone. */
+    private static function inUse($phone)
+    {
+        foreach (self::rows(sprintf('SELECT ticket_id FROM `%s` WHERE phone = %s', WhatsAppSchema::mappingTable(), WhatsAppStore::quote($phone))) as $mapping) {
+            if (WhatsAppDesk::ticket($mapping['ticket_id'])) {
+                return true;
+            }
+        }
+        return (bool) self::rows(sprintf("SELECT 1 FROM `%s` WHERE phone = %s AND source IN ('%s') LIMIT 1",
+            WhatsAppSchema::phoneIndexTable(), WhatsAppStore::quote($phone), implode("', '", WhatsAppPhoneTrust::TRUSTED)));
     }
 
     /**
@@ -61,7 +92,11 @@ final class WhatsAppErasure
         return $counts;
     }
 
-    /** Retention: what is older than the instance's retention days goes, here and at its service. */
+    /**
+     * Retention: messages older than the instance's retention days go (whatever their state),
+     * and conversations whose ticket is gone or has been closed that long. A conversation of a
+     * ticket that is open stays, however old: replies on it must still reach the customer.
+     */
     public static function purge(array $settings)
     {
         $days = (int) $settings['retention_days'];
@@ -69,24 +104,47 @@ final class WhatsAppErasure
             return;
         }
         $instanceId = (int) $settings['instance_id'];
-        db_query(sprintf("DELETE FROM `%s` WHERE instance_id = %d AND updated < NOW() - INTERVAL %d DAY AND status NOT IN ('pending', 'received')",
+        db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND updated < NOW() - INTERVAL %d DAY',
             WhatsAppSchema::messagesTable(), $instanceId, $days));
-        db_query(sprintf("DELETE FROM `%s` WHERE instance_id = %d AND status <> 'open' AND updated < NOW() - INTERVAL %d DAY",
-            WhatsAppSchema::mappingTable(), $instanceId, $days));
-        self::tell($instanceId, ['before' => time() - $days * 86400]);
+        $p = TABLE_PREFIX;
+        db_query(sprintf("DELETE m FROM `%s` m LEFT JOIN `{$p}ticket` t ON t.ticket_id = m.ticket_id LEFT JOIN `{$p}ticket_status` s ON s.id = t.status_id
+            WHERE m.instance_id = %d AND m.status <> 'open' AND m.updated < NOW() - INTERVAL %d DAY
+              AND (t.ticket_id IS NULL OR (s.state = 'closed' AND t.closed < NOW() - INTERVAL %d DAY))",
+            WhatsAppSchema::mappingTable(), $instanceId, $days, $days));
+        // One standing request per instance, replaced by the newest: never a growing queue.
+        self::tell($instanceId, ['before' => time() - $days * 86400], 'purge');
     }
 
-    /** osTicket's cron: requests a service could not take before are sent again. */
-    public static function retry(callable $settingsOf)
+    /**
+     * osTicket's cron: queued requests go to their services, oldest first, a bounded
+     * number per run; an instance whose service cannot take one now is tried next run.
+     */
+    public static function sendQueued(callable $settingsOf, $uninstalling = false)
     {
-        $result = db_query(sprintf('SELECT * FROM `%s` ORDER BY id LIMIT 100', WhatsAppSchema::erasuresTable()));
-        while ($result && ($row = db_fetch_array($result))) {
-            $settings = $settingsOf((int) $row['instance_id']);
+        $deadline = microtime(true) + self::RUN_SECONDS;
+        $unreachable = [];
+        $result = db_query(sprintf('SELECT * FROM `%s` ORDER BY id LIMIT %d', WhatsAppSchema::erasuresTable(), self::PER_RUN));
+        while ($result && ($row = db_fetch_array($result)) && microtime(true) < $deadline) {
+            $instanceId = (int) $row['instance_id'];
+            if (isset($unreachable[$instanceId])) {
+                continue;
+            }
+            $settings = $settingsOf($instanceId);
             // Sent, or its number (instance) was deleted, and with it its service's place here: done.
-            if (($settings && self::send($settings, json_decode($row['request'], true))) || !PluginInstance::lookup((int) $row['instance_id'])) {
+            if (($settings && self::send($settings, json_decode($row['request'], true))) || (!$uninstalling && !PluginInstance::lookup($instanceId))) {
                 db_query(sprintf('DELETE FROM `%s` WHERE id = %d', WhatsAppSchema::erasuresTable(), $row['id']));
+            } else {
+                $unreachable[$instanceId] = true;
+                db_query(sprintf('UPDATE `%s` SET attempts = attempts + 1 WHERE id = %d', WhatsAppSchema::erasuresTable(), $row['id']));
             }
         }
+    }
+
+    /** How many requests wait for their services (the uninstall and the settings page say so). */
+    public static function queued()
+    {
+        $rows = self::rows(sprintf('SELECT COUNT(*) AS n FROM `%s`', WhatsAppSchema::erasuresTable()));
+        return $rows ? (int) $rows[0]['n'] : 0;
     }
 
     /** One number on one instance: its rows here, and its service forgets the whole chat. */
@@ -101,7 +159,7 @@ final class WhatsAppErasure
         return ['conversations' => $conversations, 'messages' => $messages];
     }
 
-    /** Deletes message and mapping rows, and tells each instance's service to forget its part. */
+    /** Deletes message and mapping rows, and queues for each instance's service to forget its part. */
     private static function forgetRows(array $messages, array $mappings)
     {
         $perInstance = [];
@@ -119,14 +177,15 @@ final class WhatsAppErasure
         }
     }
 
-    /** Sends a forget request to the instance's service now, or keeps it for cron. */
-    private static function tell($instanceId, array $request)
+    /**
+     * Queues a forget request for the instance's service, once: the same request again is
+     * the same row; one with a $slot replaces the slot's earlier request.
+     */
+    private static function tell($instanceId, array $request, $slot = null)
     {
-        $settings = WhatsAppPlugin::settings($instanceId);
-        if (!$settings || !self::send($settings, $request)) {
-            db_query(sprintf('INSERT INTO `%s` (instance_id, request, created) VALUES (%d, %s, NOW())',
-                WhatsAppSchema::erasuresTable(), $instanceId, WhatsAppStore::quote(json_encode($request))));
-        }
+        $body = json_encode($request);
+        db_query(sprintf('INSERT INTO `%s` (instance_id, request, request_hash, created) VALUES (%d, %s, %s, NOW()) ON DUPLICATE KEY UPDATE request = VALUES(request)',
+            WhatsAppSchema::erasuresTable(), $instanceId, WhatsAppStore::quote($body), WhatsAppStore::quote(sha1($instanceId . ':' . ($slot !== null ? $slot : $body)))));
     }
 
     private static function send(array $settings, array $request)

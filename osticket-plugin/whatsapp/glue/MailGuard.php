@@ -26,7 +26,7 @@ final class WhatsAppMailGuard
             return;
         }
         $ticket = Ticket::lookup((int) $_REQUEST['id']);
-        if ($ticket && self::isWhatsAppOnly($ticket->getEmail(), $emailDomain) && WhatsAppStore::mappingForTicket($ticket->getId())) {
+        if ($ticket && self::isWhatsAppOnly($ticket->getEmail(), $emailDomain)) {
             $_POST['reply-to'] = ($replyTo === 'all' && !empty($_POST['ccs'])) ? 'collabs' : 'none';
         }
     }

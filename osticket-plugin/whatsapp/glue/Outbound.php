@@ -14,8 +14,12 @@ final class WhatsAppOutbound
 {
     /** How long an agent's request may spend handing replies to the service (mod_php: before the page is sent). */
     const BOUND_SECONDS = 2.0;
+    /** After the response (PHP-FPM): how long the worker may still spend handing replies over. */
+    const AFTER_RESPONSE_SECONDS = 10.0;
     /** osTicket's cron: how long one run spends on one number's waiting replies. */
     const CRON_SECONDS = 50;
+    /** The longest one call to the service may take: a hung service holds no worker for long. */
+    const CALL_SECONDS = 5.0;
 
     /** Set while a customer's close command closes a ticket: they get the close answer instead. */
     public static $closedByCustomer = null;
@@ -39,10 +43,15 @@ final class WhatsAppOutbound
         }
         $ticket = $entry->getThread() ? $entry->getThread()->getObject() : null;
         $mapping = $ticket instanceof Ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
-        if (!$mapping) {
-            return; // not a WhatsApp ticket
-        }
         $message = WhatsAppDesk::plainText($entry);
+        if (!$mapping) {
+            // Not a WhatsApp ticket — or one whose conversation was erased: then the agent hears it.
+            if ($ticket instanceof Ticket && ($domain = self::generatedDomain($ticket->getEmail()))) {
+                $texts = WhatsAppTemplates::defaults(WhatsAppDesk::language());
+                self::noteOnTicket($ticket, 'WhatsApp message not sent', $texts, $texts['no_conversation_reason'], $message);
+            }
+            return;
+        }
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings === null) {
             // The number this customer wrote to is switched off: the agent hears it now, not never.
@@ -63,6 +72,17 @@ final class WhatsAppOutbound
                 self::queue($mapping, $attachment->getFilename(), self::fileKey($entry->getId(), $attachment->file_id), $settings, $file->getType() ?: 'application/octet-stream');
             }
         }
+    }
+
+    /** The e-mail domain of the active instance whose generated address this is, or null. */
+    private static function generatedDomain($address)
+    {
+        foreach (WhatsAppPlugin::emailDomains() as $domain) {
+            if (WhatsAppMailGuard::isWhatsAppOnly($address, $domain)) {
+                return $domain;
+            }
+        }
+        return null;
     }
 
     /** "entry:<entry id>:file:<file id>": what cron needs to find the bytes again. */
@@ -151,7 +171,7 @@ final class WhatsAppOutbound
     public static function deliverDue()
     {
         $after = function_exists('fastcgi_finish_request') && fastcgi_finish_request();
-        $deadline = microtime(true) + ($after ? self::CRON_SECONDS : self::BOUND_SECONDS);
+        $deadline = microtime(true) + ($after ? self::AFTER_RESPONSE_SECONDS : self::BOUND_SECONDS);
         foreach (self::$due as list($settings, $chat)) {
             self::deliverChat($settings, $chat, $deadline);
         }
@@ -177,7 +197,7 @@ final class WhatsAppOutbound
                 self::tellTheAgent($row['message_id'], 'the file was deleted in osTicket before it could be sent', $settings);
                 continue;
             }
-            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, $left, $row['ticket_number'])) {
+            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, min($left, $file ? self::CRON_SECONDS : self::CALL_SECONDS), $row['ticket_number'])) {
                 return;
             }
         }

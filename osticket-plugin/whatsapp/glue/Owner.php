@@ -20,7 +20,8 @@ final class WhatsAppOwner
         $name = (string) $ticket->getOwner()->getName();
         if ($numbers && !in_array($mapping['phone'], $numbers, true)) {
             $moved = WhatsAppStore::moveConversation($mapping, $numbers[0], $owner);
-            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_moved_note'], ['user' => $name, 'phone' => '+' . $numbers[0]]));
+            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_moved_note'], ['user' => $name, 'phone' => '+' . $numbers[0]]),
+                'SYSTEM', self::noteId($mapping, $owner));
             return $moved;
         }
         if (!$numbers && ctype_digit($mapping['phone'])) {
@@ -28,7 +29,13 @@ final class WhatsAppOwner
         }
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_linked_note'], [
             'user' => $name, 'phone' => ctype_digit($mapping['phone']) ? '+' . $mapping['phone'] : $mapping['phone'],
-        ]));
+        ]), 'SYSTEM', self::noteId($mapping, $owner));
         return WhatsAppStore::setMappingUser($mapping['id'], $owner);
+    }
+
+    /** One note per conversation and new owner, also when a killed request follows again. */
+    private static function noteId(array $mapping, $owner)
+    {
+        return WhatsAppDesk::messageId(sprintf('owner.%d.%d', $mapping['id'], $owner), 'note');
     }
 }

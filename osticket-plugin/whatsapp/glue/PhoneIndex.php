@@ -4,22 +4,23 @@
  * in a table of the plugin's own, so that a first contact costs one indexed
  * lookup instead of a scan over every user's phone field.
  *
- * A phone in a user's profile is a claim, not a proof: guests open tickets
- * with any number they type. Each entry therefore says how the number got
- * there, and only trusted ones identify a WhatsApp customer:
- * - staff:    saved by an agent or administrator (staff panel, import, API by staff);
- * - account:  saved by the user in their own confirmed client account;
+ * A phone in a user's profile is a claim, not a proof (lib/PhoneTrust.php).
+ * Each entry says how the number got there, and only trusted ones identify a
+ * WhatsApp customer:
+ * - staff:    saved by an agent or administrator (staff panel, import);
  * - whatsapp: the plugin's own user for a number that wrote on WhatsApp;
  * - agent:    an agent linked a WhatsApp conversation to the user (changed the ticket's owner);
- * - claim:    anything else (a guest's web ticket, an unconfirmed account, the API) — never trusted.
- * Numbers saved before the plugin was installed are judged once, when the
- * index is built: a confirmed account counts as such, a user that came with a
- * guest's web or API ticket as a claim, every other one as entered by staff.
+ * - claim:    anything else (a guest's web ticket, a client's own profile, the API) — never trusted.
+ *
+ * The index of a country is built from osTicket's cron or the administrator's
+ * Save, never inside a customer's request: into a table of its own, then swapped
+ * in within one transaction, so a lookup sees the old index or the new one. Until
+ * it is built, a lookup reads osTicket's users directly. Numbers saved while the
+ * plugin was disabled (no signal reached it) are caught up by cron.
  */
 final class WhatsAppPhoneIndex
 {
     const BATCH = 1000;
-    const TRUSTED = ['staff', 'account', 'whatsapp', 'agent'];
 
     /**
      * Who this WhatsApp number is: ['user' => the one user it identifies or null,
@@ -28,14 +29,16 @@ final class WhatsAppPhoneIndex
      */
     public static function match($phone, $country)
     {
-        self::ensureBuilt($country);
+        $rows = self::isBuilt($country)
+            ? self::rows('country = ' . WhatsAppStore::quote($country) . ' AND phone = ' . WhatsAppStore::quote($phone))
+            : self::scan($country, 'v.value LIKE ' . WhatsAppStore::quote('%' . WhatsAppPhoneNumber::tail($phone) . '%'), $phone);
         $real = $generated = $claims = [];
-        foreach (self::rows('country = ' . WhatsAppStore::quote($country) . ' AND phone = ' . WhatsAppStore::quote($phone)) as $row) {
+        foreach ($rows as $row) {
             if (!($user = User::lookup($row['user_id']))) {
                 self::forgetUser($row['user_id']); // deleted meanwhile
                 continue;
             }
-            if ($row['source'] === 'claim') {
+            if (!WhatsAppPhoneTrust::trusted($row['source'])) {
                 $claims[$user->getId()] = $user;
             } elseif ($row['source'] === 'whatsapp') {
                 $generated[$user->getId()] = $user;
@@ -43,7 +46,7 @@ final class WhatsAppPhoneIndex
                 $real[$user->getId()] = $user;
             }
         }
-        // A user staff or the customer gave the number to wins over the plugin's own user for it.
+        // A user staff gave the number to wins over the plugin's own user for it.
         $trusted = $real ?: $generated;
         $names = function (array $users) {
             return array_values(array_map(function ($user) {
@@ -60,14 +63,16 @@ final class WhatsAppPhoneIndex
     /** The trusted numbers of a user (international digits) for this country code. */
     public static function numbersOf($userId, $country)
     {
-        self::ensureBuilt($country);
+        $rows = self::isBuilt($country)
+            ? self::rows(sprintf('country = %s AND user_id = %d', WhatsAppStore::quote($country), $userId))
+            : self::scan($country, 'e.object_id = ' . (int) $userId);
         $numbers = [];
-        foreach (self::rows(sprintf('country = %s AND user_id = %d', WhatsAppStore::quote($country), $userId)) as $row) {
-            if (in_array($row['source'], self::TRUSTED, true)) {
+        foreach ($rows as $row) {
+            if (WhatsAppPhoneTrust::trusted($row['source'])) {
                 $numbers[] = $row['phone'];
             }
         }
-        return $numbers;
+        return array_values(array_unique($numbers));
     }
 
     /** The plugin's own user for a number, or a number an agent linked to a user: trusted in every built country. */
@@ -82,40 +87,30 @@ final class WhatsAppPhoneIndex
     /** osTicket saved a form answer: when it is a user's phone, that user is indexed anew, judged by who saved it. */
     public static function onAnswerSaved($answer)
     {
+        global $thisstaff;
         if (!$answer instanceof DynamicFormEntryAnswer) {
             return;
         }
         $field = $answer->getField();
         $entry = $answer->getEntry();
         if ($field && $entry && $field->get('name') === 'phone' && $field->get('type') === 'phone' && $entry->get('object_type') === 'U' && $entry->get('object_id')) {
-            self::reindexUser((int) $entry->get('object_id'), self::sourceOfThisRequest((int) $entry->get('object_id')));
+            self::reindexUser((int) $entry->get('object_id'), WhatsAppPhoneTrust::ofSaver($thisstaff instanceof Staff));
         }
     }
 
-    /** Who is saving in this request: an agent, the user in their own confirmed account, or someone whose word is a claim. */
-    private static function sourceOfThisRequest($userId)
-    {
-        global $thisstaff, $thisclient;
-        if ($thisstaff instanceof Staff) {
-            return 'staff';
-        }
-        $account = $thisclient && method_exists($thisclient, 'getAccount') ? $thisclient->getAccount() : null;
-        if ($account && $account->isConfirmed() && (int) $thisclient->getId() === (int) $userId) {
-            return 'account';
-        }
-        return 'claim';
-    }
-
-    /** A user's phone was saved: their entries are replaced by what osTicket now stores. */
+    /**
+     * A user's phone was saved: their entries are replaced by what osTicket now stores,
+     * with $source, or judged as at a build when nobody saw who saved it (null).
+     */
     private static function reindexUser($userId, $source)
     {
         // The plugin's own numbers and agents' links stay, whoever edits the profile's phone field.
         $kept = self::rows(sprintf("user_id = %d AND source IN ('whatsapp', 'agent')", $userId));
         self::forgetUser($userId);
         foreach (self::builtCountries() as $country) {
-            foreach (self::storedPhones('e.object_id = ' . (int) $userId) as $row) {
+            foreach (self::storedPhones('e.object_id = ' . (int) $userId, 'e.object_id', null, $source === null ? WhatsAppPlugin::emailDomains() : null) as $row) {
                 if (($international = WhatsAppPhoneNumber::international($row['value'], $country)) !== null) {
-                    self::insert($country, $international, $userId, $source);
+                    self::insert($country, $international, $userId, $source === null ? $row['source'] : $source);
                 }
             }
         }
@@ -125,35 +120,41 @@ final class WhatsAppPhoneIndex
     }
 
     /**
-     * Builds the index for a country code when an instance with it starts (bootstrap, which
-     * does not wait for a build another request is running: $wait 0) or, at the latest, at
-     * its first lookup (which waits for it). One build at a time.
+     * osTicket's cron and the administrator's Save: builds the index of each country code
+     * that has none yet, and catches up with phones saved while the plugin was not listening.
+     * One build at a time; a second caller does not wait for it.
+     *
+     * @param string[] $countries the default country codes of the active instances
+     * @param string[] $domains the e-mail domains of the plugin's generated addresses
      */
-    public static function ensureBuilt($country, $wait = 30)
+    public static function maintain(array $countries, array $domains)
     {
-        if ($country === '' || in_array((string) $country, self::builtCountries(), true)) {
-            return;
-        }
-        $lock = WhatsAppStore::quote('whatsapp:phone-index');
-        if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, %d)', $lock, $wait))) != 1) {
+        if (!WhatsAppStore::lock('phone-index', 0)) {
             return;
         }
         try {
-            if (!in_array((string) $country, self::builtCountries(), true)) {
-                self::build($country);
+            foreach (array_unique(array_filter($countries, 'strlen')) as $country) {
+                if (!self::isBuilt($country)) {
+                    self::build((string) $country, $domains);
+                }
             }
+            self::catchUp($domains);
         } finally {
-            db_query(sprintf('SELECT RELEASE_LOCK(%s)', $lock));
+            WhatsAppStore::unlock('phone-index');
         }
     }
 
-    private static function build($country)
+    /** Into the build table, then swapped in within one transaction: a lookup never sees half an index. */
+    private static function build($country, array $domains)
     {
         $table = WhatsAppSchema::phoneIndexTable();
-        db_query(sprintf('DELETE FROM `%s` WHERE country = %s', $table, WhatsAppStore::quote($country)));
+        $staging = $table . '_build';
+        $started = db_result(db_query('SELECT NOW()'));
+        db_query(sprintf('CREATE TABLE IF NOT EXISTS `%s` LIKE `%s`', $staging, $table));
+        db_query(sprintf('TRUNCATE TABLE `%s`', $staging));
         $last = 0;
         do {
-            $rows = self::storedPhones('v.entry_id > ' . $last, 'v.entry_id', self::BATCH, true);
+            $rows = self::storedPhones('v.entry_id > ' . $last, 'v.entry_id', self::BATCH, $domains);
             $values = [];
             foreach ($rows as $row) {
                 $last = max($last, (int) $row['entry_id']);
@@ -163,13 +164,60 @@ final class WhatsAppPhoneIndex
                 }
             }
             if ($values) {
-                db_query(sprintf('INSERT IGNORE INTO `%s` (country, phone, user_id, source) VALUES %s', $table, implode(', ', $values)));
+                db_query(sprintf('INSERT IGNORE INTO `%s` (country, phone, user_id, source) VALUES %s', $staging, implode(', ', $values)));
             }
         } while (count($rows) === self::BATCH);
-        // The plugin's own users and agents' links from other countries' indexes hold here too.
-        db_query(sprintf("INSERT IGNORE INTO `%s` (country, phone, user_id, source) SELECT %s, phone, user_id, source FROM `%s` WHERE source IN ('whatsapp', 'agent')",
-            $table, WhatsAppStore::quote($country), $table));
+        // The plugin's own users and agents' links hold in every country; an agent's link outlives a rebuild.
+        db_query(sprintf("INSERT INTO `%s` (country, phone, user_id, source) SELECT %s, phone, user_id, source FROM `%s` WHERE source IN ('whatsapp', 'agent')
+            ON DUPLICATE KEY UPDATE source = VALUES(source)", $staging, WhatsAppStore::quote($country), $table));
+        db_query('START TRANSACTION');
+        db_query(sprintf('DELETE FROM `%s` WHERE country = %s', $table, WhatsAppStore::quote($country)));
+        db_query(sprintf('INSERT INTO `%s` (country, phone, user_id, source) SELECT country, phone, user_id, source FROM `%s`', $table, $staging));
         self::state()->set('built_for', implode(',', array_merge(self::builtCountries(), [(string) $country])));
+        db_query('COMMIT');
+        db_query(sprintf('DROP TABLE IF EXISTS `%s`', $staging));
+        // Phones saved while it was being built were indexed for the countries built then only.
+        self::catchUp($domains, $started);
+    }
+
+    /**
+     * Users saved since the last look (or since $since) whose phones the index does not
+     * show as osTicket stores them now: the signal that keeps the index current did not
+     * reach the plugin (disabled, or a build running). They are indexed as at a build.
+     */
+    private static function catchUp(array $domains, $since = null)
+    {
+        $state = self::state();
+        $now = db_result(db_query('SELECT NOW()'));
+        $since = $since ?: $state->get('synced_at', $now);
+        $p = TABLE_PREFIX;
+        $users = db_query(sprintf('SELECT id FROM `%suser` WHERE updated >= %s - INTERVAL 1 MINUTE', $p, WhatsAppStore::quote($since)));
+        while ($users && ($user = db_fetch_array($users))) {
+            $userId = (int) $user['id'];
+            $indexed = $stored = [];
+            foreach (self::rows(sprintf("user_id = %d AND source NOT IN ('whatsapp', 'agent')", $userId)) as $row) {
+                $indexed[] = $row['country'] . ':' . $row['phone'];
+            }
+            $judged = self::storedPhones('e.object_id = ' . $userId, 'e.object_id', null, $domains);
+            foreach (self::builtCountries() as $country) {
+                foreach ($judged as $row) {
+                    if (($international = WhatsAppPhoneNumber::international($row['value'], $country)) !== null && $row['source'] !== 'whatsapp') {
+                        $stored[] = $country . ':' . $international;
+                    }
+                }
+            }
+            sort($indexed);
+            sort($stored);
+            if (array_values(array_unique($indexed)) !== array_values(array_unique($stored))) {
+                self::reindexUser($userId, null);
+            }
+        }
+        $state->set('synced_at', $now);
+    }
+
+    private static function isBuilt($country)
+    {
+        return in_array((string) $country, self::builtCountries(), true);
     }
 
     private static function builtCountries()
@@ -195,18 +243,33 @@ final class WhatsAppPhoneIndex
     }
 
     /**
-     * Users' phone values as osTicket stores them (form_entry_values of the user form's phone field);
-     * with $judge, each with the source a number from before the plugin gets (see the class comment).
+     * Before the country's index is built: osTicket's users read directly, judged as at a
+     * build, as index rows (country, phone, user_id, source); only $phone's when given.
      */
-    private static function storedPhones($where, $order = 'e.object_id', $limit = null, $judge = false)
+    private static function scan($country, $where, $phone = null)
+    {
+        $rows = [];
+        foreach (self::storedPhones($where, 'e.object_id', null, WhatsAppPlugin::emailDomains()) as $row) {
+            $international = WhatsAppPhoneNumber::international($row['value'], $country);
+            if ($international !== null && ($phone === null || $international === $phone)) {
+                $rows[] = ['country' => $country, 'phone' => $international, 'user_id' => $row['user_id'], 'source' => $row['source']];
+            }
+        }
+        return $rows;
+    }
+
+    /**
+     * Users' phone values as osTicket stores them (form_entry_values of the user form's phone field);
+     * with $domains, each judged as a number nobody watched being saved (WhatsAppPhoneTrust::ofExisting).
+     */
+    private static function storedPhones($where, $order = 'e.object_id', $limit = null, ?array $domains = null)
     {
         $p = TABLE_PREFIX;
-        $source = $judge ? ", CASE
-                WHEN ue.address LIKE 'whatsapp+%' THEN 'whatsapp'
-                WHEN EXISTS (SELECT 1 FROM `{$p}user_account` a WHERE a.user_id = e.object_id AND a.status & 1) THEN 'account'
-                WHEN EXISTS (SELECT 1 FROM `{$p}ticket` t WHERE t.user_id = e.object_id AND t.source IN ('Web', 'API')
-                             AND t.created BETWEEN u.created - INTERVAL 1 MINUTE AND u.created + INTERVAL 1 MINUTE) THEN 'claim'
-                ELSE 'staff' END AS source" : '';
+        $facts = $domains !== null ? ", ue.address AS email,
+                EXISTS (SELECT 1 FROM `{$p}user_account` a WHERE a.user_id = e.object_id) AS has_account,
+                EXISTS (SELECT 1 FROM `{$p}ticket` t WHERE t.user_id = e.object_id AND t.source IN ('Web', 'API')
+                        AND t.created BETWEEN u.created - INTERVAL 1 MINUTE AND u.created + INTERVAL 1 MINUTE) AS guest_ticket,
+                (SELECT COUNT(*) FROM `{$p}ticket` t WHERE t.user_id = e.object_id) AS tickets" : '';
         $result = db_query(sprintf(
             "SELECT e.object_id AS user_id, v.entry_id, v.value%s
                FROM `{$p}form_entry` e
@@ -215,12 +278,15 @@ final class WhatsAppPhoneIndex
                %s
               WHERE e.object_type = 'U' AND f.name = 'phone' AND f.type = 'phone' AND v.value <> '' AND %s
               ORDER BY %s%s",
-            $source,
-            $judge ? "JOIN `{$p}user` u ON u.id = e.object_id LEFT JOIN `{$p}user_email` ue ON ue.id = u.default_email_id" : '',
+            $facts,
+            $domains !== null ? "JOIN `{$p}user` u ON u.id = e.object_id LEFT JOIN `{$p}user_email` ue ON ue.id = u.default_email_id" : '',
             $where, $order, $limit ? ' LIMIT ' . (int) $limit : ''
         ));
         $rows = [];
         while ($result && ($row = db_fetch_array($result))) {
+            if ($domains !== null) {
+                $row['source'] = WhatsAppPhoneTrust::ofExisting($row['email'], $domains, (bool) $row['has_account'], (bool) $row['guest_ticket'], (int) $row['tickets']);
+            }
             $rows[] = $row;
         }
         return $rows;

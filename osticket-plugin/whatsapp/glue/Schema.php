@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 5;
+    const VERSION = 6;
 
     public static function mappingTable()
     {
@@ -30,7 +30,13 @@ final class WhatsAppSchema
     /** Every table of the plugin, for an uninstall that removes its data. */
     public static function tables()
     {
-        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::erasuresTable()];
+        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::phoneIndexTable() . '_build', self::erasuresTable()];
+    }
+
+    /** Whether the tables are there and current (without creating them). */
+    public static function isCurrent()
+    {
+        return (int) (new Config('plugin.whatsapp.schema'))->get('version', 0) >= self::VERSION;
     }
 
     /**
@@ -71,6 +77,15 @@ final class WhatsAppSchema
         $choice = new Config('plugin.whatsapp.uninstall');
         if ($choice->get('data') !== 'delete') {
             return;
+        }
+        // The services forget their copies before the queue of such requests goes with the tables.
+        WhatsAppErasure::sendQueued(['WhatsAppPlugin', 'settings'], true);
+        if ($left = WhatsAppErasure::queued()) {
+            global $ost;
+            $message = sprintf('%d request(s) to forget WhatsApp data could not be delivered to the WhatsApp service before the plugin\'s tables were removed. '
+                . 'Erase the numbers on the service itself (docs: POST /forget) or delete its DATA_DIR.', $left);
+            $ost && $ost->logError('WhatsApp: services not told to forget', $message, false);
+            $GLOBALS['warn'] = $message;
         }
         foreach (self::tables() as $table) {
             db_query(sprintf('DROP TABLE IF EXISTS `%s`', $table));
@@ -216,6 +231,34 @@ final class WhatsAppSchema
                     `created` datetime NOT NULL,
                     PRIMARY KEY (`id`)
                 ) DEFAULT CHARSET=utf8",
+            ],
+            6 => [
+                // Purge, erasure and deletions filter by these: no locking full scan on every cron run.
+                function () use ($messages) {
+                    return self::addKey($messages, 'instance_updated', '`instance_id`, `updated`')
+                        && self::addKey($messages, 'ticket_id', '`ticket_id`')
+                        && self::addKey($messages, 'phone', '`phone`, `instance_id`');
+                },
+                // What osTicket made for an inbound message, recorded as it is made, and whether its step
+                // finished (alerts included): a killed request is undone or finished exactly (glue/Progress.php).
+                [$messages, 'made', 'text DEFAULT NULL AFTER `attempt_at`'],
+                [$messages, 'completed', 'tinyint(1) unsigned NOT NULL DEFAULT 0 AFTER `made`'],
+                // Names of the plugin's users made before names were cleaned: no markup an agent's browser would run.
+                "UPDATE `" . TABLE_PREFIX . "user` u JOIN `" . TABLE_PREFIX . "user_email` e ON e.id = u.default_email_id
+                    SET u.name = TRIM(REPLACE(REPLACE(REPLACE(REPLACE(u.name, '<', ' '), '>', ' '), '&', ' '), '\"', ' '))
+                    WHERE e.address LIKE 'whatsapp+%' AND u.name REGEXP '[<>&\"]'",
+                // A client's own profile proves an e-mail address, not a phone: no longer trusted.
+                "UPDATE `$phones` SET source = 'claim' WHERE source = 'account'",
+                // Built again by cron with the stricter judgement (only the configured domain is the plugin's own).
+                "DELETE FROM `" . TABLE_PREFIX . "config` WHERE namespace = 'plugin.whatsapp.phones' AND `key` = 'built_for'",
+                // Erasure requests are queued once each (the same request again is one row) and sent from cron.
+                [self::erasuresTable(), 'request_hash', "char(40) NOT NULL DEFAULT ''"],
+                [self::erasuresTable(), 'attempts', 'int(11) unsigned NOT NULL DEFAULT 0'],
+                "UPDATE `" . self::erasuresTable() . "` SET request_hash = SHA1(CONCAT(instance_id, ':', request)) WHERE request_hash = ''",
+                "DELETE e FROM `" . self::erasuresTable() . "` e JOIN `" . self::erasuresTable() . "` f ON f.request_hash = e.request_hash AND f.id < e.id",
+                function () {
+                    return self::hasKey(self::erasuresTable(), 'request_hash') || db_query(sprintf('ALTER TABLE `%s` ADD UNIQUE KEY `request_hash` (`request_hash`)', self::erasuresTable()));
+                },
             ],
         ];
     }

@@ -12,6 +12,17 @@ final class WhatsAppStore
         return db_real_escape((string) $value, true);
     }
 
+    /** Takes a named lock (MySQL's GET_LOCK, this database only), waiting up to $seconds; whether it was taken. */
+    public static function lock($name, $seconds)
+    {
+        return db_result(db_query(sprintf('SELECT GET_LOCK(%s, %d)', self::quote(WhatsAppLockName::of(DBNAME, $name)), $seconds))) == 1;
+    }
+
+    public static function unlock($name)
+    {
+        db_query(sprintf('SELECT RELEASE_LOCK(%s)', self::quote(WhatsAppLockName::of(DBNAME, $name))));
+    }
+
     /** The phone's active (open) mapping on this number (plugin instance), or null. */
     public static function activeMapping($instanceId, $phone)
     {

@@ -52,8 +52,8 @@ final class WhatsAppWebhook
     {
         $chat = $message['chat'];
         // One message per phone at a time: three quick messages make one ticket, never three.
-        $lock = WhatsAppStore::quote('whatsapp:' . $chat);
-        if (db_result(db_query(sprintf('SELECT GET_LOCK(%s, 30)', $lock))) != 1) {
+        $lock = 'chat:' . $chat;
+        if (!WhatsAppStore::lock($lock, 30)) {
             throw new RuntimeException('another message of this phone is being processed');
         }
         try {
@@ -69,6 +69,7 @@ final class WhatsAppWebhook
             WhatsAppFault::at('after_log');
             $mappingId = $entryId = $error = null;
             $status = 'processed';
+            WhatsAppProgress::begin($message['id'], $row);
             try {
                 list($mappingId, $entryId, $texts) = self::converse($message, $row, $settings);
             } catch (WhatsAppRefused $refusal) {
@@ -78,6 +79,8 @@ final class WhatsAppWebhook
                 $texts = [WhatsAppTemplates::render($settings['texts']['refused_message'], ['support_email' => $settings['support_email']])];
                 global $ost;
                 $ost && $ost->logWarning('WhatsApp: message refused by osTicket', sprintf('From %s: %s', $chat, $error), false);
+            } finally {
+                WhatsAppProgress::end();
             }
             $replies = [];
             foreach ($texts as $index => $replyText) {
@@ -93,7 +96,7 @@ final class WhatsAppWebhook
             ]);
             return $replies;
         } finally {
-            db_query(sprintf('SELECT RELEASE_LOCK(%s)', $lock));
+            WhatsAppStore::unlock($lock);
         }
     }
 
@@ -101,28 +104,29 @@ final class WhatsAppWebhook
      * Carries out what the message asks for; returns [mapping id, thread entry id, reply texts].
      *
      * Exactly once, also when PHP is killed inside osTicket (in Ticket::create, postMessage,
-     * its alerts): osTicket's own records say what is done. A customer entry is complete once it
-     * carries the message's id (osTicket saves it last, thread_entry_email.mid); a retry that
-     * finds it goes on from there. A retry that does not first undoes what the dead attempt
-     * left half made — a ticket opened for this customer since the attempt began without such an
-     * entry, entries without the id (WhatsAppDesk::undoHalfMade) — and then looks again, so a
-     * ticket deleted or closed meanwhile is treated like any other. Commands are idempotent and
-     * carry their notes under their own message ids. (osTicket commits inside its own code,
-     * e.g. for ticket number sequences, so a database transaction cannot span its work.)
+     * its alerts). Every entry the plugin posts carries a message id (thread_entry_email.mid),
+     * and everything osTicket creates meanwhile is recorded on the message's row as it is
+     * created (glue/Progress.php). A retry first undoes what the dead attempt left half made
+     * (entries without their id; the ticket, when its opening entry never became complete and
+     * nobody touched it), then goes on from what is complete: an opening entry whose step
+     * osTicket did not finish gets the rest (alerts) without being posted again. Otherwise it
+     * looks again, so a ticket deleted or closed meanwhile is treated like any other. Commands are
+     * idempotent and carry their notes under their own message ids. (osTicket commits inside its
+     * own code, e.g. for ticket number sequences, so a database transaction cannot span its work.)
      */
     private static function converse(array $message, array $row, array $settings)
     {
-        if (in_array(isset($message['type']) ? $message['type'] : 'text', WhatsAppMessageCheck::ABOUT_TYPES, true)) {
+        $about = in_array(isset($message['type']) ? $message['type'] : 'text', WhatsAppMessageCheck::ABOUT_TYPES, true);
+        $mid = WhatsAppDesk::messageId($message['id']);
+        $first = $about ? null : WhatsAppDesk::entryByMessageId($mid);
+        WhatsAppProgress::undoHalfMade($row, !$first);
+        WhatsAppProgress::restart();
+        WhatsAppStore::update('in', $message['id'], ['attempt_at' => ['sql' => 'COALESCE(attempt_at, NOW())']]);
+        if ($about) {
             return self::annotate($message, $settings);
         }
         $chat = $message['chat'];
         $t = $settings['texts'];
-        $mid = WhatsAppDesk::messageId($message['id']);
-        $first = WhatsAppDesk::entryByMessageId($mid);
-        if (!$first && $row['attempt_at']) {
-            WhatsAppDesk::undoHalfMade($row['user_id'], $row['attempt_at'], $row['ticket_id']);
-        }
-        WhatsAppStore::update('in', $message['id'], ['attempt_at' => ['sql' => 'COALESCE(attempt_at, NOW())']]);
 
         if ($first) {
             // The message is in a ticket: the rest (further parts, mapping, replies) is completed.
@@ -131,6 +135,11 @@ final class WhatsAppWebhook
                 throw new RuntimeException('the ticket of an entry of this message is gone');
             }
             $action = WhatsAppDesk::opensItsTicket($first) ? 'open' : 'append';
+            if (!$row['completed']) {
+                // Killed after the entry, before osTicket finished its step: the rest, not the entry again.
+                $action === 'open' ? WhatsAppDesk::finishNewTicket($ticket, $first) : $ticket->onMessage($first, false, true);
+                WhatsAppProgress::completed($message['id']);
+            }
             $mapping = $action === 'append' ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
             $user = WhatsAppDesk::user($first->user_id);
             $doubt = $action === 'open' ? self::customer($message, $settings)['doubt'] : null;
@@ -177,11 +186,12 @@ final class WhatsAppWebhook
             $subject = WhatsAppText::subject(isset($message['text']) ? $message['text'] : '',
                 WhatsAppTemplates::render($settings['staff']['subject_fallback'], ['name' => $name !== '' ? $name : '+' . $message['phone']]));
             $ticket = WhatsAppDesk::openTicket($user, $subject, $parts[0], $mid, $settings, $files);
-            WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $ticket->getId()]);
+            WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $ticket->getId(), 'completed' => 1]);
             WhatsAppFault::at('after_ticket');
             $first = WhatsAppDesk::entryByMessageId($mid);
         } else {
             $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], $mid, $settings['staff']['whatsapp_title'], $settings['email_domain'], $files);
+            WhatsAppProgress::completed($message['id']);
         }
         if (!$first) {
             throw new RuntimeException('osTicket did not keep the message\'s entry');
@@ -218,8 +228,8 @@ final class WhatsAppWebhook
             'before' => $about ? WhatsAppText::excerpt(WhatsAppDesk::plainText($about)) : $staff['unknown_message'],
             'text' => trim((string) $message['text']),
         ]);
-        $name = isset($message['name']) ? trim($message['name']) : '';
-        $note = WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppText::readable($text), $name !== '' ? $name : 'SYSTEM', WhatsAppDesk::messageId($message['id'], 'note'));
+        // The poster is printed as HTML by osTicket: never the customer's profile name (the note's text says who).
+        $note = WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppText::readable($text), $staff['whatsapp_title'], WhatsAppDesk::messageId($message['id'], 'note'));
         return [$mapping ? $mapping['id'] : null, $note ? $note->getId() : null, []];
     }
 
@@ -286,7 +296,7 @@ final class WhatsAppWebhook
                     return [$mappingId, null, [WhatsAppTemplates::render($t['close_refused'], self::vars($ticket, $message, $t))]];
                 }
                 WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['closed_by_customer'], ['text' => $said]),
-                    $name, WhatsAppDesk::messageId($message['id'], 'close'));
+                    $staff['whatsapp_title'], WhatsAppDesk::messageId($message['id'], 'close'));
                 WhatsAppStore::closeTicket($ticket->getId());
                 return [$mappingId, null, [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $t))]];
             case 'switch':

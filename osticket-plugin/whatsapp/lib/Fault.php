@@ -14,6 +14,7 @@ final class WhatsAppFault
      * in_ticket_create (Ticket::create has just saved the ticket row, no thread yet),
      * in_entry_create (an entry row is saved, its message id not yet) and
      * in_entry_done (the entry is complete; osTicket goes on with alerts and filters).
+     * "step#n" fires the n-th time the step is reached in one request (e.g. the second entry).
      */
     const STEPS = ['after_log', 'after_user', 'after_ticket', 'after_message', 'after_mapping', 'before_processed',
         'in_ticket_create', 'in_entry_create', 'in_entry_done'];
@@ -26,10 +27,13 @@ final class WhatsAppFault
 
     public static function at($step)
     {
+        static $reached = [];
         if (!defined('WHATSAPP_FAULT_FILE') || !is_file(WHATSAPP_FAULT_FILE)) {
             return;
         }
-        if (trim((string) @file_get_contents(WHATSAPP_FAULT_FILE)) !== $step || !@unlink(WHATSAPP_FAULT_FILE)) {
+        $reached[$step] = isset($reached[$step]) ? $reached[$step] + 1 : 1;
+        $armed = trim((string) @file_get_contents(WHATSAPP_FAULT_FILE));
+        if (($armed !== $step && $armed !== $step . '#' . $reached[$step]) || !@unlink(WHATSAPP_FAULT_FILE)) {
             return;
         }
         // SIGKILL: no finally blocks, no shutdown functions, the connection just drops.

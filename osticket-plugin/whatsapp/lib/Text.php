@@ -124,6 +124,18 @@ final class WhatsAppText
         return $line;
     }
 
+    /**
+     * A person's name as osTicket may store it: osTicket decodes entities in user names
+     * and prints them as HTML in places (thread headers, events, alert mails), so no
+     * character that makes or hides markup survives (< > & "), nor control characters.
+     */
+    public static function personName($name)
+    {
+        $decoded = html_entity_decode(html_entity_decode((string) $name, ENT_QUOTES | ENT_HTML5, 'UTF-8'), ENT_QUOTES | ENT_HTML5, 'UTF-8');
+        $plain = preg_replace(['/[<>&"\x00-\x1F\x7F]+/u', '/\s+/u'], [' ', ' '], self::readable($decoded));
+        return self::safeLine(mb_substr(trim((string) $plain), 0, 100, 'UTF-8'));
+    }
+
     /** One line osTicket's form fields accept: no leading = + - @ (nor the spaces around them). */
     public static function safeLine($text)
     {

@@ -1,0 +1,99 @@
+<?php
+/**
+ * What osTicket made for one customer message, recorded as it makes it, so that
+ * a request killed half way (web server restart, FPM timeout, slow SMTP during
+ * the alerts) is finished or undone exactly — never by guessing from times.
+ *
+ * While a message is being processed, every ticket and thread entry osTicket
+ * creates is written to the message's row (`made`) the moment its row exists.
+ * A retry then knows: an entry of ours without its message id is half made and
+ * goes; a ticket whose opening entry never became complete goes, unless an agent
+ * or the customer has touched it since; and when the step itself ran but the
+ * request died before osTicket finished it (`completed` not set), what is missing
+ * is done without posting again. Undo happens only within UNDO_WINDOW of the
+ * first attempt: later, nothing is deleted.
+ */
+final class WhatsAppProgress
+{
+    const UNDO_WINDOW_SECONDS = 3600;
+
+    /** The inbound message being processed in this request, and what was made for it. */
+    private static $messageId = null;
+    private static $made = null;
+
+    /** From now on, what osTicket creates belongs to this message. */
+    public static function begin($messageId, array $row)
+    {
+        self::$messageId = $messageId;
+        self::$made = self::made($row);
+    }
+
+    /** What an earlier attempt made is dealt with (undone or complete): this attempt records afresh. */
+    public static function restart()
+    {
+        self::$made = ['ticket' => null, 'entries' => []];
+        WhatsAppStore::update('in', self::$messageId, ['made' => null]);
+    }
+
+    public static function end()
+    {
+        self::$messageId = self::$made = null;
+    }
+
+    /** model.created of a Ticket or a ThreadEntry. */
+    public static function created($object)
+    {
+        if (self::$messageId === null) {
+            return;
+        }
+        if ($object instanceof Ticket && !self::$made['ticket']) {
+            self::$made['ticket'] = (int) $object->getId();
+        } elseif ($object instanceof ThreadEntry) {
+            self::$made['entries'][] = (int) $object->getId();
+        } else {
+            return;
+        }
+        WhatsAppStore::update('in', self::$messageId, ['made' => json_encode(self::$made)]);
+    }
+
+    /** osTicket finished the message's step (the ticket with its alerts, or the follow-up with its own). */
+    public static function completed($messageId)
+    {
+        WhatsAppStore::update('in', $messageId, ['completed' => 1]);
+    }
+
+    /** ['ticket' => id or null, 'entries' => ids] of a message's row. */
+    public static function made(array $row)
+    {
+        $made = isset($row['made']) ? json_decode((string) $row['made'], true) : null;
+        return ['ticket' => isset($made['ticket']) ? (int) $made['ticket'] : null, 'entries' => isset($made['entries']) ? array_map('intval', $made['entries']) : []];
+    }
+
+    /**
+     * Before a retry carries on: entries this message made that never got their message id
+     * are deleted (a part, a note, the opening entry); with $ticketToo, the ticket it opened
+     * too when nothing complete is in it and nobody touched it. Only within the window.
+     */
+    public static function undoHalfMade(array $row, $ticketToo)
+    {
+        $made = self::made($row);
+        if (!$made['ticket'] && !$made['entries']) {
+            return;
+        }
+        if (!$row['attempt_at'] || strtotime($row['attempt_at']) < self::now() - self::UNDO_WINDOW_SECONDS) {
+            return; // too long ago to be sure nobody built on it
+        }
+        foreach ($made['entries'] as $entryId) {
+            WhatsAppDesk::deleteIncompleteEntry($entryId);
+        }
+        if ($ticketToo && $made['ticket']) {
+            WhatsAppDesk::deleteUntouchedTicket($made['ticket'], $made['entries']);
+        }
+    }
+
+    /** The database's clock, which attempt_at was written with. */
+    private static function now()
+    {
+        return strtotime(db_result(db_query('SELECT NOW()')));
+    }
+}

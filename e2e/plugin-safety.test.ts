@@ -196,7 +196,7 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
     const [map] = await until('ticket', () => mappings(o, late), (rows) => rows.length === 1);
     const staffTicket = agent(o, 'newticket', map!.ticket_id!, 'Vom Agenten eröffnet');
     sql(o, `UPDATE ${t(o, 'whatsapp_messages')} SET status = 'received', completed = 0, attempt_at = NOW() - INTERVAL 5 HOUR,
-      made = '{"ticket":${staffTicket.id},"entries":[]}' WHERE direction = 'in' AND message_id = '${id}'`);
+      made = CONCAT('{"ticket":${staffTicket.id},"entries":[],"at":', UNIX_TIMESTAMP(NOW() - INTERVAL 5 HOUR), '}') WHERE direction = 'in' AND message_id = '${id}'`);
     await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: late, name: 'X', text: 'Später', id }) });
     agent(o, 'cron');
     await new Promise((resolve) => setTimeout(resolve, 1500));

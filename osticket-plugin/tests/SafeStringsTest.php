@@ -26,7 +26,9 @@ final class SafeStringsTest extends TestCase
     {
         $this->assertSame('image/png', WhatsAppFileType::forOsTicket('image/png', 'image/png'));
         $this->assertSame('application/pdf', WhatsAppFileType::forOsTicket('image/jpeg', 'application/pdf'), 'the bytes decide');
-        $this->assertSame('application/octet-stream', WhatsAppFileType::forOsTicket('text/html;image/png', null), 'no parameters smuggled in');
+        $this->assertSame('text/html', WhatsAppFileType::forOsTicket('text/html;image/png', null), 'the type, not what its parameters say');
+        $this->assertSame('audio/ogg', WhatsAppFileType::forOsTicket('audio/ogg; codecs=opus', 'application/octet-stream'), 'unrecognised bytes keep the claimed type');
+        $this->assertSame('application/octet-stream', WhatsAppFileType::forOsTicket('image/png<script>', null));
         $this->assertSame('application/octet-stream', WhatsAppFileType::forOsTicket('image/svg+xml', 'image/svg+xml'), 'an SVG can carry script');
         $this->assertSame('text/html', WhatsAppFileType::forOsTicket('image/png', 'text/html'), 'served as a download, never inline');
     }

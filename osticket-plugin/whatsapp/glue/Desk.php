@@ -196,10 +196,12 @@ final class WhatsAppDesk
     }
 
     /** A thread entry that never got its message id (osTicket was killed between the two): deleted with its files. */
-    public static function deleteIncompleteEntry($entryId)
+    public static function deleteIncompleteEntry($entryId, $ourTitle)
     {
         $entry = ThreadEntry::lookup((int) $entryId);
-        if (!$entry || $entry->getEmailMessageId()
+        // Only what the plugin posts with a message id: a customer message or a note under its title
+        // (osTicket's canned reply or an agent's note made in the same request never carry one).
+        if (!$entry || $entry->getEmailMessageId() || !($entry->getType() === 'M' || ($entry->getType() === 'N' && $entry->getTitle() === $ourTitle))
                 || ThreadEntry::objects()->filter(['pid' => $entry->getId()])->count() > 0) { // an agent edited it: theirs now
             return;
         }
@@ -252,6 +254,9 @@ final class WhatsAppDesk
         global $cfg;
         if ($ticket = Ticket::lookup($ticketId)) {
             return $ticket;
+        }
+        if (!db_result(db_query(sprintf('SELECT COUNT(*) FROM `%sticket` WHERE ticket_id = %d', TABLE_PREFIX, $ticketId)))) {
+            return null; // deleted meanwhile
         }
         db_query(sprintf('UPDATE `%sticket` SET status_id = %d WHERE ticket_id = %d AND status_id = 0', TABLE_PREFIX, $cfg->getDefaultTicketStatusId(), $ticketId));
         if (!db_result(db_query(sprintf("SELECT COUNT(*) FROM `%sthread` WHERE object_type = 'T' AND object_id = %d", TABLE_PREFIX, $ticketId)))) {

@@ -123,7 +123,7 @@ final class WhatsAppErasure
     {
         $deadline = microtime(true) + self::RUN_SECONDS;
         $unreachable = [];
-        $result = db_query(sprintf('SELECT * FROM `%s` ORDER BY id LIMIT %d', WhatsAppSchema::erasuresTable(), self::PER_RUN));
+        $result = db_query(sprintf('SELECT * FROM `%s` ORDER BY attempts, id LIMIT %d', WhatsAppSchema::erasuresTable(), self::PER_RUN));
         while ($result && ($row = db_fetch_array($result)) && microtime(true) < $deadline) {
             $instanceId = (int) $row['instance_id'];
             if (isset($unreachable[$instanceId])) {

@@ -78,7 +78,7 @@ final class WhatsAppPhoneIndex
     /** The plugin's own user for a number, or a number an agent linked to a user: trusted in every built country. */
     public static function remember($phone, $userId, $source)
     {
-        foreach (self::builtCountries() as $country) {
+        foreach (array_unique(array_merge(self::builtCountries(), WhatsAppPlugin::countries())) as $country) {
             db_query(sprintf('INSERT INTO `%s` (country, phone, user_id, source) VALUES (%s, %s, %d, %s) ON DUPLICATE KEY UPDATE source = VALUES(source)',
                 WhatsAppSchema::phoneIndexTable(), WhatsAppStore::quote($country), WhatsAppStore::quote($phone), $userId, WhatsAppStore::quote($source)));
         }
@@ -167,12 +167,16 @@ final class WhatsAppPhoneIndex
                 db_query(sprintf('INSERT IGNORE INTO `%s` (country, phone, user_id, source) VALUES %s', $staging, implode(', ', $values)));
             }
         } while (count($rows) === self::BATCH);
-        // The plugin's own users and agents' links hold in every country; an agent's link outlives a rebuild.
-        db_query(sprintf("INSERT INTO `%s` (country, phone, user_id, source) SELECT %s, phone, user_id, source FROM `%s` WHERE source IN ('whatsapp', 'agent')
+        // An agent's link holds in every country and outlives a rebuild (the plugin's own users are judged by their address).
+        db_query(sprintf("INSERT INTO `%s` (country, phone, user_id, source) SELECT %s, phone, user_id, source FROM `%s` WHERE source = 'agent'
             ON DUPLICATE KEY UPDATE source = VALUES(source)", $staging, WhatsAppStore::quote($country), $table));
         db_query('START TRANSACTION');
-        db_query(sprintf('DELETE FROM `%s` WHERE country = %s', $table, WhatsAppStore::quote($country)));
-        db_query(sprintf('INSERT INTO `%s` (country, phone, user_id, source) SELECT country, phone, user_id, source FROM `%s`', $table, $staging));
+        $swapped = db_query(sprintf('DELETE FROM `%s` WHERE country = %s', $table, WhatsAppStore::quote($country)))
+            && db_query(sprintf('INSERT INTO `%s` (country, phone, user_id, source) SELECT country, phone, user_id, source FROM `%s`', $table, $staging));
+        if (!$swapped) {
+            db_query('ROLLBACK'); // the old index stays; the next cron run builds again
+            return;
+        }
         self::state()->set('built_for', implode(',', array_merge(self::builtCountries(), [(string) $country])));
         db_query('COMMIT');
         db_query(sprintf('DROP TABLE IF EXISTS `%s`', $staging));
@@ -248,7 +252,8 @@ final class WhatsAppPhoneIndex
      */
     private static function scan($country, $where, $phone = null)
     {
-        $rows = [];
+        $rows = self::rows(sprintf("country = %s AND source IN ('whatsapp', 'agent') AND %s", WhatsAppStore::quote($country),
+            $phone !== null ? 'phone = ' . WhatsAppStore::quote($phone) : 'user_id = ' . (int) preg_replace('/\D/', '', $where)));
         foreach (self::storedPhones($where, 'e.object_id', null, WhatsAppPlugin::emailDomains()) as $row) {
             $international = WhatsAppPhoneNumber::international($row['value'], $country);
             if ($international !== null && ($phone === null || $international === $phone)) {

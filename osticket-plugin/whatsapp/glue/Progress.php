@@ -31,7 +31,7 @@ final class WhatsAppProgress
     /** What an earlier attempt made is dealt with (undone or complete): this attempt records afresh. */
     public static function restart()
     {
-        self::$made = ['ticket' => null, 'entries' => []];
+        self::$made = ['ticket' => null, 'entries' => [], 'at' => null];
         WhatsAppStore::update('in', self::$messageId, ['made' => null]);
     }
 
@@ -53,6 +53,7 @@ final class WhatsAppProgress
         } else {
             return;
         }
+        self::$made['at'] = self::$made['at'] ?: self::now();
         WhatsAppStore::update('in', self::$messageId, ['made' => json_encode(self::$made)]);
     }
 
@@ -66,7 +67,8 @@ final class WhatsAppProgress
     public static function made(array $row)
     {
         $made = isset($row['made']) ? json_decode((string) $row['made'], true) : null;
-        return ['ticket' => isset($made['ticket']) ? (int) $made['ticket'] : null, 'entries' => isset($made['entries']) ? array_map('intval', $made['entries']) : []];
+        return ['ticket' => isset($made['ticket']) ? (int) $made['ticket'] : null, 'entries' => isset($made['entries']) ? array_map('intval', $made['entries']) : [],
+            'at' => isset($made['at']) ? (int) $made['at'] : null];
     }
 
     /**
@@ -74,21 +76,22 @@ final class WhatsAppProgress
      * are deleted (a part, a note, the opening entry); with $ticketToo, the ticket it opened
      * too when nothing complete is in it and nobody touched it. Only within the window.
      */
-    public static function undoHalfMade(array $row, $ticketToo)
+    public static function undoHalfMade(array $row, $ticketToo, $ourTitle)
     {
         $made = self::made($row);
         if (!$made['ticket'] && !$made['entries']) {
-            return;
+            return true;
         }
-        if (!$row['attempt_at'] || strtotime($row['attempt_at']) < self::now() - self::UNDO_WINDOW_SECONDS) {
-            return; // too long ago to be sure nobody built on it
+        if (!$made['at'] || $made['at'] < self::now() - self::UNDO_WINDOW_SECONDS) {
+            return false; // too long ago to be sure nobody built on it
         }
         foreach ($made['entries'] as $entryId) {
-            WhatsAppDesk::deleteIncompleteEntry($entryId);
+            WhatsAppDesk::deleteIncompleteEntry($entryId, $ourTitle);
         }
         if ($ticketToo && $made['ticket']) {
             WhatsAppDesk::deleteUntouchedTicket($made['ticket'], $made['entries']);
         }
+        return true;
     }
 
     /** The database's clock, which attempt_at was written with. */

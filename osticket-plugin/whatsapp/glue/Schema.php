@@ -249,6 +249,8 @@ final class WhatsAppSchema
                     WHERE e.address LIKE 'whatsapp+%' AND u.name REGEXP '[<>&\"]'",
                 // A client's own profile proves an e-mail address, not a phone: no longer trusted.
                 "UPDATE `$phones` SET source = 'claim' WHERE source = 'account'",
+                // "whatsapp" was given to any whatsapp+… address, on any domain: judged again (the plugin finds its own users by address).
+                "DELETE FROM `$phones` WHERE source = 'whatsapp'",
                 // Built again by cron with the stricter judgement (only the configured domain is the plugin's own).
                 "DELETE FROM `" . TABLE_PREFIX . "config` WHERE namespace = 'plugin.whatsapp.phones' AND `key` = 'built_for'",
                 // Erasure requests are queued once each (the same request again is one row) and sent from cron.

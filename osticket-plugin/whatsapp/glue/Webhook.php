@@ -119,8 +119,9 @@ final class WhatsAppWebhook
         $about = in_array(isset($message['type']) ? $message['type'] : 'text', WhatsAppMessageCheck::ABOUT_TYPES, true);
         $mid = WhatsAppDesk::messageId($message['id']);
         $first = $about ? null : WhatsAppDesk::entryByMessageId($mid);
-        WhatsAppProgress::undoHalfMade($row, !$first);
-        WhatsAppProgress::restart();
+        if (WhatsAppProgress::undoHalfMade($row, !$first, $settings['staff']['whatsapp_title'])) {
+            WhatsAppProgress::restart(); // else what was made is kept on record: nothing is undone so late
+        }
         WhatsAppStore::update('in', $message['id'], ['attempt_at' => ['sql' => 'COALESCE(attempt_at, NOW())']]);
         if ($about) {
             return self::annotate($message, $settings);
@@ -141,7 +142,7 @@ final class WhatsAppWebhook
                 WhatsAppProgress::completed($message['id']);
             }
             $mapping = $action === 'append' ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
-            $user = WhatsAppDesk::user($first->user_id);
+            $user = WhatsAppDesk::user($first->user_id) ?: $ticket->getOwner(); // deleted after Change Owner
             $doubt = $action === 'open' ? self::customer($message, $settings)['doubt'] : null;
             $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language']);
             return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $first->getAttachments()->count() > 0);

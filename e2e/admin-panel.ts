@@ -60,6 +60,19 @@ export class AdminPanel {
     await this.expectOk(status === 201 ? 200 : status, 'mass delete');
   }
 
+  /** The staff panel's Merge dialog (scp/ajax.php/tickets/<id>/merge): the child into the parent, threads combined, the child closed. */
+  async mergeTickets(parent: { id: string; number: string }, child: { number: string }, closedStatusId: string): Promise<void> {
+    await this.visit(`/scp/tickets.php?id=${parent.id}`);
+    const status = await this.page.evaluate(async (url: string, fields: Array<[string, string]>) => {
+      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+      const response = await fetch(url, { method: 'POST', body: new URLSearchParams(fields), headers: { 'X-CSRFToken': token, 'X-Requested-With': 'XMLHttpRequest' } });
+      return response.status;
+    }, `${this.ost.url}/scp/ajax.php/tickets/${parent.id}/merge`, [
+      ['title', 'merge'], ['tids[]', parent.number], ['tids[]', child.number], ['participants', 'user'], ['childStatusId', closedStatusId], ['parentStatusId', ''], ['combine', '1'],
+    ] as Array<[string, string]>);
+    await this.expectOk(status === 201 ? 200 : status, 'merge');
+  }
+
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const file = path.join(SCREENSHOTS, `${name}.png`);

@@ -25,6 +25,10 @@ const MAIL_LOG = process.env.OSTICKET_MAIL_LOG;
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '&lt;svg onload=alert(2)&gt;', '"><svg onload=alert(3)>', '<script>alert(4)</script>'];
 
+/** The base64 parts of a mail as text. */
+const decodedBodies = (mail: string) =>
+  [...mail.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64').toString('utf8')).join('\n');
+
 /** Elements a page would run or load from what a customer sent: handlers, scripts, foreign images. Read from the live DOM. */
 async function liveMarkup(admin: AdminPanel, path: string): Promise<string[]> {
   await admin.visit(path);
@@ -187,6 +191,22 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
           .filter((m) => m.includes('Subject: =?UTF-8?Q?New=20Ticket=20Alert?=') && m.includes(`In-Reply-To: <${asked}.p1@whatsapp.osticket>`));
         assert.equal(alerts.length, 1, 'the new-ticket alert once');
       }
+      // The same for a follow-up after the agent's replies (as last respondent they are alerted; osTicket's
+      // getLastRespondent() skips the newest reply, class.ticket.php limit('1,1'), hence two).
+      agent(o, 'reply', mappings(o, alerted)[0]!.ticket_id!, 'Wir schauen nach');
+      agent(o, 'reply', mappings(o, alerted)[0]!.ticket_id!, 'Noch einen Moment');
+      fault.arm('in_entry_done');
+      const followUp = await say(alerted, 'Und noch etwas');
+      await until('processed', () => inbound(alerted), (rows) => rows.length === 2 && rows[1]!.status === 'processed', 60_000);
+      assert.ok(fault.fired());
+      if (MAIL_LOG) {
+        // (osTicket's new-message alert names the ticket in its base64 body, not in a header.)
+        const number = mappings(o, alerted)[0]!.ticket_number!;
+        const alerts = mails().slice(before).split(/\n(?=From osticket )/)
+          .filter((m) => m.includes('Subject: =?UTF-8?Q?New=20Message=20Alert?=') && decodedBodies(m).includes(`#${number}`));
+        assert.ok(followUp);
+        assert.equal(alerts.length, 1, 'the new-message alert once');
+      }
     } finally {
       fault.remove();
     }
@@ -207,7 +227,11 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
     const chats = Array.from({ length: 50 }, (_, i) => phone(100 + i));
     for (const chat of chats) await say(chat, 'Massenticket');
     const maps = await until('50 tickets', () => chats.flatMap((c) => mappings(o, c)), (r) => r.length === 50, 120_000);
-    await until('confirmations', async () => Promise.all(chats.map(conversation)), (all) => all.every((m) => m.length >= 2), 60_000);
+    await until('confirmations', async () => {
+      const all = [];
+      for (const chat of chats) all.push(await conversation(chat)); // one at a time: the sandbox is one small process
+      return all;
+    }, (all) => all.every((m) => m.length >= 2), 60_000);
     // The service stops answering (SIGSTOP): a connection is accepted, nothing comes back.
     const hung = service.pause();
     try {
@@ -246,6 +270,53 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
     agent(o, 'reply', two.ticket_id!, 'Antwort über Nummer zwei');
     await until('reply through number two', () => second.outbound(chat), (m) => m.some((x) => /Nummer zwei/.test(x)));
     await second.stop();
+  });
+
+  test('a ticket merged into another of the customer\'s tickets: the conversation goes on in the parent, the customer is told the new number', async () => {
+    const chat = phone(60);
+    await say(chat, 'Erstes Anliegen');
+    const [first] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    const parent = agent(o, 'newticket', first!.ticket_id!, 'Sammelticket'); // an agent's ticket for the same customer
+    const closed = sql(o, `SELECT id FROM ${t(o, 'ticket_status')} WHERE state = 'closed' ORDER BY sort LIMIT 1`)[0]!.id!;
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.mergeTickets({ id: String(parent.id), number: String(parent.number) }, { number: first!.ticket_number! }, closed);
+    } finally {
+      await admin.close();
+    }
+    const [moved] = await until('the conversation in the parent', () => mappings(o, chat), (rows) => rows.length === 1 && rows[0]!.ticket_id === String(parent.id));
+    assert.equal(moved!.status, 'open');
+    const told = await until('the customer is told', () => outbound(chat), (m) => m.some((x) => x.includes(`#${parent.number}`)));
+    assert.ok(!told.some((x) => /geschlossen|closed/.test(x) && x.includes(`#${first!.ticket_number}`) && !x.includes(`#${parent.number}`)), 'no "closed" message for the merged ticket');
+    agent(o, 'reply', String(parent.id), 'Antwort im Sammelticket');
+    await until('reply from the parent on WhatsApp', () => outbound(chat), (m) => m.some((x) => /Sammelticket/.test(x) && /Antwort im Sammelticket/.test(x)));
+    await say(chat, 'Noch eine Frage');
+    await until('lands in the parent', () => threadEntries(o, String(parent.id)), (rows) => rows.some((e) => /Noch eine Frage/.test(e.body!)));
+  });
+
+  test('a filter\'s canned reply on a new WhatsApp ticket reaches WhatsApp', async () => {
+    const p = o.db.prefix;
+    const marker = `Kanned${run}`;
+    sql(o, `INSERT INTO ${p}canned_response (dept_id, isenabled, title, response, lang, notes, created, updated)
+      VALUES (0, 1, '${marker}', '<p>Automatische Antwort ${marker}</p>', 'en_US', '', NOW(), NOW())`);
+    const canned = sql(o, `SELECT canned_id FROM ${p}canned_response WHERE title = '${marker}'`)[0]!.canned_id!;
+    sql(o, `INSERT INTO ${p}filter (execorder, isactive, flags, status, match_all_rules, stop_onmatch, target, email_id, name, notes, created, updated)
+      VALUES (1, 1, 0, 0, 1, 0, 'Any', 0, '${marker}', '', NOW(), NOW())`);
+    const filter = sql(o, `SELECT id FROM ${p}filter WHERE name = '${marker}'`)[0]!.id!;
+    try {
+      const chat = phone(61);
+      // The filter matches this customer's generated address only (as an admin would match a sender).
+      sql(o, `INSERT INTO ${p}filter_rule (filter_id, what, how, val, isactive, notes, created, updated) VALUES (${filter}, 'email', 'equal', 'whatsapp+${chat}@tickets.local', 1, '', NOW(), NOW())`);
+      sql(o, `INSERT INTO ${p}filter_action (filter_id, sort, type, configuration, updated) VALUES (${filter}, 1, 'canned', '{"canned_id":${canned}}', NOW())`);
+      await say(chat, `Frage ${marker}`);
+      const [map] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+      await until('the canned reply on WhatsApp', () => outbound(chat), (m) => m.some((x) => x.includes(`Automatische Antwort ${marker}`)));
+      assert.ok(!threadEntries(o, map!.ticket_id!).some((e) => e.type === 'N' && /no longer exists|gibt es nicht mehr/.test(e.body!)), 'no "not sent" note');
+    } finally {
+      sql(o, `DELETE FROM ${p}filter_action WHERE filter_id = ${filter}`);
+      sql(o, `DELETE FROM ${p}filter_rule WHERE filter_id = ${filter}`);
+      sql(o, `DELETE FROM ${p}filter WHERE id = ${filter}`);
+    }
   });
 
   /** A second WhatsApp number (plugin instance) with its own sandbox service. */

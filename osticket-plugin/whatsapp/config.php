@@ -88,6 +88,7 @@ class WhatsAppPluginConfig extends PluginConfig
             'notify_close' => new BooleanField(['label' => 'Notify on ticket close', 'default' => true,
                 'configuration' => ['desc' => 'Tell the customer when an agent closes the ticket']]),
             'closed_message' => $text('Ticket closed message', $d['closed_message'], $ticketVars, 4),
+            'merged_message' => $text('Ticket merged message', $d['merged_message'], 'When an agent merges the ticket into another of the customer\'s tickets. Variables: {old_ticket_number}, {ticket_number}, {ticket_subject}', 3),
             'privacy' => new SectionBreakField(['label' => 'Data protection']),
             'retention_days' => new TextboxField(['label' => 'Keep WhatsApp messages for', 'default' => '90',
                 'hint' => 'Days. Older message texts and numbers are deleted from the plugin\'s tables (osTicket\'s tickets stay as they are) and from this number\'s service, by osTicket\'s cron. 0 = keep.',

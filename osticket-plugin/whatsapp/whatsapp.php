@@ -52,6 +52,12 @@ class WhatsAppPlugin extends Plugin
         Signal::connect('object.created', function ($object, $data = null) use ($settingsOf) {
             WhatsAppOutbound::onObjectCreated($object, $data, $settingsOf);
         });
+        // A merge saves the child with its parent id and merge type (Ticket::setMergeType) before closing it.
+        Signal::connect('model.updated', function ($ticket, $data = null) use ($settingsOf) {
+            if (isset($data['dirty']) && (array_key_exists('ticket_pid', $data['dirty']) || array_key_exists('flags', $data['dirty']))) {
+                WhatsAppOutbound::onMaybeMerged($ticket, $settingsOf);
+            }
+        }, 'Ticket');
         // What osTicket creates while a customer message is processed is recorded the moment it exists.
         $created = function ($object) {
             WhatsAppProgress::created($object);

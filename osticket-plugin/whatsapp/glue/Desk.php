@@ -230,18 +230,76 @@ final class WhatsAppDesk
 
     /**
      * The opening entry is complete but the request died before osTicket finished the new
-     * ticket: what is missing is done (a status, the SLA, the staff alerts), nothing posted again.
+     * ticket (Ticket::create after postMessage, class.ticket.php 1.17/1.18): what is missing
+     * is done as osTicket does it — the original-message flag, the SLA, the help topic's
+     * assignment, the due date, the staff alerts and the ticket.created signal — and nothing
+     * is posted again. (What a filter decided in the dead request is not known any more.)
      */
     public static function finishNewTicket(Ticket $ticket, ThreadEntry $first)
     {
-        global $cfg;
-        if (!$ticket->getStatusId()) {
-            $ticket->setStatusId($cfg->getDefaultTicketStatusId());
+        if (!($first->flags & ThreadEntry::FLAG_ORIGINAL_MESSAGE)) {
+            $first->setFlag(ThreadEntry::FLAG_ORIGINAL_MESSAGE, true);
+            $first->save();
         }
         if (!$ticket->getSLAId()) {
             $ticket->selectSLAId();
         }
+        $topic = $ticket->getTopic();
+        if ($ticket->isOpen() && !$ticket->isAssigned() && $topic) {
+            if ($topic->getStaffId()) {
+                $ticket->assignToStaff($topic->getStaffId(), false, true, __('Ticket Filter'));
+            } elseif ($topic->getTeamId()) {
+                $ticket->assignToTeam($topic->getTeamId(), false, true, __('Ticket Filter'));
+            }
+        }
+        $ticket->updateEstDueDate();
         $ticket->onNewTicket($first, false, true);
+        Signal::send('ticket.created', $ticket);
+    }
+
+    /**
+     * A customer's follow-up is complete but the request died before osTicket finished it
+     * (Ticket::postMessage after the entry): unanswered and reopened as osTicket's onMessage
+     * does, then the staff's new-message alert, built as postMessage builds it (it has no
+     * method of its own to call).
+     */
+    public static function finishMessage(Ticket $ticket, ThreadEntry $message)
+    {
+        global $cfg;
+        $ticket->onMessage($message, false, true);
+        $dept = $ticket->getDept();
+        if (!$cfg->alertONNewMessage() || !$dept || !($email = $dept->getAlertEmail()) || !($tpl = $dept->getTemplate())
+                || !($template = $tpl->getNewMessageAlertMsgTemplate())) {
+            return;
+        }
+        $msg = $ticket->replaceVars($template->asArray(), ['message' => $message, 'poster' => $ticket->getName()]);
+        $recipients = [];
+        if ($cfg->alertLastRespondentONNewMessage() && ($last = $ticket->getLastRespondent())) {
+            $recipients[] = $last;
+        }
+        if ($cfg->alertAssignedONNewMessage() && $ticket->isAssigned()) {
+            if ($staff = $ticket->getStaff()) {
+                $recipients[] = $staff;
+            } elseif ($team = $ticket->getTeam()) {
+                $recipients = array_merge($recipients, $team->getMembersForAlerts());
+            }
+        }
+        if ($cfg->alertDeptManagerONNewMessage() && ($manager = $dept->getManager())) {
+            $recipients[] = $manager;
+        }
+        $org = $ticket->getOwner() ? $ticket->getOwner()->getOrganization() : null;
+        if ($cfg->alertAcctManagerONNewMessage() && $org && ($manager = $org->getAccountManager())) {
+            $recipients = $manager instanceof Team ? array_merge($recipients, $manager->getMembersForAlerts()) : array_merge($recipients, [$manager]);
+        }
+        $sent = [];
+        foreach ($recipients as $staff) {
+            if (!$staff || !$staff->getEmail() || !$staff->isAvailable() || in_array($staff->getEmail(), $sent)) {
+                continue;
+            }
+            $alert = $ticket->replaceVars($msg, ['recipient' => $staff]);
+            $email->sendAlert($staff, $alert['subj'], $alert['body'], null, ['thread' => $message]);
+            $sent[] = $staff->getEmail();
+        }
     }
 
     /**

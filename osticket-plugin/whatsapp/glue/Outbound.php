@@ -46,7 +46,8 @@ final class WhatsAppOutbound
         $message = WhatsAppDesk::plainText($entry);
         if (!$mapping) {
             // Not a WhatsApp ticket — or one whose conversation was erased: then the agent hears it.
-            if ($ticket instanceof Ticket && ($domain = self::generatedDomain($ticket->getEmail()))) {
+            // (A canned reply inside Ticket::create comes before the conversation: sent by sendEarlierReplies.)
+            if ($ticket instanceof Ticket && !WhatsAppProgress::isMaking($ticket->getId()) && self::generatedDomain($ticket->getEmail())) {
                 $texts = WhatsAppTemplates::defaults(WhatsAppDesk::language());
                 self::noteOnTicket($ticket, 'WhatsApp message not sent', $texts, $texts['no_conversation_reason'], $message);
             }
@@ -111,6 +112,9 @@ final class WhatsAppOutbound
         if (!$object instanceof Ticket || !is_array($data) || !isset($data['type']) || $data['type'] !== 'closed') {
             return;
         }
+        if (self::onMaybeMerged($object, $settingsOf)) {
+            return; // closed by a merge: the conversation went on in the parent
+        }
         $mapping = WhatsAppStore::mappingForTicket($object->getId());
         // closeTicket() changes the mapping once: the signal may fire more than once for one close.
         if (!$mapping || !WhatsAppStore::closeTicket($object->getId()) || self::$closedByCustomer == $object->getId()) {
@@ -123,6 +127,48 @@ final class WhatsAppOutbound
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
             ]);
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
+        }
+    }
+
+    /**
+     * A ticket was merged into another (osTicket closes the child, class.ticket.php merge()):
+     * its conversation goes on in the parent, and the customer is told the new number —
+     * when the parent belongs to the same customer; otherwise the agents are told that it
+     * ended. Whether the ticket's conversation was dealt with now (idempotent: once moved,
+     * the child has none).
+     */
+    public static function onMaybeMerged(Ticket $child, callable $settingsOf)
+    {
+        $parent = $child->getPid() && $child->getMergeType() !== 'visual' ? Ticket::lookup($child->getPid()) : null;
+        $mapping = $parent ? WhatsAppStore::mappingForTicket($child->getId()) : null;
+        if (!$mapping) {
+            return false;
+        }
+        $settings = $settingsOf((int) $mapping['instance_id']);
+        $texts = $settings ? $settings['staff'] : WhatsAppTemplates::defaults(WhatsAppDesk::language());
+        $vars = ['old_ticket_number' => $child->getNumber(), 'ticket_number' => $parent->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($parent->getSubject())];
+        if ((int) $parent->getOwnerId() !== (int) $mapping['user_id']) {
+            WhatsAppStore::closeTicket($child->getId());
+            WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merge_not_moved_note'], $vars + ['user' => (string) $child->getOwner()->getName()]),
+                'SYSTEM', WhatsAppDesk::messageId('merge.' . $child->getId(), 'note'));
+            return false; // the child's close goes to the customer as any close
+        }
+        $moved = WhatsAppStore::moveToTicket($mapping, $parent->getId(), $parent->getNumber());
+        WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merged_note'], $vars), 'SYSTEM', WhatsAppDesk::messageId('merge.' . $child->getId(), 'note'));
+        if ($settings) {
+            self::queue($moved, WhatsAppTemplates::render($settings['texts']['merged_message'], $vars), 'merged:' . $child->getId(), $settings);
+        }
+        return true;
+    }
+
+    /**
+     * Replies osTicket posted while it created the ticket, before its conversation existed
+     * (a filter's canned reply, inside Ticket::create): sent now that it does. Idempotent.
+     */
+    public static function sendEarlierReplies(Ticket $ticket, callable $settingsOf)
+    {
+        foreach (ThreadEntry::objects()->filter(['thread_id' => $ticket->getThreadId(), 'type' => 'R'])->order_by('id') as $entry) {
+            self::onThreadEntry($entry, $settingsOf);
         }
     }
 

@@ -35,6 +35,12 @@ final class WhatsAppProgress
         WhatsAppStore::update('in', self::$messageId, ['made' => null]);
     }
 
+    /** Whether osTicket is creating this ticket for the message being processed right now. */
+    public static function isMaking($ticketId)
+    {
+        return self::$messageId !== null && self::$made['ticket'] === (int) $ticketId;
+    }
+
     public static function end()
     {
         self::$messageId = self::$made = null;

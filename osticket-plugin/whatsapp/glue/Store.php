@@ -80,6 +80,25 @@ final class WhatsAppStore
         return self::mapping($mapping['id']);
     }
 
+    /**
+     * The conversation continues in another ticket (a merge): active there when it was active,
+     * and a row the phone already had for that ticket is the one that stays.
+     */
+    public static function moveToTicket(array $mapping, $ticketId, $ticketNumber)
+    {
+        $table = WhatsAppSchema::mappingTable();
+        $existing = self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, self::quote($mapping['phone']), $ticketId));
+        if ($existing) {
+            db_query(sprintf('DELETE FROM `%s` WHERE id = %d', $table, $mapping['id']));
+        } else {
+            db_query(sprintf("UPDATE `%s` SET ticket_id = %d, ticket_number = %s, status = IF(status = 'open', 'open', 'inactive'), updated = NOW() WHERE id = %d",
+                $table, $ticketId, self::quote($ticketNumber), $mapping['id']));
+        }
+        return $mapping['status'] === 'open'
+            ? self::activate($mapping['instance_id'], $mapping['phone'], $ticketId, $ticketNumber, $mapping['user_id'])
+            : self::mappingForTicket($ticketId);
+    }
+
     /** The conversation stays on its phone but belongs to another user now. */
     public static function setMappingUser($mappingId, $userId)
     {

@@ -138,7 +138,7 @@ final class WhatsAppWebhook
             $action = WhatsAppDesk::opensItsTicket($first) ? 'open' : 'append';
             if (!$row['completed']) {
                 // Killed after the entry, before osTicket finished its step: the rest, not the entry again.
-                $action === 'open' ? WhatsAppDesk::finishNewTicket($ticket, $first) : $ticket->onMessage($first, false, true);
+                $action === 'open' ? WhatsAppDesk::finishNewTicket($ticket, $first) : WhatsAppDesk::finishMessage($ticket, $first);
                 WhatsAppProgress::completed($message['id']);
             }
             $mapping = $action === 'append' ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
@@ -259,6 +259,9 @@ final class WhatsAppWebhook
         WhatsAppFault::at('after_message');
 
         $mapping = $action === 'open' ? WhatsAppStore::activate($settings['instance_id'], $chat, $ticket->getId(), $ticket->getNumber(), $user->getId()) : $mapping;
+        if ($action === 'open') {
+            WhatsAppOutbound::sendEarlierReplies($ticket, ['WhatsAppPlugin', 'settings']);
+        }
         WhatsAppFault::at('after_mapping');
         $replies = [];
         if ($action === 'open' && $settings['auto_confirm']) {

@@ -23,6 +23,7 @@ final class WhatsAppTemplates
         'media_reply' => "Dateien (Bilder, Dokumente, Videos) können leider nicht über WhatsApp eingereicht werden.\n\nBitte senden Sie Ihre Datei per E-Mail an:\n{support_email}\n\nOder klicken Sie hier:\n{email_link}\n\nIhre Ticketnummer #{ticket_number} wird automatisch zugeordnet.",
         'reply_message' => "*Antwort zu Ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Ihr Support-Team_",
         'closed_message' => "Ihr Ticket #{ticket_number} - {ticket_subject} wurde geschlossen.\n\nWenn Sie wieder schreiben, eröffnen wir ein neues Ticket.",
+        'merged_message' => "Ihr Ticket #{old_ticket_number} wurde mit Ticket #{ticket_number} - {ticket_subject} zusammengeführt.\nSchreiben Sie einfach hier weiter; Ihre Nachrichten gehen jetzt an Ticket #{ticket_number}.",
         'mail_subject' => 'Anhang zu Ticket #{ticket_number}',
         'media_placeholder' => '[{type} per WhatsApp gesendet]',
         'empty_placeholder' => '[Nachricht ohne Text per WhatsApp gesendet]',
@@ -31,6 +32,8 @@ final class WhatsAppTemplates
         'part_note' => '[Teil {part} von {parts}: Die Nachricht war zu lang für einen Eintrag]',
         'media_not_attached' => '[Datei „{file}“ ({size}) nicht angehängt: {reason}]',
         'failed_note' => "Die WhatsApp-Nachricht hat den Kunden nicht erreicht: {reason}\n\nBitte erreichen Sie ihn auf anderem Weg (Telefon, E-Mail).\n\n{message}",
+        'merged_note' => 'Die WhatsApp-Unterhaltung von Ticket #{old_ticket_number} geht jetzt hier weiter: Antworten in diesem Ticket erreichen den Kunden über WhatsApp.',
+        'merge_not_moved_note' => 'Ticket #{old_ticket_number} war eine WhatsApp-Unterhaltung mit {user}, der nicht Besitzer dieses Tickets ist; sie wurde mit dem Zusammenführen geschlossen. Antworten in diesem Ticket gehen nicht über WhatsApp an ihn.',
         'no_conversation_reason' => 'die WhatsApp-Unterhaltung dieses Tickets gibt es nicht mehr (nach der Aufbewahrungsfrist oder auf Wunsch gelöscht)',
         'subject_fallback' => 'WhatsApp-Nachricht von {name}',
         'edited_prefix' => '(bearbeitet) ',
@@ -64,6 +67,7 @@ final class WhatsAppTemplates
         'media_reply' => "Unfortunately, files (pictures, documents, videos) cannot be submitted via WhatsApp.\n\nPlease send your file by e-mail to:\n{support_email}\n\nOr click here:\n{email_link}\n\nYour ticket number #{ticket_number} will be assigned automatically.",
         'reply_message' => "*Reply to ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Your support team_",
         'closed_message' => "Your ticket #{ticket_number} - {ticket_subject} has been closed.\n\nIf you write again, we will open a new ticket.",
+        'merged_message' => "Your ticket #{old_ticket_number} was merged into ticket #{ticket_number} - {ticket_subject}.\nJust keep writing here; your messages now go to ticket #{ticket_number}.",
         'mail_subject' => 'Attachment for ticket #{ticket_number}',
         'media_placeholder' => '[{type} sent via WhatsApp]',
         'empty_placeholder' => '[message without text sent via WhatsApp]',
@@ -72,6 +76,8 @@ final class WhatsAppTemplates
         'part_note' => '[Part {part} of {parts}: the message was too long for one entry]',
         'media_not_attached' => '[File "{file}" ({size}) not attached: {reason}]',
         'failed_note' => "The WhatsApp message did not reach the customer: {reason}\n\nPlease reach them another way (phone, e-mail).\n\n{message}",
+        'merged_note' => 'The WhatsApp conversation of ticket #{old_ticket_number} continues here: replies in this ticket reach the customer over WhatsApp.',
+        'merge_not_moved_note' => 'Ticket #{old_ticket_number} was a WhatsApp conversation with {user}, who does not own this ticket; it was closed by the merge. Replies in this ticket do not go to them over WhatsApp.',
         'no_conversation_reason' => 'this ticket\'s WhatsApp conversation no longer exists (removed after the retention period or erased on request)',
         'subject_fallback' => 'WhatsApp message from {name}',
         'edited_prefix' => '(edited) ',
@@ -93,7 +99,7 @@ final class WhatsAppTemplates
     /** The texts an administrator edits, shown to customers (the rest goes into tickets). */
     const CUSTOMER_KEYS = [
         'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_keywords_alt', 'switch_success', 'switch_error',
-        'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'refused_message',
+        'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'merged_message', 'refused_message',
     ];
 
     /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */

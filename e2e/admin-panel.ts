@@ -125,6 +125,14 @@ export class AdminPanel {
     if (!/Enabled/.test(status)) throw new Error(`the plugin is not enabled: ${status.trim()}`);
   }
 
+  /** Plugins › tick › More › Disable. */
+  async disablePlugin(pluginId: string): Promise<void> {
+    await this.visit('/scp/plugins.php');
+    await this.submitListAction('ids[]', pluginId, 'disable');
+    const status = await this.page.$eval(`input[name="ids[]"][value="${pluginId}"]`, (box) => box.closest('tr')!.textContent!);
+    if (!/Disabled/.test(status)) throw new Error(`the plugin is not disabled: ${status.trim()}`);
+  }
+
   /**
    * Instances › Add New Instance: the form as osTicket renders it, with only
    * `values` changed (everything else keeps what the page shows), submitted

@@ -10,6 +10,7 @@
  *        php agent.php <osticket-root> shown <entry-id>          (the entry's text as the staff panel shows it)
  *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
+ *        php agent.php <osticket-root> userticket <phone> <name>  (a customer entered by hand, with a ticket an agent opened for them by phone)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -38,6 +39,14 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'userticket') {
+    $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
+    $errors = [];
+    $ticket = $user ? Ticket::create(['uid' => $user->getId(), 'name' => $text, 'email' => $user->getEmail()->address, 'subject' => 'Anruf', 'message' => 'Anruf',
+        'source' => 'Phone', 'topicId' => 10], $errors, 'staff', false, false) : null;
+    echo json_encode(['id' => $user ? $user->getId() : null, 'ticket' => $ticket ? $ticket->getId() : null]), "\n";
+    exit($ticket ? 0 : 1);
 }
 if ($action === 'clientprofile') {
     // A client registered and confirmed (user_account status 1) saves a phone in their own profile: no staff in this request.

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import puppeteer, { type Page } from 'puppeteer-core';
 import { AdminPanel } from './admin-panel.js';
 import {
   agent, faultSwitch, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until,
@@ -24,6 +25,17 @@ const phone = (n: number) => `4913${String(run).padStart(5, '0')}${String(n).pad
 const MAIL_LOG = process.env.OSTICKET_MAIL_LOG;
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '&lt;svg onload=alert(2)&gt;', '"><svg onload=alert(3)>', '<script>alert(4)</script>'];
+
+/** Fills the rows of an osTicket client form by their labels. */
+async function fillByLabel(page: Page, values: Record<string, string>): Promise<void> {
+  await page.$$eval('form tr', (rows, given) => {
+    for (const [label, value] of Object.entries(given as Record<string, string>)) {
+      const row = rows.find((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim().startsWith(label) && r.querySelector('input:not([type=hidden])'));
+      if (!row) throw new Error(`no field ${label}`);
+      (row.querySelector('input:not([type=hidden])') as HTMLInputElement).value = value;
+    }
+  }, values);
+}
 
 /** The base64 parts of a mail as text. */
 const decodedBodies = (mail: string) =>
@@ -51,11 +63,6 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
   let installed: Installed;
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
   const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
-  const sayAs = async (from: string, name: string, text: string, extra: Record<string, unknown> = {}) => {
-    const response = await fetch(`${service.url}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name, text, ...extra }) });
-    assert.equal(response.status, 202);
-    return ((await response.json()) as { id: string }).id;
-  };
   const inbound = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' AND direction = 'in' ORDER BY id`);
   const conversation = async (chat: string): Promise<Array<{ direction: string; text: string }>> =>
     ((await (await fetch(`${service.url}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
@@ -73,18 +80,18 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
     const chats = HOSTILE.map((_, i) => phone(1 + i));
     for (const [i, name] of HOSTILE.entries()) {
       const chat = chats[i]!;
-      const first = await sayAs(chat, name, `Hilfe ${name}`);
+      const first = await say(chat, `Hilfe ${name}`, { name });
       await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
-      await sayAs(chat, name, name, { type: 'image', media: { filename: `${name}.png`, mimetype: 'text/html;image/png', data: Buffer.from(`<svg onload=alert(${i})>`).toString('base64') } });
-      await sayAs(chat, name, `Umfrage ${name}\n- ${name}\n- nein`, { type: 'poll' });
-      await sayAs(chat, name, `bearbeitet ${name}`, { type: 'edit', ref: first });
-      await sayAs(chat, name, '', { type: 'delete', ref: first });
+      await say(chat, name, { name, type: 'image', media: { filename: `${name}.png`, mimetype: 'text/html;image/png', data: Buffer.from(`<svg onload=alert(${i})>`).toString('base64') } });
+      await say(chat, `Umfrage ${name}\n- ${name}\n- nein`, { name, type: 'poll' });
+      await say(chat, `bearbeitet ${name}`, { name, type: 'edit', ref: first });
+      await say(chat, '', { name, type: 'delete', ref: first });
       const { entry } = agent(o, 'reply', mappings(o, chat)[0]!.ticket_id!, 'Antwort');
       const sent = await until('reply', async () =>
         ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ whatsappId: string; text: string }> }).messages,
       (m) => m.some((x) => /Antwort/.test(x.text)));
-      await sayAs(chat, name, '👍', { type: 'reaction', ref: sent.find((x) => /Antwort/.test(x.text))!.whatsappId });
-      await sayAs(chat, name, 'Danke');
+      await say(chat, '👍', { name, type: 'reaction', ref: sent.find((x) => /Antwort/.test(x.text))!.whatsappId });
+      await say(chat, 'Danke', { name });
       assert.ok(entry);
     }
     for (const chat of chats) await until('all processed', () => inbound(chat), (rows) => rows.length === 7 && rows.every((r) => r.status === 'processed'));
@@ -121,8 +128,8 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
   test('a client who typed a customer\'s number into their portal profile gets neither the conversation nor the replies; a number staff entered still matches', async () => {
     const victim = phone(20);
     const email = `client${run}@example.com`;
-    // A registered, confirmed client account (as after the mailed link) whose profile phone the client saved themselves.
-    const client = agent(o, 'clientprofile', email, `+${victim}`);
+    // Registration is public by default: register, confirm by the mailed link, type the victim's number on profile.php.
+    const client = MAIL_LOG ? await portalClientClaims(email, `+${victim}`) : agent(o, 'clientprofile', email, `+${victim}`);
     assert.equal(sql(o, `SELECT DISTINCT source FROM ${t(o, 'whatsapp_phone_index')} WHERE user_id = ${client.id}`).map((r) => r.source).join(), 'claim');
     const offset = MAIL_LOG ? readFileSync(MAIL_LOG, 'utf8').length : 0;
     await say(victim, 'Hallo, hier ist der echte Kunde');
@@ -316,6 +323,54 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
       sql(o, `DELETE FROM ${p}filter_action WHERE filter_id = ${filter}`);
       sql(o, `DELETE FROM ${p}filter_rule WHERE filter_id = ${filter}`);
       sql(o, `DELETE FROM ${p}filter WHERE id = ${filter}`);
+    }
+  });
+
+  /**
+   * A client as on the portal: registers (account.php?do=create), confirms by the link osTicket
+   * mailed, and types `phone` into their profile (profile.php). Returns their user id.
+   */
+  async function portalClientClaims(email: string, typedPhone: string): Promise<{ id: string }> {
+    const browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      await page.evaluateOnNewDocument('globalThis.__name = (f) => f;');
+      const offset = readFileSync(MAIL_LOG!, 'utf8').length;
+      await page.goto(`${o.url}/account.php?do=create`);
+      await fillByLabel(page, { 'Email Address': email, 'Full Name': 'Kundin Portal' });
+      await page.type('input[name=passwd1]', 'Portal-Passwort-1');
+      await page.type('input[name=passwd2]', 'Portal-Passwort-1');
+      await Promise.all([page.waitForNavigation(), page.click('form input[type=submit]')]);
+      const mail = await until('the confirmation mail', () => readFileSync(MAIL_LOG!, 'utf8').slice(offset).split(/\n(?=From osticket )/).find((m) => new RegExp(`^To: .*<?${email.replace(/[.+]/g, '\\$&')}>?$`, 'm').test(m)) ?? '', (m) => m !== '');
+      // The token as the HTML part links it (the text part wraps long lines).
+      const token = [...decodedBodies(mail).matchAll(/pwreset\.php\?token=([A-Za-z0-9]+)/g)].map((m) => m[1]!).sort((x, y) => y.length - x.length)[0];
+      await page.goto(`${o.url}/pwreset.php?token=${token}`); // confirms and logs in
+      await page.goto(`${o.url}/profile.php`);
+      await fillByLabel(page, { 'Phone Number': typedPhone });
+      await Promise.all([page.waitForNavigation(), page.click('form input[type=submit]')]);
+      assert.match(page.url(), /tickets\.php$/, 'the portal saved the profile (profile.php sends the client on to their tickets)');
+    } finally {
+      await browser.close();
+    }
+    const id = sql(o, `SELECT u.id FROM ${t(o, 'user')} u JOIN ${t(o, 'user_email')} e ON e.id = u.default_email_id WHERE e.address = '${email}'`)[0]!.id!;
+    assert.equal(sql(o, `SELECT status FROM ${t(o, 'user_account')} WHERE user_id = ${id}`)[0]!.status, '1', 'a confirmed account');
+    return { id };
+  }
+
+  test('numbers an agent saved while the plugin was disabled are caught up by cron', async () => {
+    const chat = phone(70);
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.disablePlugin(installed.pluginId);
+      const entered = agent(o, 'userticket', `+${chat}`, 'Während der Pause');
+      await admin.enablePlugin(installed.pluginId);
+      agent(o, 'cron');
+      assert.deepEqual(sql(o, `SELECT source FROM ${t(o, 'whatsapp_phone_index')} WHERE phone = '${chat}'`).map((r) => r.source), ['staff']);
+      await say(chat, 'Hallo nach der Pause');
+      const [map] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+      assert.equal(map!.user_id, String(entered.id), 'the user an agent entered while the plugin was off');
+    } finally {
+      await admin.close();
     }
   });
 

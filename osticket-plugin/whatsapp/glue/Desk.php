@@ -241,10 +241,10 @@ final class WhatsAppDesk
             $first->setFlag(ThreadEntry::FLAG_ORIGINAL_MESSAGE, true);
             $first->save();
         }
-        if (!$ticket->getSLAId()) {
-            $ticket->selectSLAId();
-        }
         $topic = $ticket->getTopic();
+        if (!$ticket->getSLAId()) {
+            $ticket->selectSLAId($topic ? $topic->getSLAId() : null); // the topic's SLA first, as Ticket::create
+        }
         if ($ticket->isOpen() && !$ticket->isAssigned() && $topic) {
             if ($topic->getStaffId()) {
                 $ticket->assignToStaff($topic->getStaffId(), false, true, __('Ticket Filter'));
@@ -267,6 +267,17 @@ final class WhatsAppDesk
     {
         global $cfg;
         $ticket->onMessage($message, false, true);
+        if ($cfg->notifyCollabsONNewMessage()) {
+            $ticket->notifyCollaborators($message, ['signature' => '']);
+        }
+        self::alertNewMessage($ticket, $message);
+        Signal::send('object.created', $ticket, ['type' => 'message', 'uid' => $message->getUserId()]);
+    }
+
+    /** osTicket's new-message alert to staff (Ticket::postMessage), for finishMessage. */
+    private static function alertNewMessage(Ticket $ticket, ThreadEntry $message)
+    {
+        global $cfg;
         $dept = $ticket->getDept();
         if (!$cfg->alertONNewMessage() || !$dept || !($email = $dept->getAlertEmail()) || !($tpl = $dept->getTemplate())
                 || !($template = $tpl->getNewMessageAlertMsgTemplate())) {

@@ -132,33 +132,37 @@ final class WhatsAppOutbound
 
     /**
      * A ticket was merged into another (osTicket closes the child, class.ticket.php merge()):
-     * its conversation goes on in the parent, and the customer is told the new number —
-     * when the parent belongs to the same customer; otherwise the agents are told that it
-     * ended. Whether the ticket's conversation was dealt with now (idempotent: once moved,
-     * the child has none).
+     * its conversations go on in the parent (followed up to the ticket that is not itself
+     * merged), and a customer whose active ticket it was is told the new number — when that
+     * ticket is open and belongs to the same customer. Otherwise the child's close is told
+     * as any close, and the agents learn why. Whether the conversation went on (idempotent:
+     * once moved, the child has none).
      */
     public static function onMaybeMerged(Ticket $child, callable $settingsOf)
     {
-        $parent = $child->getPid() && $child->getMergeType() !== 'visual' ? Ticket::lookup($child->getPid()) : null;
-        $mapping = $parent ? WhatsAppStore::mappingForTicket($child->getId()) : null;
-        if (!$mapping) {
-            return false;
+        $parent = $child;
+        for ($hops = 0; $parent && $parent->getPid() && $parent->getMergeType() !== 'visual' && $hops < 10; $hops++) {
+            $parent = Ticket::lookup($parent->getPid());
         }
-        $settings = $settingsOf((int) $mapping['instance_id']);
-        $texts = $settings ? $settings['staff'] : WhatsAppTemplates::defaults(WhatsAppDesk::language());
-        $vars = ['old_ticket_number' => $child->getNumber(), 'ticket_number' => $parent->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($parent->getSubject())];
-        if ((int) $parent->getOwnerId() !== (int) $mapping['user_id']) {
-            WhatsAppStore::closeTicket($child->getId());
-            WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merge_not_moved_note'], $vars + ['user' => (string) $child->getOwner()->getName()]),
-                'SYSTEM', WhatsAppDesk::messageId('merge.' . $child->getId(), 'note'));
-            return false; // the child's close goes to the customer as any close
+        $rows = $parent && $parent !== $child ? WhatsAppStore::mappingsForTicket($child->getId()) : [];
+        $moved = false;
+        foreach ($rows as $mapping) {
+            $settings = $settingsOf((int) $mapping['instance_id']);
+            $texts = $settings ? $settings['staff'] : WhatsAppTemplates::defaults(WhatsAppDesk::language());
+            $vars = ['old_ticket_number' => $child->getNumber(), 'ticket_number' => $parent->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($parent->getSubject())];
+            $noteId = WhatsAppDesk::messageId(sprintf('merge.%d.%d', $child->getId(), $mapping['id']), 'note');
+            if ((int) $parent->getOwnerId() !== (int) $mapping['user_id'] || $parent->isClosed()
+                    || !($row = WhatsAppStore::moveToTicket($mapping, $parent->getId(), $parent->getNumber()))) {
+                WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merge_not_moved_note'], $vars + ['user' => (string) $child->getOwner()->getName()]), 'SYSTEM', $noteId);
+                continue; // the child's close goes to the customer as any close
+            }
+            $moved = true;
+            WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merged_note'], $vars), 'SYSTEM', $noteId);
+            if ($settings && $mapping['status'] === 'open') {
+                self::queue($row, WhatsAppTemplates::render($settings['texts']['merged_message'], $vars), sprintf('merged:%d:%d', $child->getId(), $mapping['id']), $settings);
+            }
         }
-        $moved = WhatsAppStore::moveToTicket($mapping, $parent->getId(), $parent->getNumber());
-        WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merged_note'], $vars), 'SYSTEM', WhatsAppDesk::messageId('merge.' . $child->getId(), 'note'));
-        if ($settings) {
-            self::queue($moved, WhatsAppTemplates::render($settings['texts']['merged_message'], $vars), 'merged:' . $child->getId(), $settings);
-        }
-        return true;
+        return $moved;
     }
 
     /**

@@ -80,23 +80,40 @@ final class WhatsAppStore
         return self::mapping($mapping['id']);
     }
 
+    /** Every conversation (mapping row) of a ticket: one per phone that wrote to it. */
+    public static function mappingsForTicket($ticketId)
+    {
+        $rows = [];
+        $result = db_query(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id', WhatsAppSchema::mappingTable(), $ticketId));
+        while ($result && ($row = db_fetch_array($result))) {
+            $rows[] = $row;
+        }
+        return $rows;
+    }
+
     /**
-     * The conversation continues in another ticket (a merge): active there when it was active,
-     * and a row the phone already had for that ticket is the one that stays.
+     * The conversation continues in another ticket (a merge), with its messages: active there
+     * when it was active, and a row the phone already had for that ticket on this number is
+     * the one that stays. Null when the phone's row for that ticket belongs to another number.
      */
     public static function moveToTicket(array $mapping, $ticketId, $ticketNumber)
     {
         $table = WhatsAppSchema::mappingTable();
+        $messages = WhatsAppSchema::messagesTable();
         $existing = self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, self::quote($mapping['phone']), $ticketId));
+        if ($existing && (int) $existing['instance_id'] !== (int) $mapping['instance_id']) {
+            return null;
+        }
+        db_query(sprintf('UPDATE `%s` SET ticket_id = %d WHERE ticket_id = %d AND phone = %s', $messages, $ticketId, $mapping['ticket_id'], self::quote($mapping['phone'])));
         if ($existing) {
+            db_query(sprintf('UPDATE `%s` SET mapping_id = %d WHERE mapping_id = %d', $messages, $existing['id'], $mapping['id']));
             db_query(sprintf('DELETE FROM `%s` WHERE id = %d', $table, $mapping['id']));
         } else {
-            db_query(sprintf("UPDATE `%s` SET ticket_id = %d, ticket_number = %s, status = IF(status = 'open', 'open', 'inactive'), updated = NOW() WHERE id = %d",
-                $table, $ticketId, self::quote($ticketNumber), $mapping['id']));
+            db_query(sprintf('UPDATE `%s` SET ticket_id = %d, ticket_number = %s, updated = NOW() WHERE id = %d', $table, $ticketId, self::quote($ticketNumber), $mapping['id']));
         }
         return $mapping['status'] === 'open'
             ? self::activate($mapping['instance_id'], $mapping['phone'], $ticketId, $ticketNumber, $mapping['user_id'])
-            : self::mappingForTicket($ticketId);
+            : self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', $table, self::quote($mapping['phone']), $ticketId));
     }
 
     /** The conversation stays on its phone but belongs to another user now. */

@@ -271,7 +271,8 @@ final class WhatsAppDesk
             $ticket->notifyCollaborators($message, ['signature' => '']);
         }
         self::alertNewMessage($ticket, $message);
-        Signal::send('object.created', $ticket, ['type' => 'message', 'uid' => $message->getUserId()]);
+        $type = ['type' => 'message', 'uid' => $message->getUserId()];
+        Signal::send('object.created', $ticket, $type); // (its data is taken by reference)
     }
 
     /** osTicket's new-message alert to staff (Ticket::postMessage), for finishMessage. */

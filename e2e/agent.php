@@ -11,6 +11,7 @@
  *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
  *        php agent.php <osticket-root> userticket <phone> <name>  (a customer entered by hand, with a ticket an agent opened for them by phone)
+ *        php agent.php <osticket-root> ticketfor <user-id>          (a ticket an agent opened for an existing user, by phone)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -46,6 +47,14 @@ if ($action === 'userticket') {
     $ticket = $user ? Ticket::create(['uid' => $user->getId(), 'name' => $text, 'email' => $user->getEmail()->address, 'subject' => 'Anruf', 'message' => 'Anruf',
         'source' => 'Phone', 'topicId' => 10], $errors, 'staff', false, false) : null;
     echo json_encode(['id' => $user ? $user->getId() : null, 'ticket' => $ticket ? $ticket->getId() : null]), "\n";
+    exit($ticket ? 0 : 1);
+}
+if ($action === 'ticketfor') {
+    $user = User::lookup((int) $ticketId);
+    $errors = [];
+    $ticket = $user ? Ticket::create(['uid' => $user->getId(), 'name' => (string) $user->getName(), 'email' => $user->getEmail()->address, 'subject' => 'Anruf', 'message' => 'Anruf',
+        'source' => 'Phone', 'topicId' => 10], $errors, 'staff', false, false) : null;
+    echo json_encode(['ticket' => $ticket ? $ticket->getId() : null]), "\n";
     exit($ticket ? 0 : 1);
 }
 if ($action === 'clientprofile') {

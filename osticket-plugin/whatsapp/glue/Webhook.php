@@ -142,7 +142,10 @@ final class WhatsAppWebhook
                 WhatsAppProgress::completed($message['id']);
             }
             $mapping = $action === 'append' ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
-            $user = WhatsAppDesk::user($first->user_id) ?: $ticket->getOwner(); // deleted after Change Owner
+            $user = WhatsAppDesk::user($first->user_id) ?: WhatsAppDesk::user($ticket->getOwnerId()); // deleted after Change Owner
+            if (!$user) {
+                throw new RuntimeException('neither the message\'s user nor the ticket\'s owner exists');
+            }
             $doubt = $action === 'open' ? self::customer($message, $settings)['doubt'] : null;
             $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language']);
             return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $first->getAttachments()->count() > 0);

@@ -343,11 +343,11 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
       await Promise.all([page.waitForNavigation(), page.click('form input[type=submit]')]);
       const registered = (await page.$eval('body', (e) => e.textContent ?? '')).replace(/\s+/g, ' ');
       assert.match(registered, /sent you an email|E-Mail gesendet/i, `registered: ${registered.slice(0, 300)}`);
-      // The token as the HTML part links it (the text part wraps long lines; osTicket's tokens are 48 characters).
-      const tokenIn = (mail: string) => [...decodedBodies(mail).matchAll(/pwreset\.php\?token=([A-Za-z0-9]{48})/g)].map((m) => m[1]!)[0] ?? '';
+      // The token as the HTML part links it (the text part wraps long lines; osTicket's tokens are 48 characters, '=' among them).
+      const tokenIn = (mail: string) => [...decodedBodies(mail).matchAll(/pwreset\.php\?token=([^"\s<>&]{48})/g)].map((m) => m[1]!)[0] ?? '';
       const token = await until('the confirmation mail, whole', () => readFileSync(MAIL_LOG!, 'utf8').slice(offset).split(/\n(?=From osticket )/)
         .filter((m) => new RegExp(`^To: .*<?${email.replace(/[.+]/g, '\\$&')}>?$`, 'm').test(m)).map(tokenIn).find((x) => x !== '') ?? '', (x) => x !== '');
-      await page.goto(`${o.url}/pwreset.php?token=${token}`); // confirms and logs in
+      await page.goto(`${o.url}/pwreset.php?token=${encodeURIComponent(token)}`); // confirms and logs in
       await page.goto(`${o.url}/profile.php`);
       await fillByLabel(page, { 'Phone Number': typedPhone });
       await Promise.all([page.waitForNavigation(), page.click('form input[type=submit]')]);

@@ -196,8 +196,13 @@ class WhatsAppPluginConfig extends PluginConfig
         }
         if ($phone !== null) {
             $done = WhatsAppErasure::phone($phone);
-            (new Config('plugin.whatsapp.erasure'))->set('last', sprintf('+%s erased on %s: %d conversations, %d messages; the services were told to forget it.',
-                $phone, date('Y-m-d H:i'), $done['conversations'], $done['messages']));
+            // An administrator's request, not an agent's: the services are told now where they answer, else by cron.
+            WhatsAppErasure::sendQueued(['WhatsAppPlugin', 'settings']);
+            $waiting = WhatsAppErasure::queued();
+            (new Config('plugin.whatsapp.erasure'))->set('last', sprintf('+%s erased on %s: %d conversations, %d messages; %s',
+                $phone, date('Y-m-d H:i'), $done['conversations'], $done['messages'], $waiting
+                    ? sprintf('%d request(s) to forget wait for a WhatsApp service that did not answer; osTicket\'s cron sends them.', $waiting)
+                    : 'the services were told to forget it.'));
         }
         if (WhatsAppSchema::isCurrent()) {
             // The phone index of this instance's country is ready when Save returns (else cron builds it).

@@ -195,6 +195,33 @@ final class WhatsAppDesk
         return $entry;
     }
 
+    /**
+     * What a request killed before it could record anything may have left, since its attempt
+     * began: the customer's tickets the plugin opens (source Other) without a conversation, and
+     * the plugin's entries (its title) without a message id in the ticket it was writing to.
+     * @return array ['tickets' => ids, 'entries' => ids]
+     */
+    public static function unrecordedSince($userId, $ticketId, $since, $ourTitle)
+    {
+        $p = TABLE_PREFIX;
+        $ids = function ($sql) {
+            $ids = [];
+            $result = db_query($sql);
+            while ($result && ($row = db_fetch_array($result))) {
+                $ids[] = (int) $row['id'];
+            }
+            return $ids;
+        };
+        return [
+            'tickets' => $userId ? $ids(sprintf("SELECT t.ticket_id AS id FROM `{$p}ticket` t WHERE t.user_id = %d AND t.created >= %s AND t.source = 'Other'
+                AND NOT EXISTS (SELECT 1 FROM `%s` m WHERE m.ticket_id = t.ticket_id)", $userId, WhatsAppStore::quote($since), WhatsAppSchema::mappingTable())) : [],
+            'entries' => $userId && ($ticket = $ticketId ? Ticket::lookup($ticketId) : null) ? $ids(sprintf("SELECT e.id FROM `{$p}thread_entry` e
+                LEFT JOIN `{$p}thread_entry_email` m ON m.thread_entry_id = e.id
+                WHERE e.thread_id = %d AND e.user_id = %d AND e.type = 'M' AND e.title = %s AND e.created >= %s AND m.id IS NULL",
+                $ticket->getThreadId(), $userId, WhatsAppStore::quote($ourTitle), WhatsAppStore::quote($since))) : [],
+        ];
+    }
+
     /** A thread entry that never got its message id (osTicket was killed between the two): deleted with its files. */
     public static function deleteIncompleteEntry($entryId, $ourTitle)
     {
@@ -211,16 +238,20 @@ final class WhatsAppDesk
 
     /**
      * A ticket a killed request opened whose opening entry never became complete: deleted,
-     * unless it holds anything complete from WhatsApp or anything this message did not make,
-     * or an agent acted on it (osTicket's events by a staff member).
+     * unless it holds anything complete from WhatsApp or anything but this customer's
+     * unfinished messages and what this message made, or an agent acted on it (osTicket's
+     * events by a staff member).
      */
-    public static function deleteUntouchedTicket($ticketId, array $madeEntries)
+    public static function deleteUntouchedTicket($ticketId, $userId, array $madeEntries)
     {
         $ticket = self::wholeEnoughToDelete((int) $ticketId);
         if (!$ticket || self::hasWhatsAppEntry($ticket)) {
             return;
         }
-        $others = ThreadEntry::objects()->filter(['thread_id' => $ticket->getThreadId()])->exclude(['id__in' => $madeEntries ?: [0]])->count();
+        $p = TABLE_PREFIX;
+        $others = db_result(db_query(sprintf("SELECT COUNT(*) FROM `{$p}thread_entry` e LEFT JOIN `{$p}thread_entry_email` m ON m.thread_entry_id = e.id
+            WHERE e.thread_id = %d AND e.id NOT IN (%s) AND NOT (e.type = 'M' AND e.user_id = %d AND m.id IS NULL)",
+            $ticket->getThreadId(), implode(',', array_map('intval', $madeEntries ?: [0])), $userId)));
         $byStaff = db_result(db_query(sprintf("SELECT COUNT(*) FROM `%sthread_event` WHERE thread_id = %d AND uid_type = 'S' AND uid IS NOT NULL",
             TABLE_PREFIX, $ticket->getThreadId())));
         if (!$others && !$byStaff) {

@@ -80,22 +80,31 @@ final class WhatsAppProgress
     /**
      * Before a retry carries on: entries this message made that never got their message id
      * are deleted (a part, a note, the opening entry); with $ticketToo, the ticket it opened
-     * too when nothing complete is in it and nobody touched it. Only within the window.
+     * too when nothing complete is in it and nobody touched it. A kill can also fall between
+     * osTicket saving a row and this record of it: then what the plugin's own kind of work
+     * since the attempt began looks like is undone too. Only within the window; false when
+     * it was too late (nothing undone, the record kept).
      */
     public static function undoHalfMade(array $row, $ticketToo, $ourTitle)
     {
         $made = self::made($row);
-        if (!$made['ticket'] && !$made['entries']) {
-            return true;
+        $began = $made['at'] ?: ($row['attempt_at'] ? strtotime($row['attempt_at']) : null);
+        if (!$began) {
+            return true; // the first attempt
         }
-        if (!$made['at'] || $made['at'] < self::now() - self::UNDO_WINDOW_SECONDS) {
+        if ($began < self::now() - self::UNDO_WINDOW_SECONDS) {
             return false; // too long ago to be sure nobody built on it
         }
-        foreach ($made['entries'] as $entryId) {
+        $unrecorded = $row['attempt_at']
+            ? WhatsAppDesk::unrecordedSince($row['user_id'], $row['ticket_id'] ?: $made['ticket'], $row['attempt_at'], $ourTitle)
+            : ['tickets' => [], 'entries' => []];
+        foreach (array_unique(array_merge($made['entries'], $unrecorded['entries'])) as $entryId) {
             WhatsAppDesk::deleteIncompleteEntry($entryId, $ourTitle);
         }
-        if ($ticketToo && $made['ticket']) {
-            WhatsAppDesk::deleteUntouchedTicket($made['ticket'], $made['entries']);
+        if ($ticketToo) {
+            foreach (array_unique(array_filter(array_merge([$made['ticket']], $unrecorded['tickets']))) as $ticketId) {
+                WhatsAppDesk::deleteUntouchedTicket($ticketId, (int) $row['user_id'], $made['entries']);
+            }
         }
         return true;
     }

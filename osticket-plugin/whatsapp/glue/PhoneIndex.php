@@ -21,6 +21,8 @@
 final class WhatsAppPhoneIndex
 {
     const BATCH = 1000;
+    /** Users looked at per cron run when catching up (the rest next run). */
+    const CATCH_UP = 500;
 
     /**
      * Who this WhatsApp number is: ['user' => the one user it identifies or null,
@@ -178,45 +180,66 @@ final class WhatsAppPhoneIndex
             return;
         }
         self::state()->set('built_for', implode(',', array_merge(self::builtCountries(), [(string) $country])));
+        if (!self::state()->get('synced_at')) {
+            // What was saved before the build is in it; what was saved during it is caught up by the next run.
+            self::state()->set('synced_at', $started);
+        }
         db_query('COMMIT');
         db_query(sprintf('DROP TABLE IF EXISTS `%s`', $staging));
-        // Phones saved while it was being built were indexed for the countries built then only.
-        self::catchUp($domains, $started);
     }
 
     /**
-     * Users saved since the last look (or since $since) whose phones the index does not
-     * show as osTicket stores them now: the signal that keeps the index current did not
-     * reach the plugin (disabled, or a build running). They are indexed as at a build.
+     * Users saved since the last look whose phones the index does not show as osTicket
+     * stores them now: the signal that keeps the index current did not reach the plugin
+     * (disabled, or a build running). They are indexed as at a build. At most CATCH_UP
+     * users a run, in the order they were saved; the next run goes on from there.
      */
-    private static function catchUp(array $domains, $since = null)
+    private static function catchUp(array $domains)
     {
         $state = self::state();
         $now = db_result(db_query('SELECT NOW()'));
-        $since = $since ?: $state->get('synced_at', $now);
-        $p = TABLE_PREFIX;
-        $users = db_query(sprintf('SELECT id FROM `%suser` WHERE updated >= %s - INTERVAL 1 MINUTE', $p, WhatsAppStore::quote($since)));
+        $since = $state->get('synced_at');
+        if (!$since || !self::builtCountries()) {
+            return;
+        }
+        $afterId = (int) $state->get('synced_id', 0);
+        $users = db_query(sprintf('SELECT id, updated FROM `%1$suser` WHERE updated > %2$s OR (updated = %2$s AND id > %3$d) ORDER BY updated, id LIMIT %4$d',
+            TABLE_PREFIX, WhatsAppStore::quote($since), $afterId, self::CATCH_UP));
+        $seen = 0;
         while ($users && ($user = db_fetch_array($users))) {
-            $userId = (int) $user['id'];
-            $indexed = $stored = [];
-            foreach (self::rows(sprintf("user_id = %d AND source NOT IN ('whatsapp', 'agent')", $userId)) as $row) {
-                $indexed[] = $row['country'] . ':' . $row['phone'];
+            $seen++;
+            $since = $user['updated'];
+            $afterId = (int) $user['id'];
+            if (self::indexedAsStored($afterId, $domains)) {
+                continue;
             }
-            $judged = self::storedPhones('e.object_id = ' . $userId, 'e.object_id', null, $domains);
-            foreach (self::builtCountries() as $country) {
-                foreach ($judged as $row) {
-                    if (($international = WhatsAppPhoneNumber::international($row['value'], $country)) !== null && $row['source'] !== 'whatsapp') {
-                        $stored[] = $country . ':' . $international;
-                    }
+            self::reindexUser($afterId, null);
+        }
+        // A full batch: go on after its last user next time; else everything up to now is seen.
+        $state->set('synced_at', $seen === self::CATCH_UP ? $since : $now);
+        $state->set('synced_id', $seen === self::CATCH_UP ? $afterId : 0);
+    }
+
+    /** Whether the index holds this user's phones (other than the plugin's and agents' own) as osTicket stores them now. */
+    private static function indexedAsStored($userId, array $domains)
+    {
+        $indexed = $stored = [];
+        foreach (self::rows(sprintf("user_id = %d AND source NOT IN ('whatsapp', 'agent')", $userId)) as $row) {
+            $indexed[] = $row['country'] . ':' . $row['phone'];
+        }
+        $judged = self::storedPhones('e.object_id = ' . (int) $userId, 'e.object_id', null, $domains);
+        foreach (self::builtCountries() as $country) {
+            foreach ($judged as $row) {
+                if ($row['source'] !== 'whatsapp' && ($international = WhatsAppPhoneNumber::international($row['value'], $country)) !== null) {
+                    $stored[] = $country . ':' . $international;
                 }
             }
-            sort($indexed);
-            sort($stored);
-            if (array_values(array_unique($indexed)) !== array_values(array_unique($stored))) {
-                self::reindexUser($userId, null);
-            }
         }
-        $state->set('synced_at', $now);
+        $indexed = array_values(array_unique($indexed));
+        $stored = array_values(array_unique($stored));
+        sort($indexed);
+        sort($stored);
+        return $indexed === $stored;
     }
 
     private static function isBuilt($country)

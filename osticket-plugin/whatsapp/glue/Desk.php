@@ -205,12 +205,7 @@ final class WhatsAppDesk
     {
         $p = TABLE_PREFIX;
         $ids = function ($sql) {
-            $ids = [];
-            $result = db_query($sql);
-            while ($result && ($row = db_fetch_array($result))) {
-                $ids[] = (int) $row['id'];
-            }
-            return $ids;
+            return array_map('intval', array_column(WhatsAppStore::rows($sql), 'id'));
         };
         return [
             'tickets' => $userId ? $ids(sprintf("SELECT t.ticket_id AS id FROM `{$p}ticket` t WHERE t.user_id = %d AND t.created >= %s AND t.source = 'Other'

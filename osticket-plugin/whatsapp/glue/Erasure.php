@@ -22,10 +22,10 @@ final class WhatsAppErasure
     public static function ticketDeleted($ticketId)
     {
         $ticketId = (int) $ticketId;
-        $mappings = self::rows(sprintf('SELECT id, instance_id FROM `%s` WHERE ticket_id = %d', WhatsAppSchema::mappingTable(), $ticketId));
+        $mappings = WhatsAppStore::rows(sprintf('SELECT id, instance_id FROM `%s` WHERE ticket_id = %d', WhatsAppSchema::mappingTable(), $ticketId));
         $mappingIds = array_map('intval', array_column($mappings, 'id')) ?: [0];
         // Messages still waiting to be processed are not the ticket's yet: they open a new ticket.
-        $messages = self::rows(sprintf("SELECT id, instance_id, direction, message_id FROM `%s`
+        $messages = WhatsAppStore::rows(sprintf("SELECT id, instance_id, direction, message_id FROM `%s`
             WHERE (direction = 'in' AND ticket_id = %d AND status IN ('processed', 'refused')) OR mapping_id IN (%s)",
             WhatsAppSchema::messagesTable(), $ticketId, implode(',', $mappingIds)));
         self::forgetRows($messages, $mappings);
@@ -40,10 +40,10 @@ final class WhatsAppErasure
     public static function userDeleted($userId)
     {
         $userId = (int) $userId;
-        $own = self::rows(sprintf('SELECT id, instance_id, phone, ticket_id FROM `%s` WHERE user_id = %d', WhatsAppSchema::mappingTable(), $userId));
+        $own = WhatsAppStore::rows(sprintf('SELECT id, instance_id, phone, ticket_id FROM `%s` WHERE user_id = %d', WhatsAppSchema::mappingTable(), $userId));
         $phones = array_merge(
             array_column($own, 'phone'),
-            array_column(self::rows(sprintf("SELECT DISTINCT phone FROM `%s` WHERE user_id = %d AND source <> 'claim'", WhatsAppSchema::phoneIndexTable(), $userId)), 'phone')
+            array_column(WhatsAppStore::rows(sprintf("SELECT DISTINCT phone FROM `%s` WHERE user_id = %d AND source <> 'claim'", WhatsAppSchema::phoneIndexTable(), $userId)), 'phone')
         );
         WhatsAppPhoneIndex::forgetUser($userId);
         $gone = array_filter($own, function ($mapping) {
@@ -64,12 +64,12 @@ final class WhatsAppErasure
     /** Whether a live ticket's conversation or another user's trusted number still uses this phone. */
     private static function inUse($phone)
     {
-        foreach (self::rows(sprintf('SELECT ticket_id FROM `%s` WHERE phone = %s', WhatsAppSchema::mappingTable(), WhatsAppStore::quote($phone))) as $mapping) {
+        foreach (WhatsAppStore::rows(sprintf('SELECT ticket_id FROM `%s` WHERE phone = %s', WhatsAppSchema::mappingTable(), WhatsAppStore::quote($phone))) as $mapping) {
             if (WhatsAppDesk::ticket($mapping['ticket_id'])) {
                 return true;
             }
         }
-        return (bool) self::rows(sprintf("SELECT 1 FROM `%s` WHERE phone = %s AND source IN ('%s') LIMIT 1",
+        return (bool) WhatsAppStore::rows(sprintf("SELECT 1 FROM `%s` WHERE phone = %s AND source IN ('%s') LIMIT 1",
             WhatsAppSchema::phoneIndexTable(), WhatsAppStore::quote($phone), implode("', '", WhatsAppPhoneTrust::TRUSTED)));
     }
 
@@ -80,7 +80,7 @@ final class WhatsAppErasure
      */
     public static function phone($phone)
     {
-        $instances = self::rows(sprintf('SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s UNION SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s',
+        $instances = WhatsAppStore::rows(sprintf('SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s UNION SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s',
             WhatsAppSchema::mappingTable(), WhatsAppStore::quote($phone), WhatsAppSchema::messagesTable(), WhatsAppStore::quote($phone)));
         $counts = ['conversations' => 0, 'messages' => 0];
         foreach (array_unique(array_merge(array_map('intval', array_column($instances, 'instance_id')), WhatsAppPlugin::instanceIds())) as $instanceId) {
@@ -143,7 +143,7 @@ final class WhatsAppErasure
     /** How many requests wait for their services (the uninstall and the settings page say so). */
     public static function queued()
     {
-        $rows = self::rows(sprintf('SELECT COUNT(*) AS n FROM `%s`', WhatsAppSchema::erasuresTable()));
+        $rows = WhatsAppStore::rows(sprintf('SELECT COUNT(*) AS n FROM `%s`', WhatsAppSchema::erasuresTable()));
         return $rows ? (int) $rows[0]['n'] : 0;
     }
 
@@ -191,15 +191,5 @@ final class WhatsAppErasure
     private static function send(array $settings, array $request)
     {
         return (new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 3))->forget($request);
-    }
-
-    private static function rows($sql)
-    {
-        $rows = [];
-        $result = db_query($sql);
-        while ($result && ($row = db_fetch_array($result))) {
-            $rows[] = $row;
-        }
-        return $rows;
     }
 }

@@ -261,12 +261,7 @@ final class WhatsAppPhoneIndex
 
     private static function rows($where)
     {
-        $rows = [];
-        $result = db_query(sprintf('SELECT * FROM `%s` WHERE %s ORDER BY user_id', WhatsAppSchema::phoneIndexTable(), $where));
-        while ($result && ($row = db_fetch_array($result))) {
-            $rows[] = $row;
-        }
-        return $rows;
+        return WhatsAppStore::rows(sprintf('SELECT * FROM `%s` WHERE %s ORDER BY user_id', WhatsAppSchema::phoneIndexTable(), $where));
     }
 
     /**

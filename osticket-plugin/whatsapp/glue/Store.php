@@ -37,13 +37,8 @@ final class WhatsAppStore
     /** The phones this user wrote from on this number, most recent first. */
     public static function phonesOfUser($instanceId, $userId)
     {
-        $phones = [];
-        $result = db_query(sprintf("SELECT phone FROM `%s` WHERE user_id = %d AND instance_id = %d AND phone REGEXP '^[0-9]+$' ORDER BY updated DESC, id DESC",
-            WhatsAppSchema::mappingTable(), $userId, $instanceId));
-        while ($result && ($row = db_fetch_array($result))) {
-            $phones[] = $row['phone'];
-        }
-        return array_values(array_unique($phones));
+        return array_values(array_unique(array_column(self::rows(sprintf("SELECT phone FROM `%s` WHERE user_id = %d AND instance_id = %d AND phone REGEXP '^[0-9]+$' ORDER BY updated DESC, id DESC",
+            WhatsAppSchema::mappingTable(), $userId, $instanceId)), 'phone')));
     }
 
     /** Makes a ticket the phone's active one on this number (the previous active one becomes inactive). */
@@ -83,12 +78,7 @@ final class WhatsAppStore
     /** Every conversation (mapping row) of a ticket: one per phone that wrote to it. */
     public static function mappingsForTicket($ticketId)
     {
-        $rows = [];
-        $result = db_query(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id', WhatsAppSchema::mappingTable(), $ticketId));
-        while ($result && ($row = db_fetch_array($result))) {
-            $rows[] = $row;
-        }
-        return $rows;
+        return self::rows(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id', WhatsAppSchema::mappingTable(), $ticketId));
     }
 
     /**
@@ -170,15 +160,10 @@ final class WhatsAppStore
     /** Outbound messages of this number (and customer) the service has not accepted yet, oldest first. */
     public static function pendingOutbound($instanceId, $limit = 50, $phone = null)
     {
-        $rows = [];
         // With the ticket number (the Cloud API's invitation template names it).
-        $result = db_query(sprintf("SELECT m.*, t.ticket_number FROM `%s` m LEFT JOIN `%s` t ON t.id = m.mapping_id
+        return self::rows(sprintf("SELECT m.*, t.ticket_number FROM `%s` m LEFT JOIN `%s` t ON t.id = m.mapping_id
             WHERE m.direction = 'out' AND m.status = 'pending' AND m.instance_id = %d%s ORDER BY m.id LIMIT %d",
             WhatsAppSchema::messagesTable(), WhatsAppSchema::mappingTable(), $instanceId, $phone === null ? '' : ' AND m.phone = ' . self::quote($phone), $limit));
-        while ($result && ($row = db_fetch_array($result))) {
-            $rows[] = $row;
-        }
-        return $rows;
     }
 
     /**
@@ -214,6 +199,17 @@ final class WhatsAppStore
             $table, self::quote($messageId), $mappingId, self::quote($messageId), (int) $windowMinutes));
         $row = self::row(sprintf('SELECT media_hint_by FROM `%s` WHERE id = %d', $table, $mappingId));
         return $row && $row['media_hint_by'] === $messageId;
+    }
+
+    /** All rows of a query, as arrays. */
+    public static function rows($sql)
+    {
+        $rows = [];
+        $result = db_query($sql);
+        while ($result && ($row = db_fetch_array($result))) {
+            $rows[] = $row;
+        }
+        return $rows;
     }
 
     private static function row($sql)

@@ -51,26 +51,25 @@ export class AdminPanel {
   /** The staff panel's mass action "Delete" on these tickets (scp/ajax.php/tickets/mass/delete, as its dialog posts it). */
   async bulkDeleteTickets(ids: string[]): Promise<void> {
     await this.visit('/scp/tickets.php');
-    const status = await this.page.evaluate(async (url: string, tids: string[]) => {
-      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
-      const body = new URLSearchParams([['count', String(tids.length)], ['comments', ''], ...tids.map((id) => ['tids[]', id] as [string, string])]);
-      const response = await fetch(url, { method: 'POST', body, headers: { 'X-CSRFToken': token, 'X-Requested-With': 'XMLHttpRequest' } });
-      return response.status;
-    }, `${this.ost.url}/scp/ajax.php/tickets/mass/delete`, ids);
-    await this.expectOk(status === 201 ? 200 : status, 'mass delete');
+    await this.postDialog('tickets/mass/delete', [['count', String(ids.length)], ['comments', ''], ...ids.map((id): [string, string] => ['tids[]', id])], 'mass delete');
   }
 
   /** The staff panel's Merge dialog (scp/ajax.php/tickets/<id>/merge): the child into the parent, threads combined, the child closed. */
   async mergeTickets(parent: { id: string; number: string }, child: { number: string }, closedStatusId: string): Promise<void> {
     await this.visit(`/scp/tickets.php?id=${parent.id}`);
-    const status = await this.page.evaluate(async (url: string, fields: Array<[string, string]>) => {
-      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
-      const response = await fetch(url, { method: 'POST', body: new URLSearchParams(fields), headers: { 'X-CSRFToken': token, 'X-Requested-With': 'XMLHttpRequest' } });
-      return response.status;
-    }, `${this.ost.url}/scp/ajax.php/tickets/${parent.id}/merge`, [
+    await this.postDialog(`tickets/${parent.id}/merge`, [
       ['title', 'merge'], ['tids[]', parent.number], ['tids[]', child.number], ['participants', 'user'], ['childStatusId', closedStatusId], ['parentStatusId', ''], ['combine', '1'],
-    ] as Array<[string, string]>);
-    await this.expectOk(status === 201 ? 200 : status, 'merge');
+    ], 'merge');
+  }
+
+  /** What a staff dialog posts to scp/ajax.php from the open page, with the page's CSRF token; osTicket answers 201 when done. */
+  private async postDialog(route: string, fields: Array<[string, string]>, what: string): Promise<void> {
+    const status = await this.page.evaluate(async (url: string, body: Array<[string, string]>) => {
+      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+      const response = await fetch(url, { method: 'POST', body: new URLSearchParams(body), headers: { 'X-CSRFToken': token, 'X-Requested-With': 'XMLHttpRequest' } });
+      return response.status;
+    }, `${this.ost.url}/scp/ajax.php/${route}`, fields);
+    await this.expectOk(status === 201 ? 200 : status, what);
   }
 
   async screenshot(name: string): Promise<string> {

@@ -10,7 +10,6 @@
  *        php agent.php <osticket-root> shown <entry-id>          (the entry's text as the staff panel shows it)
  *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
- *        php agent.php <osticket-root> userticket <phone> <name>  (a customer entered by hand, with a ticket an agent opened for them by phone)
  *        php agent.php <osticket-root> ticketfor <user-id>          (a ticket an agent opened for an existing user, by phone)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
@@ -23,12 +22,6 @@ $_SERVER['REQUEST_URI'] = '/';
 chdir($root);
 require $root . '/main.inc.php';
 
-/** A phone as osTicket's phone field stores it: digits only. */
-function WhatsAppE2ePhone($typed)
-{
-    return preg_replace('/\D/', '', $typed);
-}
-
 $thisstaff = Staff::objects()->filter(['isactive' => 1])->order_by('staff_id')->first();
 if ($action === 'cron') {
     Signal::send('cron', null);
@@ -40,14 +33,6 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
-}
-if ($action === 'userticket') {
-    $user = User::fromVars(['name' => $text, 'email' => 'customer' . preg_replace('/\D/', '', $ticketId) . '@example.com', 'phone' => $ticketId]);
-    $errors = [];
-    $ticket = $user ? Ticket::create(['uid' => $user->getId(), 'name' => $text, 'email' => $user->getEmail()->address, 'subject' => 'Anruf', 'message' => 'Anruf',
-        'source' => 'Phone', 'topicId' => 10], $errors, 'staff', false, false) : null;
-    echo json_encode(['id' => $user ? $user->getId() : null, 'ticket' => $ticket ? $ticket->getId() : null]), "\n";
-    exit($ticket ? 0 : 1);
 }
 if ($action === 'ticketfor') {
     $user = User::lookup((int) $ticketId);
@@ -66,7 +51,7 @@ if ($action === 'clientprofile') {
     $thisclient = new EndUser($user);
     foreach ($user->getForms() as $entry) {
         if ($entry->getField('phone')) {
-            $entry->setAnswer('phone', WhatsAppE2ePhone($text));
+            $entry->setAnswer('phone', preg_replace('/\D/', '', $text)); // digits only, as osTicket's phone field stores it
             $entry->save();
         }
     }

@@ -22,7 +22,7 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
   let service: { url: string; stop(): Promise<void> };
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
 
-  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
+  const { say, sent: sentTo, outbound } = sandboxCustomer(() => service.url, API_KEY);
 
   const mapping = (chat: string) => mappings(o, chat);
   const ticket = (id: string) => sql(o, `SELECT t.*, s.state FROM ${t(o, 'ticket')} t JOIN ${t(o, 'ticket_status')} s ON s.id = t.status_id WHERE t.ticket_id = ${id}`)[0]!;
@@ -172,9 +172,7 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     const wrong = await say(chat, 'falsche Nummer: 0171 999');
     await say(chat, '', { type: 'delete', ref: wrong });
     const { entry } = agent(o, 'reply', map!.ticket_id, 'Wir schicken einen Techniker.');
-    const sent = await until('reply sent', async () =>
-      ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ whatsappId: string; text: string }> }).messages,
-    (m) => m.some((x) => /Techniker/.test(x.text)));
+    const sent = await until('reply sent', () => sentTo(chat), (m) => m.some((x) => /Techniker/.test(x.text)));
     await say(chat, '👍', { type: 'reaction', ref: sent.find((x) => /Techniker/.test(x.text))!.whatsappId });
     await say(chat, '😀', { type: 'reaction', ref: sent[0]!.whatsappId }); // to the confirmation: not an agent's message
     await say(chat, '', { type: 'call' });
@@ -521,9 +519,7 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     await say(chat, 'Bitte schicken Sie mir die Anleitung');
     const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
     const { files: attached } = agent(o, 'replyfiles', map!.ticket_id, '<p>Hier die Anleitung und ein Bildschirmfoto.</p>');
-    const sent = await until('text and two files', async () =>
-      ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ text: string; media?: { filename: string; sha256: string; url: string } }> }).messages,
-      (m) => m.length >= 4);
+    const sent = await until('text and two files', () => sentTo(chat), (m) => m.length >= 4);
     assert.match(sent[1]!.text, /Hier die Anleitung/);
     assert.deepEqual(sent.slice(2).map((m) => [m.media?.filename, m.media?.sha256]), attached.map((f: { name: string; sha256: string }) => [f.name, f.sha256]));
     const bytes = Buffer.from(await (await fetch(`${service.url}${sent[3]!.media!.url}`, { headers })).arrayBuffer());

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { agent, faultSwitch, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
+import { agent, faultSwitch, fillByLabel, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -57,12 +57,7 @@ describe('who a customer is, and every message once', { skip: skipUnlessSupporte
       await page.goto(`${o.url}/open.php`);
       await page.select('select[name=topicId]', '10');
       await page.waitForSelector('.redactor-in');
-      await page.$$eval('form tr', (rows, values) => {
-        for (const [label, value] of Object.entries(values as Record<string, string>)) {
-          const row = rows.find((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim().startsWith(label))!;
-          (row.querySelector('input:not([type=hidden])') as HTMLInputElement).value = value;
-        }
-      }, { 'Email Address': guestEmail, 'Full Name': 'Gast Angreifer', 'Phone Number': `+${victim}`, 'Issue Summary': 'Meine Nummer' });
+      await fillByLabel(page, { 'Email Address': guestEmail, 'Full Name': 'Gast Angreifer', 'Phone Number': `+${victim}`, 'Issue Summary': 'Meine Nummer' });
       await page.evaluate(() => {
         const textarea = document.querySelector('textarea') as HTMLTextAreaElement;
         (window as unknown as { $R: (el: Element, call: string, html: string) => void }).$R(textarea, 'source.setCode', '<p>Bitte rufen Sie mich an</p>');

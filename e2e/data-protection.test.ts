@@ -25,12 +25,9 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
   const o = ost as OsTicket;
   let service: Awaited<ReturnType<typeof startSandboxService>>;
   let installed: Installed;
-  const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
   const start = (env: Record<string, string> = {}, dataDir?: string) =>
     startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php`, ...env }, dataDir);
-  const { say } = sandboxCustomer(() => service.url, API_KEY);
-  const conversation = async (chat: string): Promise<Array<{ direction: string; text: string }>> =>
-    ((await (await fetch(`${service.url}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
+  const { say, conversation } = sandboxCustomer(() => service.url, API_KEY);
   const mapping = (chat: string) => mappings(o, chat);
   const rows = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' ORDER BY id`);
 

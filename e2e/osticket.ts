@@ -4,6 +4,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'puppeteer-core';
 import { AdminPanel, type FieldValue } from './admin-panel.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,20 +69,46 @@ export const mappings = (ost: OsTicket, chat: string) => sql(ost, `SELECT * FROM
 export const threadEntries = (ost: OsTicket, ticketId: string) =>
   sql(ost, `SELECT e.* FROM ${t(ost, 'thread_entry')} e JOIN ${t(ost, 'thread')} th ON th.id = e.thread_id WHERE th.object_type = 'T' AND th.object_id = ${ticketId} ORDER BY e.id`);
 
-/** A customer of the sandbox service at `url()`: what they write (the message id back) and the texts they got. */
+/** A message the sandbox service sent (GET /sandbox/outbound). */
+export interface SandboxSent {
+  whatsappId: string;
+  text: string;
+  media?: { filename: string; sha256: string; url: string };
+}
+
+/**
+ * A customer of the sandbox service at `url()`: what they write (the message id back), the
+ * messages they got (`sent`, or only their texts), and both sides of their chat.
+ */
 export function sandboxCustomer(url: () => string, apiKey: string) {
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': apiKey };
+  const sent = async (to: string): Promise<SandboxSent[]> =>
+    ((await (await fetch(`${url()}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: SandboxSent[] }).messages;
   return {
     async say(from: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
       const response = await fetch(`${url()}/sandbox/inbound`, { method: 'POST', headers, body: JSON.stringify({ phone: from, name: 'Max Mustermann', text, ...extra }) });
       assert.equal(response.status, 202);
       return ((await response.json()) as { id: string }).id;
     },
+    sent,
     async outbound(to: string): Promise<string[]> {
-      const answer = (await (await fetch(`${url()}/sandbox/outbound?phone=${to}`, { headers })).json()) as { messages: Array<{ text: string }> };
-      return answer.messages.map((m) => m.text);
+      return (await sent(to)).map((m) => m.text);
+    },
+    async conversation(chat: string): Promise<Array<{ direction: string; text: string }>> {
+      return ((await (await fetch(`${url()}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
     },
   };
+}
+
+/** Fills the rows of an osTicket client form (portal pages) by their labels. */
+export async function fillByLabel(page: Page, values: Record<string, string>): Promise<void> {
+  await page.$$eval('form tr', (rows, given) => {
+    for (const [label, value] of Object.entries(given as Record<string, string>)) {
+      const row = rows.find((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim().startsWith(label) && r.querySelector('input:not([type=hidden])'));
+      if (!row) throw new Error(`no field ${label}`);
+      (row.querySelector('input:not([type=hidden])') as HTMLInputElement).value = value;
+    }
+  }, values);
 }
 
 /** The plugin as an administrator installed it: its id and its instances' ids (one WhatsApp number each), in order. */
@@ -141,7 +168,7 @@ export function storedSettings(ost: OsTicket, installed: Installed, index: numbe
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
-export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'userticket' | 'ticketfor', target = '', text = ''): any {
+export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'ticketfor', target = '', text = ''): any {
   const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
 }

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import puppeteer, { type Page } from 'puppeteer-core';
+import puppeteer from 'puppeteer-core';
 import { AdminPanel } from './admin-panel.js';
 import {
-  agent, faultSwitch, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until,
+  agent, faultSwitch, fillByLabel, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until,
 } from './osticket.js';
 
 const ost = osTicketFromEnv();
@@ -25,17 +25,6 @@ const phone = (n: number) => `4913${String(run).padStart(5, '0')}${String(n).pad
 const MAIL_LOG = process.env.OSTICKET_MAIL_LOG;
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '&lt;svg onload=alert(2)&gt;', '"><svg onload=alert(3)>', '<script>alert(4)</script>'];
-
-/** Fills the rows of an osTicket client form by their labels. */
-async function fillByLabel(page: Page, values: Record<string, string>): Promise<void> {
-  await page.$$eval('form tr', (rows, given) => {
-    for (const [label, value] of Object.entries(given as Record<string, string>)) {
-      const row = rows.find((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim().startsWith(label) && r.querySelector('input:not([type=hidden])'));
-      if (!row) throw new Error(`no field ${label}`);
-      (row.querySelector('input:not([type=hidden])') as HTMLInputElement).value = value;
-    }
-  }, values);
-}
 
 /** The base64 parts of a mail as text. */
 const decodedBodies = (mail: string) =>
@@ -62,10 +51,8 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
   let service: Awaited<ReturnType<typeof startSandboxService>>;
   let installed: Installed;
   const headers = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
-  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
+  const { say, sent, outbound, conversation } = sandboxCustomer(() => service.url, API_KEY);
   const inbound = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_messages')} WHERE phone = '${chat}' AND direction = 'in' ORDER BY id`);
-  const conversation = async (chat: string): Promise<Array<{ direction: string; text: string }>> =>
-    ((await (await fetch(`${service.url}/sandbox/conversation?phone=${chat}`, { headers })).json()) as { messages: Array<{ direction: string; text: string }> }).messages;
 
   before(async () => {
     installed = await installPlugin(o, {
@@ -87,10 +74,8 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
       await say(chat, `bearbeitet ${name}`, { name, type: 'edit', ref: first });
       await say(chat, '', { name, type: 'delete', ref: first });
       const { entry } = agent(o, 'reply', mappings(o, chat)[0]!.ticket_id!, 'Antwort');
-      const sent = await until('reply', async () =>
-        ((await (await fetch(`${service.url}/sandbox/outbound?phone=${chat}`, { headers })).json()) as { messages: Array<{ whatsappId: string; text: string }> }).messages,
-      (m) => m.some((x) => /Antwort/.test(x.text)));
-      await say(chat, '👍', { name, type: 'reaction', ref: sent.find((x) => /Antwort/.test(x.text))!.whatsappId });
+      const got = await until('reply', () => sent(chat), (m) => m.some((x) => /Antwort/.test(x.text)));
+      await say(chat, '👍', { name, type: 'reaction', ref: got.find((x) => /Antwort/.test(x.text))!.whatsappId });
       await say(chat, 'Danke', { name });
       assert.ok(entry);
     }
@@ -365,7 +350,8 @@ describe('plugin safety', { skip: skipUnlessSupported(ost) }, () => {
     const admin = await AdminPanel.open(o);
     try {
       await admin.disablePlugin(installed.pluginId);
-      const entered = agent(o, 'userticket', `+${chat}`, 'Während der Pause');
+      const entered = agent(o, 'user', `+${chat}`, 'Während der Pause');
+      agent(o, 'ticketfor', String(entered.id)); // a ticket an agent opened for them: a number from then counts
       await admin.enablePlugin(installed.pluginId);
       agent(o, 'cron');
       assert.deepEqual(sql(o, `SELECT source FROM ${t(o, 'whatsapp_phone_index')} WHERE phone = '${chat}'`).map((r) => r.source), ['staff']);

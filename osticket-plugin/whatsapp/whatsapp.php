@@ -113,16 +113,20 @@ class WhatsAppPlugin extends Plugin
     /** The e-mail domains of the plugin's generated addresses, on every active instance. */
     public static function emailDomains()
     {
-        return array_values(array_unique(array_map(function ($values) {
-            return WhatsAppSettings::from($values, 'en')['email_domain'];
-        }, self::$values)));
+        return self::everyInstance('email_domain');
     }
 
     /** The default country codes of the active instances: each has its phone index. */
     public static function countries()
     {
-        return array_values(array_unique(array_map(function ($values) {
-            return WhatsAppSettings::from($values, 'en')['default_country_code'];
+        return self::everyInstance('default_country_code');
+    }
+
+    /** One setting's distinct values over the active instances (none of them language-dependent). */
+    private static function everyInstance($key)
+    {
+        return array_values(array_unique(array_map(function ($values) use ($key) {
+            return WhatsAppSettings::from($values, 'en')[$key];
         }, self::$values)));
     }
 

@@ -264,7 +264,7 @@ final class WhatsAppDesk
     public static function finishNewTicket(Ticket $ticket, ThreadEntry $first)
     {
         if (!($first->flags & ThreadEntry::FLAG_ORIGINAL_MESSAGE)) {
-            $first->setFlag(ThreadEntry::FLAG_ORIGINAL_MESSAGE, true);
+            $first->setFlag(ThreadEntry::FLAG_ORIGINAL_MESSAGE);
             $first->save();
         }
         $topic = $ticket->getTopic();

@@ -140,7 +140,7 @@ final class WhatsAppErasure
         }
     }
 
-    /** How many requests wait for their services (the uninstall and the settings page say so). */
+    /** How many requests wait for their services (an erasure at Save and the uninstall say so). */
     public static function queued()
     {
         $rows = WhatsAppStore::rows(sprintf('SELECT COUNT(*) AS n FROM `%s`', WhatsAppSchema::erasuresTable()));

@@ -43,16 +43,16 @@ final class WhatsAppOutbound
         }
         $ticket = $entry->getThread() ? $entry->getThread()->getObject() : null;
         $mapping = $ticket instanceof Ticket ? WhatsAppStore::mappingForTicket($ticket->getId()) : null;
-        $message = WhatsAppDesk::plainText($entry);
         if (!$mapping) {
             // Not a WhatsApp ticket — or one whose conversation was erased: then the agent hears it.
             // (A canned reply inside Ticket::create comes before the conversation: sent by sendEarlierReplies.)
-            if ($ticket instanceof Ticket && !WhatsAppProgress::isMaking($ticket->getId()) && self::generatedDomain($ticket->getEmail())) {
+            if ($ticket instanceof Ticket && !WhatsAppProgress::isMaking($ticket->getId()) && self::isGenerated($ticket->getEmail())) {
                 $texts = WhatsAppTemplates::defaults(WhatsAppDesk::language());
-                self::noteOnTicket($ticket, 'WhatsApp message not sent', $texts, $texts['no_conversation_reason'], $message);
+                self::noteOnTicket($ticket, 'WhatsApp message not sent', $texts, $texts['no_conversation_reason'], WhatsAppDesk::plainText($entry));
             }
             return;
         }
+        $message = WhatsAppDesk::plainText($entry);
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings === null) {
             // The number this customer wrote to is switched off: the agent hears it now, not never.
@@ -75,15 +75,15 @@ final class WhatsAppOutbound
         }
     }
 
-    /** The e-mail domain of the active instance whose generated address this is, or null. */
-    private static function generatedDomain($address)
+    /** Whether this is an address the plugin generated (on any active instance's domain). */
+    private static function isGenerated($address)
     {
         foreach (WhatsAppPlugin::emailDomains() as $domain) {
             if (WhatsAppMailGuard::isWhatsAppOnly($address, $domain)) {
-                return $domain;
+                return true;
             }
         }
-        return null;
+        return false;
     }
 
     /** "entry:<entry id>:file:<file id>": what cron needs to find the bytes again. */

@@ -33,7 +33,7 @@ final class WhatsAppPhoneIndex
     {
         $rows = self::isBuilt($country)
             ? self::rows('country = ' . WhatsAppStore::quote($country) . ' AND phone = ' . WhatsAppStore::quote($phone))
-            : self::scan($country, 'v.value LIKE ' . WhatsAppStore::quote('%' . WhatsAppPhoneNumber::tail($phone) . '%'), $phone);
+            : self::scan($country, $phone);
         $real = $generated = $claims = [];
         foreach ($rows as $row) {
             if (!($user = User::lookup($row['user_id']))) {
@@ -67,7 +67,7 @@ final class WhatsAppPhoneIndex
     {
         $rows = self::isBuilt($country)
             ? self::rows(sprintf('country = %s AND user_id = %d', WhatsAppStore::quote($country), $userId))
-            : self::scan($country, 'e.object_id = ' . (int) $userId);
+            : self::scan($country, null, $userId);
         $numbers = [];
         foreach ($rows as $row) {
             if (WhatsAppPhoneTrust::trusted($row['source'])) {
@@ -266,12 +266,13 @@ final class WhatsAppPhoneIndex
 
     /**
      * Before the country's index is built: osTicket's users read directly, judged as at a
-     * build, as index rows (country, phone, user_id, source); only $phone's when given.
+     * build, as index rows (country, phone, user_id, source) — of $phone, or of the user $userId.
      */
-    private static function scan($country, $where, $phone = null)
+    private static function scan($country, $phone, $userId = null)
     {
         $rows = self::rows(sprintf("country = %s AND source IN ('whatsapp', 'agent') AND %s", WhatsAppStore::quote($country),
-            $phone !== null ? 'phone = ' . WhatsAppStore::quote($phone) : 'user_id = ' . (int) preg_replace('/\D/', '', $where)));
+            $phone !== null ? 'phone = ' . WhatsAppStore::quote($phone) : 'user_id = ' . (int) $userId));
+        $where = $phone !== null ? 'v.value LIKE ' . WhatsAppStore::quote('%' . WhatsAppPhoneNumber::tail($phone) . '%') : 'e.object_id = ' . (int) $userId;
         foreach (self::storedPhones($where, 'e.object_id', null, WhatsAppPlugin::emailDomains()) as $row) {
             $international = WhatsAppPhoneNumber::international($row['value'], $country);
             if ($international !== null && ($phone === null || $international === $phone)) {

@@ -19,7 +19,7 @@ export type FieldValue = string | boolean;
 export class AdminPanel {
   private constructor(private readonly ost: OsTicket, private readonly browser: Browser, readonly page: Page) {}
 
-  static async open(ost: OsTicket, login = { user: 'admin', password: 'Admin1234!' }): Promise<AdminPanel> {
+  static async open(ost: OsTicket, login = ost.staff): Promise<AdminPanel> {
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,

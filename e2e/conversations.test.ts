@@ -476,6 +476,11 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     assert.match(thread[3]!.body!, /(Datei|File) \S*video\.mp4\S* \(1\.4 MB\) (nicht angehängt|not attached): (größer als erlaubt|larger than allowed) \(1 MB\)/);
     const hints = await until('e-mail link', () => outbound(chat), (m) => m.some((x) => x.includes('mailto:')));
     assert.equal(hints.filter((x) => x.includes('mailto:')).length, 1);
+    // The customer hears that this file was too large, by how much, and where to send it (not that files cannot be sent at all).
+    const hint = hints.find((x) => x.includes('mailto:'))!;
+    assert.match(hint, /video\.mp4.*(it is 1\.4 MB, the limit is 1 MB \(441 KB too large\)|sie ist 1\.4 MB groß, erlaubt sind 1 MB \(441 KB zu viel\))/s);
+    assert.match(hint, /(support@example\.com with the subject "Attachment for ticket #|support@example\.com mit dem Betreff „Anhang zu Ticket #)/);
+    assert.doesNotMatch(hint, /cannot be submitted|nicht über WhatsApp eingereicht/);
   });
 
   test('a file WhatsApp hands over late: the caption goes on at once (the chat is not held), the file follows as its own entry, no e-mail link', async () => {

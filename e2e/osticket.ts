@@ -16,21 +16,39 @@ export interface OsTicket {
   /** osTicket's major version, e.g. "1.18" (MAJOR_VERSION in its bootstrap.php). */
   version: string;
   db: { host: string; name: string; user: string; password: string; prefix: string };
+  /** The staff account the suite logs in with (an administrator). */
+  staff: { user: string; password: string };
 }
+
+/** The variable that says this osTicket is a test installation the suite may reset the plugin in. */
+export const MAY_RESET = 'OSTICKET_E2E_MAY_RESET';
 
 /** Whether the plugin supports this osTicket: 1.17 and newer (older ones are refused, see older-osticket.test.ts). */
 export const supported = (ost: OsTicket | null): ost is OsTicket => ost !== null && Number(ost.version.split('.')[1]) >= 17;
 
 /** Why a suite is skipped on this osTicket, or false to run it. */
 export function skipUnlessSupported(ost: OsTicket | null): string | false {
-  if (!ost) return 'set OSTICKET_URL, OSTICKET_ROOT and OSTICKET_DB_NAME to run';
+  if (!ost) return 'set OSTICKET_URL and the variables in e2e/README.md to run';
   return supported(ost) ? false : `osTicket ${ost.version} is refused by the plugin (older-osticket.test.ts)`;
 }
 
+/**
+ * The osTicket to test against, or null (the suite skips). The suite deletes the plugin there,
+ * drops its tables and creates users and tickets: without MAY_RESET=yes and a staff login from
+ * the environment it refuses, whatever else is set, rather than touch an osTicket by surprise.
+ */
 export function osTicketFromEnv(): OsTicket | null {
   const url = process.env.OSTICKET_URL;
   const root = process.env.OSTICKET_ROOT;
-  if (!url || !root || !process.env.OSTICKET_DB_NAME) return null;
+  if (!url) return null;
+  if (process.env[MAY_RESET] !== 'yes') {
+    throw new Error(`OSTICKET_URL is set (${url}), but the end-to-end suite deletes the WhatsApp plugin there, drops its tables and creates users and tickets. `
+      + `If that osTicket is a test installation, set ${MAY_RESET}=yes (and OSTICKET_STAFF_USER, OSTICKET_STAFF_PASSWORD); otherwise unset OSTICKET_URL. Nothing was touched.`);
+  }
+  const staff = { user: process.env.OSTICKET_STAFF_USER ?? '', password: process.env.OSTICKET_STAFF_PASSWORD ?? '' };
+  if (!root || !process.env.OSTICKET_DB_NAME || !staff.user || !staff.password) {
+    throw new Error('the end-to-end suite needs OSTICKET_ROOT, OSTICKET_DB_NAME, OSTICKET_STAFF_USER and OSTICKET_STAFF_PASSWORD besides OSTICKET_URL (see e2e/README.md)');
+  }
   const version = /define\('MAJOR_VERSION',\s*'([\d.]+)'\)/.exec(readFileSync(path.join(root, 'bootstrap.php'), 'utf8'))?.[1] ?? '0';
   return {
     url: url.replace(/\/+$/, ''),
@@ -43,6 +61,7 @@ export function osTicketFromEnv(): OsTicket | null {
       password: process.env.OSTICKET_DB_PASSWORD ?? '',
       prefix: process.env.OSTICKET_DB_PREFIX ?? 'ost_',
     },
+    staff,
   };
 }
 
@@ -183,9 +202,11 @@ export async function startSandboxService(env: Record<string, string>, dataDir =
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${env.PORT}`;
+  // Listening is enough: /health is not ok before the plugin confirmed the webhook (it may not be installed yet).
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${url}/health`)).ok) break;
+      await fetch(`${url}/health`);
+      break;
     } catch {
       /* starting */
     }
@@ -208,7 +229,7 @@ export async function startSandboxService(env: Record<string, string>, dataDir =
 }
 
 /** An agent replies in the staff panel over HTTP, with the panel's defaults (reply to all active recipients). */
-export async function staffPanelReply(ost: OsTicket, ticketId: string, html: string, login = { user: 'admin', password: 'Admin1234!' }): Promise<number> {
+export async function staffPanelReply(ost: OsTicket, ticketId: string, html: string, login = ost.staff): Promise<number> {
   const cookies = new Map<string, string>();
   const call = async (url: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);

@@ -26,6 +26,23 @@ final class TemplatesTest extends TestCase
         $this->assertStringContainsString("Oder klicken Sie hier:\n$link", $text);
     }
 
+    public function testAFileNotTakenTellsTheCustomerWhyAndByHowMuch()
+    {
+        foreach (['de' => 'sie ist 1.4 MB groß, erlaubt sind 1 MB (441 KB zu viel)', 'en' => 'it is 1.4 MB, the limit is 1 MB (441 KB too large)'] as $language => $expected) {
+            $reason = WhatsAppTemplates::customerMediaReason('too_large', $language, [
+                'size' => WhatsAppTemplates::fileSize(1500000), 'max' => WhatsAppTemplates::fileSize(1048576), 'over' => WhatsAppTemplates::fileSize(1500000 - 1048576),
+            ]);
+            $this->assertSame($expected, $reason);
+            $d = WhatsAppTemplates::defaults($language);
+            $text = WhatsAppTemplates::render($d['media_not_taken'], ['file' => 'video.mp4', 'reason' => $reason, 'ticket_number' => '123456',
+                'support_email' => 'support@example.com', 'mail_subject' => 'Ticket #123456', 'email_link' => 'mailto:support@example.com?subject=Ticket%20%23123456']);
+            $this->assertStringContainsString($expected, $text);
+            $this->assertStringContainsString('support@example.com', $text);
+            $this->assertStringNotContainsString('{', $text, 'every placeholder filled');
+        }
+        $this->assertNull(WhatsAppTemplates::customerMediaReason('disabled', 'en'), 'an administrator\'s setting is not the customer\'s business');
+    }
+
     public function testAgentReplyFormatAndLanguageChoice()
     {
         $vars = ['ticket_number' => 'FFK-123456', 'ticket_subject' => 'Drucker funktioniert nicht', 'message' => 'Haben Sie ihn neu gestartet?'];

@@ -36,7 +36,7 @@ class WhatsAppPluginConfig extends PluginConfig
         };
         // Stored encrypted, never written into the page; left empty, the stored value stays.
         $secret = function ($label, $hint) {
-            return new PasswordField(['label' => $label, 'hint' => $hint . ' Leave empty to keep the stored value.', 'validator' => 'noop',
+            return new PasswordField(['label' => $label, 'hint' => $hint . ' Once saved it is never shown again (the field stays empty, also after a refused save): leave it empty to keep the stored value.', 'validator' => 'noop',
                 'configuration' => ['size' => 60, 'length' => 255]]);
         };
         $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
@@ -78,6 +78,7 @@ class WhatsAppPluginConfig extends PluginConfig
                 'choices' => ['attach' => 'Attach files to the ticket (the e-mail link only when a file cannot be attached)', 'link' => 'E-mail link only (do not take files over WhatsApp)'],
                 'hint' => 'Pictures, voice notes and documents customers send. osTicket\'s own limits for attachments apply.']),
             'media_reply' => $text('Reply to media', $d['media_reply'], 'Variables: {ticket_number}, {email_link}, {support_email}', 10),
+            'media_not_taken' => $text('File not taken', $d['media_not_taken'], 'When a file could not be attached (too large for osTicket, expired at WhatsApp). Variables: {file}, {reason}, {ticket_number}, {mail_subject}, {email_link}, {support_email}', 6),
             'media_hint_minutes' => new TextboxField(['label' => 'Media reply at most every', 'default' => '10',
                 'hint' => 'Minutes, per ticket: ten photos in a row get one reply, not ten (captions always reach the ticket). 0 = every time.',
                 'validator' => 'number', 'configuration' => ['size' => 4, 'length' => 5]]),
@@ -109,6 +110,9 @@ class WhatsAppPluginConfig extends PluginConfig
     }
 
     const SECRETS = ['api_key', 'webhook_secret'];
+
+    /** Below this, osTicket's attachment limit turns away many phone photos: the settings page says so. */
+    const PHONE_FILE_BYTES = 5242880;
 
     /**
      * On the settings page an empty text shows its default, so an administrator
@@ -172,7 +176,11 @@ class WhatsAppPluginConfig extends PluginConfig
                 $config[$key] = WhatsAppTemplates::isDefault($key, $config[$key]) ? '' : WhatsAppTemplates::lines($config[$key]);
             }
         }
-        if (!isset($problems['service_url']) && !isset($problems['api_key'])) {
+        // On an instance being added it is not refused either: osTicket has created the instance before it asks
+        // (Plugin::addInstance), so a refusal would leave a disabled half instance whose name is taken.
+        // Its page then names the problem at once; the administrator fixes it there.
+        $adding = !isset($this->storedValues()['service_url']);
+        if (!$adding && !isset($problems['service_url']) && !isset($problems['api_key'])) {
             // A wrong key or an address that is not the service is said now, not discovered at the first reply.
             // An unreachable service is not: it may simply not run yet (the connection panel says so).
             $client = new WhatsAppServiceClient(trim($config['service_url']), trim((string) $config['api_key']), 3);
@@ -220,15 +228,17 @@ class WhatsAppPluginConfig extends PluginConfig
      */
     private static function overview(PluginInstance $current)
     {
-        global $cfg;
         $rows = '';
-        foreach ($current->getPlugin()->getInstances() as $instance) {
+        // Read afresh: the plugin's own list was loaded before an instance just added was saved.
+        foreach (PluginInstance::objects()->filter(['plugin_id' => $current->getPlugin()->getId()])->order_by('id') as $listed) {
+            $instance = $listed->getId() == $current->getId() ? $current : $listed; // this page's as just saved
             // The stored values as they are: building each instance's config form here would render this page again.
             $stored = new Config($instance->getNamespace());
             $settings = ['service_url' => (string) $stored->get('service_url', 'http://127.0.0.1:3000'), 'api_key' => self::decrypted($stored->get('api_key', ''))];
-            $status = $instance->isEnabled() ? (new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 2))->status() : null;
-            $state = !$instance->isEnabled() ? 'disabled' : ($status ? $status['connection'] . ($status['me'] ? ' +' . $status['me'] : '') : 'service unreachable');
-            $url = rtrim($cfg ? $cfg->getUrl() : '', '/') . '/api/whatsapp/webhook.php?instance=' . $instance->getId();
+            $check = $instance->isEnabled() ? (new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], 2))->check() : null;
+            $status = $check ? $check['status'] : null;
+            $state = !$instance->isEnabled() ? 'disabled' : ($status ? $status['connection'] . (!empty($status['me']) ? ' +' . $status['me'] : '') : $check['label']);
+            $url = self::webhookUrl($instance->getId());
             $mark = $instance->getId() == $current->getId() ? ' (this page)' : '';
             $rows .= '<tr><td>' . Format::htmlchars($instance->getName() . $mark) . '</td><td>' . Format::htmlchars($state) . '</td><td>'
                 . Format::htmlchars($settings['service_url']) . '</td><td><code>' . Format::htmlchars($url) . '</code></td></tr>';
@@ -242,6 +252,74 @@ class WhatsAppPluginConfig extends PluginConfig
     {
         $plain = is_string($stored) && strpos($stored, '$') === 0 ? Crypto::decrypt($stored, SECRET_SALT, 'pwfield') : false;
         return is_string($plain) ? $plain : (string) $stored;
+    }
+
+    /**
+     * How the service reaches this instance: what is wrong and what to do, or a green line with the
+     * last call this instance had from it ($heard; the service's state may be another instance's).
+     */
+    private static function webhookHtml(array $webhook, $heard)
+    {
+        $html = '';
+        if (!empty($webhook['problem'])) {
+            $html .= '<p style="color:#a00"><strong>Webhook: ' . Format::htmlchars(isset($webhook['state']) ? $webhook['state'] : '?') . '</strong> — '
+                . Format::htmlchars($webhook['problem']) . '<br>Customer messages are kept and delivered once this is fixed.</p>';
+        } elseif ($heard) {
+            $html .= '<p style="color:#1e7e34"><strong>Webhook OK</strong>: the service reaches this plugin; last delivery '
+                . Format::htmlchars(date('Y-m-d H:i', $heard)) . '.</p>';
+        }
+        if (!empty($webhook['dead_letters'])) {
+            $html .= '<p style="color:#a00"><strong>' . (int) $webhook['dead_letters'] . ' message(s) were given up</strong> (the plugin refused them): on the service\'s machine, '
+                . '<code>npm run dead-letters</code> lists them, <code>npm run dead-letters -- replay --all</code> delivers them again, <code>npm run dead-letters -- drop --all</code> deletes them.</p>';
+        }
+        return $html;
+    }
+
+    /** The WEBHOOK_URL of one instance. */
+    private static function webhookUrl($instanceId)
+    {
+        global $cfg;
+        return rtrim($cfg ? $cfg->getUrl() : '', '/') . '/api/whatsapp/webhook.php?instance=' . (int) $instanceId;
+    }
+
+    /** Until this instance's service has called it, what to do next. */
+    private static function nextStepHtml(PluginInstance $instance)
+    {
+        if (WhatsAppServiceHealth::lastHeard($instance->getId())) {
+            return '';
+        }
+        $url = self::webhookUrl($instance->getId());
+        return '<p style="background:#fff8e1;padding:6px 10px"><strong>Next step: set WEBHOOK_URL=' . Format::htmlchars($url) . '</strong> in the service\'s '
+            . '<code>.env</code> (WEBHOOK_SECRET and API_KEY as entered below) and restart the service. It says hello at once: this panel then shows '
+            . '"Webhook OK", or what is wrong.</p>';
+    }
+
+    /** When osTicket's cron last ran: it sends what waited longer, erases and builds the phone index. */
+    private static function cronHtml()
+    {
+        $last = WhatsAppPlugin::lastCron();
+        if ($last && time() - $last < 3600) {
+            return '<p>osTicket\'s cron last ran ' . Format::htmlchars(date('Y-m-d H:i', $last)) . '.</p>';
+        }
+        return '<p style="color:#a00"><strong>osTicket\'s cron ' . ($last ? 'last ran ' . Format::htmlchars(date('Y-m-d H:i', $last)) : 'has not run yet')
+            . '.</strong> Set it up (README, "osTicket\'s cron"): it sends replies that waited, carries out retention and erasures, and builds the phone index.</p>';
+    }
+
+    /** Phone photos are often larger than osTicket's default limit; such files reach the ticket only as a note. */
+    private static function uploadLimitHtml()
+    {
+        list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
+        if (!$upload) {
+            return '<p style="color:#a00"><strong>osTicket accepts no attachments</strong> on its ticket form: customers\' files reach tickets only as a note. '
+                . 'Admin panel › Manage › Forms › Ticket Details › Issue Details › Config.</p>';
+        }
+        if ($maxBytes >= self::PHONE_FILE_BYTES) {
+            return '';
+        }
+        return '<p style="color:#a00"><strong>osTicket takes customers\' files only up to ' . Format::htmlchars(WhatsAppTemplates::fileSize($maxBytes)) . '</strong>; photos from phones '
+            . 'are often 2–5 MB, videos more. Larger files reach the ticket as a note and the customer is asked to e-mail them. Raise it in Admin panel › Manage › Forms › '
+            . 'Ticket Details › Issue Details › Config › Maximum File Size (its choices end at PHP\'s upload_max_filesize, now '
+            . Format::htmlchars((string) ini_get('upload_max_filesize')) . ').</p>';
     }
 
     /** Which way the service reaches WhatsApp; for the Cloud API, what happens to replies after the 24-hour window. */
@@ -277,7 +355,11 @@ class WhatsAppPluginConfig extends PluginConfig
         $stored = $this->storedValues();
         $settings = WhatsAppSettings::from($stored, WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], self::decrypted(isset($stored['api_key']) ? $stored['api_key'] : ''), 3);
-        $html = self::overview($instance);
+        $check = $client->check();
+        if ($check['status'] !== null) {
+            WhatsAppServiceHealth::ok($instance->getId()); // the key and the URL work now: an old banner goes
+        }
+        $html = self::overview($instance) . self::nextStepHtml($instance) . self::cronHtml() . self::uploadLimitHtml();
         if ($erased = (new Config('plugin.whatsapp.erasure'))->get('last')) {
             $html .= '<p>Last erasure: ' . Format::htmlchars($erased) . '</p>';
         }
@@ -285,9 +367,9 @@ class WhatsAppPluginConfig extends PluginConfig
             $html .= '<p style="color:#fff;background:#c0392b;padding:6px 10px"><strong>Replies to WhatsApp customers are waiting</strong> (since '
                 . Format::htmlchars(date('Y-m-d H:i', $waiting['since'])) . '): ' . Format::htmlchars($waiting['reason']) . '</p>';
         }
-        $status = $client->status();
+        $status = $check['status'];
         if ($status === null) {
-            return $html . '<p style="color:#a00"><strong>' . Format::htmlchars($client->problem() ?: 'The WhatsApp service cannot be reached.') . '</strong></p>';
+            return $html . '<p style="color:#a00"><strong>' . Format::htmlchars($check['problem']) . '</strong></p>';
         }
         $html .= '<p>This number: <strong>' . Format::htmlchars($status['connection']) . '</strong>';
         if (!empty($status['me'])) {
@@ -297,10 +379,7 @@ class WhatsAppPluginConfig extends PluginConfig
             $html .= '<br>Last disconnect: ' . Format::htmlchars($status['last_disconnect']['reason']);
         }
         $html .= '</p>' . self::transportHtml($status);
-        if (!empty($status['webhook']['problem'])) {
-            $html .= '<p style="color:#a00"><strong>Webhook: ' . Format::htmlchars($status['webhook']['state']) . '</strong> — '
-                . Format::htmlchars($status['webhook']['problem']) . '<br>Customer messages are kept and delivered once this is fixed.</p>';
-        }
+        $html .= self::webhookHtml(isset($status['webhook']) && is_array($status['webhook']) ? $status['webhook'] : [], WhatsAppServiceHealth::lastHeard($instance->getId()));
         if (!empty($status['pairing_code'])) {
             $html .= '<p>Pairing code: <strong>' . Format::htmlchars($status['pairing_code']) . '</strong></p>';
         }

@@ -11,6 +11,7 @@ if (!defined('INCLUDE_DIR')) {
 }
 if (!class_exists('WhatsAppPlugin')) {
     http_response_code(503);
+    header('X-WhatsApp-Plugin: 1'); // the plugin's file answers: a retry, not a wrong URL
     header('Content-Type: application/json');
     echo json_encode(['error' => ['code' => 'not_configured', 'message' => 'the WhatsApp plugin is not enabled']]);
     exit;

@@ -85,6 +85,7 @@ class WhatsAppPlugin extends Plugin
             WhatsAppErasure::userDeleted($user->getId());
         }, 'User');
         Signal::connect('cron', function () {
+            (new Config('plugin.whatsapp.cron'))->set('last', time());
             foreach (array_keys(self::$values) as $instanceId) {
                 $settings = self::settings($instanceId);
                 WhatsAppOutbound::retryPending($settings);
@@ -108,6 +109,13 @@ class WhatsAppPlugin extends Plugin
                 }
             }, 'Plugin');
         }
+    }
+
+    /** When osTicket's cron last ran (unix time), or null. */
+    public static function lastCron()
+    {
+        $last = (int) (new Config('plugin.whatsapp.cron'))->get('last', 0);
+        return $last > 0 ? $last : null;
     }
 
     /** The e-mail domains of the plugin's generated addresses, on every active instance. */
@@ -175,12 +183,9 @@ class WhatsAppPlugin extends Plugin
         $settings = $asked !== null && ctype_digit($asked) ? self::settings((int) $asked) : null;
         if ($settings === null) {
             // 404: the service keeps the messages and names the problem until the URL or the instance is fixed.
-            http_response_code(404);
-            header('Content-Type: application/json');
-            echo json_encode(['error' => ['code' => 'unknown_instance', 'message' => $asked === null
+            WhatsAppWebhook::respond(404, ['error' => ['code' => 'unknown_instance', 'message' => $asked === null
                 ? 'several WhatsApp numbers are configured: add ?instance=<id> to WEBHOOK_URL (shown on each instance\'s settings page)'
                 : 'no enabled instance ' . $asked . ' of the WhatsApp plugin']]);
-            exit;
         }
         WhatsAppWebhook::handle($settings);
     }

@@ -5,6 +5,9 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 5 * 60_000 };
 
+/** Retry pace while the webhook is misconfigured: fast enough to notice the fix, capped. */
+export const CONFIGURATION_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60_000 };
+
 /**
  * Delay before retry number `attempt` (1 = first retry): exponential with
  * "equal jitter", so it never collapses to zero yet spreads retries out.

@@ -21,10 +21,11 @@ import {
 import { parseAnswer } from './webhook/answer.js';
 import { postEvent, type WebhookTarget } from './webhook/client.js';
 import { DeliveryWorker } from './webhook/delivery-worker.js';
-import { messageEvent, statusEvent } from './webhook/events.js';
+import { helloEvent, messageEvent, statusEvent } from './webhook/events.js';
+import { Greeter } from './webhook/greeter.js';
 import { NOT_CONFIGURED } from './webhook/outcome.js';
 import { TargetHealth, type TargetStatus } from './webhook/target-health.js';
-import type { BackoffPolicy } from './backoff.js';
+import { CONFIGURATION_BACKOFF, type BackoffPolicy } from './backoff.js';
 
 export interface GatewayOptions {
   db: Db;
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   probeMs?: number;
   /** How long an undecryptable message waits for the real one before the ticket is told. */
   unreadableWaitMs?: number;
+  /** Pauses between hellos that did not reach the plugin (default: the configuration pace). */
+  helloBackoff?: BackoffPolicy;
   /** Pauses between media download attempts. */
   mediaBackoff?: BackoffPolicy;
   /** How long a message waits for its file before it goes on without it. */
@@ -68,6 +71,7 @@ export class Gateway {
   private unreadableTimer: NodeJS.Timeout | null = null;
   private readonly target: TargetHealth;
   private readonly storage: StorageHealth;
+  private readonly greeter: Greeter;
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
 
   constructor(private readonly options: GatewayOptions) {
@@ -88,6 +92,14 @@ export class Gateway {
       rescanMs: options.rescanMs,
       probeMs: options.probeMs,
       now: this.now,
+    });
+    this.greeter = new Greeter({
+      hello: () => {
+        const payload = helloEvent({ transport: options.transport.name, connection: this.connection.status, timestamp: Math.floor(this.now() / 1000) });
+        return postEvent(options.webhook, { id: 0, kind: 'hello', payload }, this.now);
+      },
+      health: this.target,
+      backoff: options.helloBackoff ?? CONFIGURATION_BACKOFF,
     });
     this.mediaWorker = new MediaWorker({
       events,
@@ -135,12 +147,18 @@ export class Gateway {
       if (state.status === 'connected') {
         this.sender.wake();
         this.mediaWorker.connected();
+        // Back on WhatsApp: the plugin hears it and hands over what waited for us.
+        if (this.started) this.greeter.greet();
       }
       for (const listener of this.stateListeners) listener(state);
     },
   };
 
+  /** Set once start() greeted: the transport's first `connected` needs no second hello. */
+  private started = false;
+
   async start(): Promise<void> {
+    if (this.options.webhook.url !== null) this.greeter.greet();
     this.mediaWorker.start();
     this.delivery.start();
     this.sender.start();
@@ -149,6 +167,7 @@ export class Gateway {
     this.unreadableTimer = setInterval(() => this.releaseUnreadable(), Math.min(5_000, this.unreadableWaitMs));
     this.unreadableTimer.unref();
     await this.options.transport.start(this.handlers);
+    this.started = true;
   }
 
   /** Stops taking work; what is in flight finishes or stays queued for the next start. */
@@ -157,7 +176,7 @@ export class Gateway {
     if (this.unreadableTimer) clearInterval(this.unreadableTimer);
     await this.options.transport.stop().catch((error: unknown) => this.options.log.warn({ err: error }, 'transport did not stop cleanly'));
     this.mediaWorker.stop();
-    await Promise.all([this.delivery.stop(), this.sender.stop()]);
+    await Promise.all([this.delivery.stop(), this.sender.stop(), this.greeter.stop()]);
   }
 
   get state(): ConnectionState {
@@ -284,6 +303,16 @@ export class Gateway {
 
   queueDepths(): { events: Record<string, number>; outbox: Record<OutboxState, number>; held: number } {
     return { events: this.options.events.counts(), outbox: this.options.outbox.counts(), held: this.options.outbox.heldCount() };
+  }
+
+  /** The id of the stored file of a customer's message (or of its late file), once the service has it. */
+  storedMediaOf(whatsappId: string): string | null {
+    for (const key of [`message:${whatsappId}`, `message:${whatsappId}.file`]) {
+      const payload = this.options.events.payloadOf(key);
+      const id = payload ? (JSON.parse(payload) as { message: { media?: { id?: unknown } | null } }).message.media?.id : undefined;
+      if (typeof id === 'string') return id;
+    }
+    return null;
   }
 
   /** The sent text of a message, for WhatsApp's retry requests. */

@@ -5,6 +5,7 @@ import { envFilePath, loadEnvFile, serviceDir } from './environment.js';
 import { createLogger } from './log.js';
 import { createService } from './service.js';
 import { FolderLockedError } from './store/folder-lock.js';
+import { MixedUseError } from './store/folder-use.js';
 import { FolderUnusableError } from './store/usable-folder.js';
 import { transportFactory } from './transport/create.js';
 
@@ -29,9 +30,9 @@ process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandl
 process.on('uncaughtException', (error) => log.error({ err: error }, 'uncaught exception; the service goes on'));
 
 const service = await createService(config, log, transportFactory(config, log)).catch((error: unknown) => {
-  // One process per WhatsApp session (a second one would take the live number offline), and folders it can write:
-  // both are for the operator to fix, so no stack trace and no restart loop.
-  if (!(error instanceof FolderLockedError || error instanceof FolderUnusableError)) throw error;
+  // One process per WhatsApp session (a second one would take the live number offline), folders it can write, and
+  // the sandbox's data apart from the live number's: all for the operator to fix, so no stack trace and no restart loop.
+  if (!(error instanceof FolderLockedError || error instanceof FolderUnusableError || error instanceof MixedUseError)) throw error;
   console.error(`Cannot start: ${error.message}`);
   process.exit(78);
 });

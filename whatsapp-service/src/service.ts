@@ -16,6 +16,7 @@ import { startCheckpointer } from './store/checkpointer.js';
 import { databaseFile, openDatabase, type Db } from './store/database.js';
 import { EventStore } from './store/event-store.js';
 import { lockFolder, type FolderLock } from './store/folder-lock.js';
+import { claimFolder } from './store/folder-use.js';
 import { OutboxStore } from './store/outbox-store.js';
 import { ensureUsableFolder, FolderUnusableError, isStorageFailure } from './store/usable-folder.js';
 import { UnreadableStore } from './store/unreadable-store.js';
@@ -32,6 +33,7 @@ export interface Tuning {
   probeMs?: number;
   unreadableWaitMs?: number;
   mediaBackoff?: BackoffPolicy;
+  helloBackoff?: BackoffPolicy;
   mediaHoldMs?: number;
   headersTimeoutMs?: number;
 }
@@ -48,7 +50,8 @@ export type TransportFactory = (context: TransportContext) => Transport | Promis
 /**
  * Wires store, gateway, transport and HTTP API; no logic of its own.
  * Throws FolderLockedError, before touching anything, when another process
- * holds DATA_DIR or AUTH_DIR, and FolderUnusableError when one cannot be written.
+ * holds DATA_DIR or AUTH_DIR, FolderUnusableError when one cannot be written,
+ * and MixedUseError when DATA_DIR holds the sandbox's data and the transport is live (or the reverse).
  */
 export async function createService(config: Config, log: Logger, makeTransport: TransportFactory, tuning: Tuning = {}): Promise<Service> {
   const folders: Array<[string, string]> = [[config.dataDir, 'DATA_DIR']];
@@ -62,6 +65,13 @@ export async function createService(config: Config, log: Logger, makeTransport: 
   } catch (error) {
     for (const lock of locks) lock.release();
     throw isStorageFailure(error) ? new FolderUnusableError(config.dataDir, 'DATA_DIR', error) : error;
+  }
+  try {
+    claimFolder(db, config.transport, config.dataDir);
+  } catch (error) {
+    db.close();
+    for (const lock of locks) lock.release();
+    throw error;
   }
   const checkpointer = startCheckpointer(databaseFile(config.dataDir));
   const media = new MediaStore(db, config.dataDir);
@@ -95,7 +105,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
     sendRoute(gateway, '/send', 'api-key', config.defaultCountryCode, config.mediaMaxBytes),
     sendRoute(gateway, '/send-secure', 'api-key-required', config.defaultCountryCode, config.mediaMaxBytes),
     forgetRoute(gateway, config.defaultCountryCode),
-    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes) : []),
+    ...(transport instanceof SandboxTransport ? sandboxRoutes(transport, config.defaultCountryCode, config.mediaMaxBytes, (id) => ready.storedMediaOf(id)) : []),
     ...(transport.webhook ? transportWebhookRoutes(transport.name, transport.webhook) : []),
   ];
   const server = createHttpServer({ routes, apiKey: config.apiKey, log: log.child({ component: 'http' }), headersTimeoutMs: tuning.headersTimeoutMs });
@@ -122,6 +132,8 @@ export async function createService(config: Config, log: Logger, makeTransport: 
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // A client that keeps its connection busy (the sandbox page polling) does not hold the stop up.
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
       });
       // The transport stops first (in gateway.stop), then the stores close, then the folders are free.
       await ready.stop();

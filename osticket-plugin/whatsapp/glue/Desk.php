@@ -87,6 +87,15 @@ final class WhatsAppDesk
         return $ticket->postNote($vars, $errors, $poster ?: 'SYSTEM', false);
     }
 
+    /** A note posted with this message id says something else now (a state that changed); none: nothing to do. */
+    public static function rewriteNote($mid, $title, $text)
+    {
+        if ($note = self::entryByMessageId($mid)) {
+            $note->title = $title;
+            $note->setBody(new WhatsAppTextBody($text));
+        }
+    }
+
     /**
      * The osTicket user of this WhatsApp number, or a new one: ['user' => User,
      * 'doubt' => a line for the agents when the number points to several users

@@ -193,10 +193,28 @@ final class WhatsAppOutbound
     /** osTicket's cron: hand this number's waiting replies to its service, per customer in order. */
     public static function retryPending(array $settings)
     {
-        $deadline = microtime(true) + self::CRON_SECONDS;
-        $chats = array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 500), 'phone'));
-        foreach ($chats as $chat) {
-            self::deliverChat($settings, $chat, $deadline);
+        self::deliverWaiting($settings, self::CRON_SECONDS);
+    }
+
+    /**
+     * The service said hello (it started or reconnected): this number's waiting replies are handed
+     * over now, per customer in order, within `$seconds`. Returns how many it took.
+     */
+    public static function deliverWaiting(array $settings, $seconds)
+    {
+        $deadline = microtime(true) + $seconds;
+        $handed = 0;
+        foreach (array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 500), 'phone')) as $chat) {
+            $handed += self::deliverChat($settings, $chat, $deadline);
+        }
+        return $handed;
+    }
+
+    /** Any call from the service: this number's waiting replies (if any) follow at the end of the request. */
+    public static function deliverWaitingSoon(array $settings)
+    {
+        foreach (array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 50), 'phone')) as $chat) {
+            self::deliverSoon($settings, $chat);
         }
     }
 
@@ -231,14 +249,15 @@ final class WhatsAppOutbound
     /**
      * Hands one customer's waiting messages to the service, oldest first, until
      * one cannot go now (it and everything after it wait: order is kept) or the
-     * deadline is reached.
+     * deadline is reached. Returns how many the service took.
      */
     private static function deliverChat(array $settings, $chat, $deadline)
     {
+        $handed = 0;
         foreach (WhatsAppStore::pendingOutbound($settings['instance_id'], 50, $chat) as $row) {
             $left = $deadline - microtime(true);
             if ($left <= 0.2) {
-                return;
+                return $handed;
             }
             $content = WhatsAppText::fromUtf8mb3($row['content']);
             $file = null;
@@ -247,13 +266,16 @@ final class WhatsAppOutbound
                 self::tellTheAgent($row['message_id'], 'the file was deleted in osTicket before it could be sent', $settings);
                 continue;
             }
-            if (!self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, min($left, $file ? self::CRON_SECONDS : self::CALL_SECONDS), $row['ticket_number'])) {
-                return;
+            $outcome = self::deliver($chat, $file ? '' : $content, $row['message_id'], (int) $row['attempts'], $settings, $file, min($left, $file ? self::CRON_SECONDS : self::CALL_SECONDS), $row['ticket_number']);
+            if ($outcome === 'wait') {
+                return $handed;
             }
+            $handed += $outcome === 'queued' ? 1 : 0;
         }
+        return $handed;
     }
 
-    /** One attempt; false when the message must wait (and everything after it with it). */
+    /** One attempt: 'queued', 'failed', or 'wait' when it must wait (and everything after it with it). */
     private static function deliver($chat, $text, $key, $attempts, array $settings, ?array $file, $seconds, $ticketNumber)
     {
         $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key'], $seconds);
@@ -266,18 +288,42 @@ final class WhatsAppOutbound
                     'error' => ['sql' => "IF(status = 'pending', NULL, error)"], 'status' => ['sql' => "IF(status = 'pending', 'queued', status)"], 'attempts' => $attempts + 1,
                 ]);
                 WhatsAppServiceHealth::ok($settings['instance_id']);
-                return true;
+                if ($attempts > 0) {
+                    self::waitedNoteDone($key, $settings);
+                }
+                return 'queued';
             case 'failed':
                 WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
                 self::tellTheAgent($key, $error, $settings);
-                return true;
-            default: // retry, configuration: kept for cron, and the administrator is told why
+                return 'failed';
+            default: // retry, configuration: kept until the service is back, and the administrator and the agent are told why
                 WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);
-                WhatsAppServiceHealth::problem($settings['instance_id'], $result['outcome'] === 'configuration'
+                $why = $result['outcome'] === 'configuration'
                     ? 'The WhatsApp service refused the plugin (' . $error . '): check the API Key and Service URL. Replies wait and are sent once it is fixed.'
-                    : 'The WhatsApp service cannot be reached (' . $error . '). Replies wait and are sent from osTicket\'s cron once it is back.');
-                return false;
+                    : 'The WhatsApp service cannot be reached (' . $error . '). Replies wait and are sent when it is back (it says hello when it starts; osTicket\'s cron tries too).';
+                WhatsAppServiceHealth::problem($settings['instance_id'], $why);
+                if ($attempts === 0) {
+                    self::tellTheAgent($key, $why, $settings, 'pending_note');
+                }
+                return 'wait';
         }
+    }
+
+    /** The note that said a reply waits now says when it went (one note, changed: the ticket shows its state, not its history). */
+    private static function waitedNoteDone($key, array $settings)
+    {
+        $row = WhatsAppStore::outbound($key);
+        if ($row) {
+            WhatsAppDesk::rewriteNote(self::waitingNoteId($key), 'WhatsApp reply sent after waiting', WhatsAppTemplates::render($settings['staff']['pending_sent_note'], [
+                'time' => date('Y-m-d H:i'), 'message' => WhatsAppText::fromUtf8mb3($row['content']),
+            ]));
+        }
+    }
+
+    /** The message id of the note that tells agents this reply waits. */
+    private static function waitingNoteId($key)
+    {
+        return WhatsAppDesk::messageId('waiting.' . $key, 'note');
     }
 
     /** The customer did not get a message: an internal note on the ticket says so, with the text. */
@@ -289,13 +335,15 @@ final class WhatsAppOutbound
         if (!$ticket) {
             return;
         }
-        $title = $text === 'held_note' ? 'WhatsApp reply waiting for the customer' : 'WhatsApp message not delivered';
-        self::noteOnTicket($ticket, $title, $settings['staff'], $reason, WhatsAppText::fromUtf8mb3($row['content']), $text);
+        $titles = ['held_note' => 'WhatsApp reply waiting for the customer', 'pending_note' => 'WhatsApp reply waiting for the service'];
+        $title = isset($titles[$text]) ? $titles[$text] : 'WhatsApp message not delivered';
+        self::noteOnTicket($ticket, $title, $settings['staff'], $reason, WhatsAppText::fromUtf8mb3($row['content']), $text,
+            $text === 'pending_note' ? self::waitingNoteId($key) : null);
     }
 
     /** The internal note that tells agents a message did not reach the customer (or not yet), with why and what. */
-    private static function noteOnTicket(Ticket $ticket, $title, array $texts, $reason, $message, $text = 'failed_note')
+    private static function noteOnTicket(Ticket $ticket, $title, array $texts, $reason, $message, $text = 'failed_note', $mid = null)
     {
-        WhatsAppDesk::note($ticket, $title, WhatsAppTemplates::render($texts[$text], ['reason' => $reason, 'message' => $message]));
+        WhatsAppDesk::note($ticket, $title, WhatsAppTemplates::render($texts[$text], ['reason' => $reason, 'message' => $message]), 'SYSTEM', $mid);
     }
 }

@@ -1,8 +1,8 @@
 <?php
 /**
- * Whether the plugin can hand replies to a number's service, remembered in
- * osTicket's config table: the settings page shows the problem as a banner,
- * and the system log gets it once an hour, not once per reply.
+ * Whether the plugin can hand replies to a number's service, and when that
+ * service last called, remembered in osTicket's config table: the settings page
+ * shows a problem as a banner, and the system log gets it once an hour, not once per reply.
  */
 final class WhatsAppServiceHealth
 {
@@ -30,6 +30,22 @@ final class WhatsAppServiceHealth
             $state->set('problem', '');
             $state->set('logged', 0);
         }
+    }
+
+    /** The service called this number's webhook, signed: remembered (at most once a minute) for the settings page. */
+    public static function heard($instanceId)
+    {
+        $state = self::state($instanceId);
+        if (time() - (int) $state->get('heard', 0) >= 60) {
+            $state->set('heard', time());
+        }
+    }
+
+    /** When this number's service last called its webhook (unix time, to the minute), or null. */
+    public static function lastHeard($instanceId)
+    {
+        $heard = (int) self::state($instanceId)->get('heard', 0);
+        return $heard > 0 ? $heard : null;
     }
 
     /** @return array|null ['reason' => ..., 'since' => unix time] */

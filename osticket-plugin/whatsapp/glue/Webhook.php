@@ -6,6 +6,12 @@
  */
 final class WhatsAppWebhook
 {
+    /** How long a `hello` may spend handing waiting replies over (the service waits WEBHOOK_TIMEOUT_MS, 15 s by default). */
+    const HELLO_SECONDS = 8.0;
+
+    /** On every answer: the service tells the plugin's own errors from a web server's (docs/contract.md 2.3). */
+    const HEADER = 'X-WhatsApp-Plugin: 1';
+
     public static function handle(array $settings)
     {
         $body = (string) file_get_contents('php://input');
@@ -22,8 +28,16 @@ final class WhatsAppWebhook
         if ($verdict !== 'ok') {
             self::respond(401, ['error' => ['code' => 'bad_signature', 'message' => "signature check failed ($verdict)"]]);
         }
+        WhatsAppServiceHealth::heard($settings['instance_id']);
         $event = json_decode($body, true);
         $kind = is_array($event) && isset($event['event']) ? $event['event'] : null;
+        if ($kind === 'hello') {
+            // The service started or reconnected: what waited for it goes now, while it listens for our answer.
+            $handedOver = WhatsAppOutbound::deliverWaiting($settings, self::HELLO_SECONDS);
+            self::respond(200, ['ok' => true, 'hello' => ['instance' => $settings['instance_id'], 'handed_over' => $handedOver]]);
+        }
+        // Any call shows the service is there: replies that waited for it follow at the end of this request.
+        WhatsAppOutbound::deliverWaitingSoon($settings);
         if ($kind === 'message') {
             $problems = WhatsAppMessageCheck::errors(isset($event['message']) ? $event['message'] : null);
             if ($problems) {
@@ -183,7 +197,7 @@ final class WhatsAppWebhook
         }
         WhatsAppStore::update('in', $message['id'], ['user_id' => (int) $user->getId()]);
         WhatsAppFault::at('after_user');
-        list($files, $mediaNote) = self::customerFiles($message, $settings);
+        list($files, $mediaNote, $customerReason) = self::customerFiles($message, $settings);
         $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language'], $mediaNote);
         if ($decision['action'] === 'open') {
             $name = isset($message['name']) ? trim($message['name']) : '';
@@ -200,7 +214,7 @@ final class WhatsAppWebhook
         if (!$first) {
             throw new RuntimeException('osTicket did not keep the message\'s entry');
         }
-        return self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files);
+        return self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files, $customerReason);
     }
 
     /**
@@ -244,7 +258,7 @@ final class WhatsAppWebhook
     }
 
     /** The message's first entry is in the ticket: the other parts, the conversation and the replies. */
-    private static function afterEntry(array $message, array $settings, $action, Ticket $ticket, $mapping, User $user, ThreadEntry $first, array $parts, $doubt, $attached)
+    private static function afterEntry(array $message, array $settings, $action, Ticket $ticket, $mapping, User $user, ThreadEntry $first, array $parts, $doubt, $attached, $customerReason)
     {
         $chat = $message['chat'];
         $t = $settings['texts'];
@@ -272,10 +286,14 @@ final class WhatsAppWebhook
         }
         // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
         if (WhatsAppConversation::isMedia($message) && !$attached && !WhatsAppConversation::fileFollows($message) && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
+            // This file could not be taken: the customer hears why; files not taken at all: the specification's text.
             $subjectLine = WhatsAppTemplates::render($t['mail_subject'], self::vars($ticket, $message, $t));
-            $replies[] = WhatsAppTemplates::render($t['media_reply'], self::vars($ticket, $message, $t) + [
+            $replies[] = WhatsAppTemplates::render($customerReason !== null ? $t['media_not_taken'] : $t['media_reply'], self::vars($ticket, $message, $t) + [
                 'support_email' => $settings['support_email'],
                 'email_link' => WhatsAppTemplates::emailLink($settings['support_email'], $subjectLine),
+                'mail_subject' => $subjectLine,
+                'file' => isset($message['media']['filename']) ? $message['media']['filename'] : '',
+                'reason' => $customerReason,
             ]);
         }
         return [$mapping['id'], $first->getId(), $replies];
@@ -339,23 +357,28 @@ final class WhatsAppWebhook
     }
 
     /**
-     * The customer's file as osTicket attachments: [[file], null], or [[], a line for the ticket
-     * saying which file was sent and why it is not attached]. With "E-mail link only", nothing.
+     * The customer's file as osTicket attachments: [[file], null, null], or [[], a line for the ticket
+     * saying which file was sent and why it is not attached, why in the customer's words (null when
+     * files are not taken at all)]. With "E-mail link only", nothing.
      */
     private static function customerFiles(array $message, array $settings)
     {
         $media = isset($message['media']) ? $message['media'] : null;
         if (!$media || $settings['media_handling'] !== 'attach') {
-            return [[], null];
+            return [[], null, null];
         }
         $locale = $settings['desk_language'];
         list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
+        $customer = null;
         if (isset($media['error'])) {
             $why = WhatsAppTemplates::mediaReason($media['error'], $locale, ['max' => 'MEDIA_MAX_MB']);
+            $customer = $media['error'] === 'too_large' ? self::tooLarge($media['size'], isset($media['max']) ? (int) $media['max'] : null, $settings)
+                : WhatsAppTemplates::customerMediaReason($media['error'], $settings['language']);
         } elseif (!$upload) {
             $why = WhatsAppTemplates::mediaReason('disabled', $locale);
         } elseif ($media['size'] > $maxBytes) {
             $why = WhatsAppTemplates::mediaReason('too_large', $locale, ['max' => WhatsAppTemplates::fileSize($maxBytes)]);
+            $customer = self::tooLarge($media['size'], $maxBytes, $settings);
         } else {
             $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
             $data = $client->media($media['id'], $media['sha256'], $maxBytes);
@@ -369,24 +392,38 @@ final class WhatsAppWebhook
             if (is_array($data)) {
                 // Purged: the message goes on without it, and says so.
                 $why = $data['error'];
+                $customer = WhatsAppTemplates::customerMediaReason('expired', $settings['language']);
             } else {
                 list($file, $why) = WhatsAppDesk::saveFile($upload, $media['filename'], $media['mimetype'], $data);
                 if ($file) {
-                    return [[$file], null];
+                    return [[$file], null, null];
                 }
                 if ($why === null) {
                     throw new RuntimeException('osTicket could not store the customer\'s file'); // its storage, not the file
                 }
+                $customer = WhatsAppTemplates::customerMediaReason('refused', $settings['language'], ['why' => $why]);
             }
         }
         return [[], WhatsAppTemplates::render($settings['staff']['media_not_attached'], [
             'file' => $media['filename'], 'size' => WhatsAppTemplates::fileSize($media['size']), 'reason' => $why,
-        ])];
+        ]), $customer];
     }
 
-    private static function respond($status, array $body)
+    /** "it is 3.4 MB, the limit is 1 MB (2.4 MB too large)", or only that it is too large when a number is not known. */
+    private static function tooLarge($size, $max, array $settings)
+    {
+        if ($size === null || $max === null || $size <= $max) {
+            return WhatsAppTemplates::customerMediaReason('too_large_plain', $settings['language']);
+        }
+        return WhatsAppTemplates::customerMediaReason('too_large', $settings['language'], [
+            'size' => WhatsAppTemplates::fileSize($size), 'max' => WhatsAppTemplates::fileSize($max), 'over' => WhatsAppTemplates::fileSize($size - $max),
+        ]);
+    }
+
+    public static function respond($status, array $body)
     {
         http_response_code($status);
+        header(self::HEADER);
         header('Content-Type: application/json; charset=utf-8');
         header('Cache-Control: no-store');
         echo json_encode($body);

@@ -86,8 +86,7 @@ final class WhatsAppServiceClient
     /** GET /status as an array, or null when the service cannot be reached. */
     public function status()
     {
-        $answer = $this->request('GET', '/status');
-        return $answer['status'] === 200 ? $answer['json'] : null;
+        return $this->check()['status'];
     }
 
     /**
@@ -184,16 +183,28 @@ final class WhatsAppServiceClient
      */
     public function problem()
     {
+        return $this->check()['problem'];
+    }
+
+    /**
+     * GET /status once: ['status' => its answer or null, 'label' => what is wrong in a few words,
+     * 'problem' => the same as a sentence saying what to do] (label and problem null when it answered).
+     */
+    public function check()
+    {
         $answer = $this->request('GET', '/status');
         switch (true) {
-            case $answer['status'] === 200:
-                return null;
+            case $answer['status'] === 200 && is_array($answer['json']):
+                return ['status' => $answer['json'], 'label' => null, 'problem' => null];
             case $answer['status'] === 0:
-                return 'The WhatsApp service cannot be reached at ' . $this->baseUrl . ' (' . $answer['error'] . '). Is it running, and is the Service URL right?';
+                return ['status' => null, 'label' => 'service unreachable',
+                    'problem' => 'The WhatsApp service cannot be reached at ' . $this->baseUrl . ' (' . $answer['error'] . '). Is it running, and is the Service URL right?'];
             case $answer['status'] === 401 || $answer['status'] === 403:
-                return 'The WhatsApp service refused the API Key: enter the API_KEY from the service\'s .env.';
+                return ['status' => null, 'label' => 'API key refused',
+                    'problem' => 'The WhatsApp service refused the API Key: enter the API_KEY from the service\'s .env.'];
             default:
-                return 'The WhatsApp service answered HTTP ' . $answer['status'] . ' at ' . $this->baseUrl . '/status: is the Service URL the service\'s address?';
+                return ['status' => null, 'label' => 'not the service (HTTP ' . $answer['status'] . ')',
+                    'problem' => 'The WhatsApp service answered HTTP ' . $answer['status'] . ' at ' . $this->baseUrl . '/status: is the Service URL the service\'s address?'];
         }
     }
 }

@@ -20,6 +20,7 @@ final class WhatsAppTemplates
         'switch_closed' => "Das Ticket #{ticket_number} ist bereits geschlossen.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket – oder ein Mitarbeiter öffnet das Ticket wieder für Sie.",
         'close_success' => "Ihr Ticket #{ticket_number} wurde geschlossen. Vielen Dank!\n\nWenn Sie wieder schreiben, eröffnen wir ein neues Ticket.",
         'nothing_to_close' => "Sie haben derzeit kein offenes Ticket.\nSchreiben Sie uns einfach Ihr Anliegen, dann eröffnen wir ein neues Ticket.",
+        'media_not_taken' => "Ihre Datei „{file}“ konnte leider nicht in Ihr Ticket #{ticket_number} übernommen werden: {reason}.\n\nBitte senden Sie sie per E-Mail an {support_email} mit dem Betreff „{mail_subject}“, oder tippen Sie hier:\n{email_link}",
         'media_reply' => "Dateien (Bilder, Dokumente, Videos) können leider nicht über WhatsApp eingereicht werden.\n\nBitte senden Sie Ihre Datei per E-Mail an:\n{support_email}\n\nOder klicken Sie hier:\n{email_link}\n\nIhre Ticketnummer #{ticket_number} wird automatisch zugeordnet.",
         'reply_message' => "*Antwort zu Ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Ihr Support-Team_",
         'closed_message' => "Ihr Ticket #{ticket_number} - {ticket_subject} wurde geschlossen.\n\nWenn Sie wieder schreiben, eröffnen wir ein neues Ticket.",
@@ -43,6 +44,8 @@ final class WhatsAppTemplates
         'claim_note' => 'Diese WhatsApp-Nummer haben {users} selbst angegeben (im Kundenprofil oder einem Formular der Website). Das ist kein Nachweis; die Unterhaltung wurde darum keinem davon zugeordnet. Gehört sie doch dazu, ändern Sie den Besitzer des Tickets, um sie zu verknüpfen.',
         'owner_moved_note' => 'Der Besitzer des Tickets ist jetzt {user}: WhatsApp-Antworten gehen an dessen WhatsApp-Nummer {phone}.',
         'owner_linked_note' => 'Der Besitzer des Tickets ist jetzt {user}: die WhatsApp-Nummer {phone} dieser Unterhaltung gehört nun zu ihm.',
+        'pending_note' => "Diese WhatsApp-Antwort wartet: {reason}\n\nSie wird gesendet, sobald der WhatsApp-Dienst sie annimmt; diese Notiz sagt es dann.\n\n{message}",
+        'pending_sent_note' => "Diese WhatsApp-Antwort hat gewartet und wurde am {time} an den WhatsApp-Dienst übergeben.\n\n{message}",
         'held_note' => "Diese WhatsApp-Antwort ist noch nicht beim Kunden: {reason}\n\nSie wird automatisch gesendet, sobald der Kunde schreibt.\n\n{message}",
         'call_notice' => '[Der Kunde hat versucht, über WhatsApp anzurufen. Anrufe kann das Ticketsystem nicht annehmen; bitte rufen Sie ihn bei Bedarf zurück.]',
         'edit_note' => "Der Kunde hat seine WhatsApp-Nachricht „{before}“ bearbeitet. Neuer Wortlaut:\n{text}",
@@ -64,6 +67,7 @@ final class WhatsAppTemplates
         'switch_closed' => "Ticket #{ticket_number} is already closed.\nJust write to us and we will open a new ticket, or an agent can reopen it for you.",
         'close_success' => "Your ticket #{ticket_number} has been closed. Thank you!\n\nIf you write again, we will open a new ticket.",
         'nothing_to_close' => "You have no open ticket at the moment.\nJust tell us what you need and we will open a new ticket.",
+        'media_not_taken' => "Unfortunately, your file \"{file}\" could not be added to your ticket #{ticket_number}: {reason}.\n\nPlease send it by e-mail to {support_email} with the subject \"{mail_subject}\", or tap here:\n{email_link}",
         'media_reply' => "Unfortunately, files (pictures, documents, videos) cannot be submitted via WhatsApp.\n\nPlease send your file by e-mail to:\n{support_email}\n\nOr click here:\n{email_link}\n\nYour ticket number #{ticket_number} will be assigned automatically.",
         'reply_message' => "*Reply to ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Your support team_",
         'closed_message' => "Your ticket #{ticket_number} - {ticket_subject} has been closed.\n\nIf you write again, we will open a new ticket.",
@@ -87,6 +91,8 @@ final class WhatsAppTemplates
         'claim_note' => 'This WhatsApp number was typed by {users} themselves (in their client profile or a form on the website), which proves nothing; the conversation was therefore linked to none of them. If it does belong to one of them, change the ticket\'s owner to link it.',
         'owner_moved_note' => 'The ticket\'s owner is now {user}: WhatsApp replies go to their WhatsApp number {phone}.',
         'owner_linked_note' => 'The ticket\'s owner is now {user}: this conversation\'s WhatsApp number {phone} is theirs now.',
+        'pending_note' => "This WhatsApp reply is waiting: {reason}\n\nIt is sent as soon as the WhatsApp service takes it; this note will say so.\n\n{message}",
+        'pending_sent_note' => "This WhatsApp reply waited and was handed to the WhatsApp service on {time}.\n\n{message}",
         'held_note' => "This WhatsApp reply has not reached the customer yet: {reason}\n\nIt is sent by itself as soon as the customer writes.\n\n{message}",
         'call_notice' => '[The customer tried to call over WhatsApp. The help desk cannot take calls; please call them back if needed.]',
         'edit_note' => "The customer edited their WhatsApp message \"{before}\". New wording:\n{text}",
@@ -99,7 +105,7 @@ final class WhatsAppTemplates
     /** The texts an administrator edits, shown to customers (the rest goes into tickets). */
     const CUSTOMER_KEYS = [
         'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_keywords_alt', 'switch_success', 'switch_error',
-        'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'reply_message', 'closed_message', 'merged_message', 'refused_message',
+        'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'media_not_taken', 'reply_message', 'closed_message', 'merged_message', 'refused_message',
     ];
 
     /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */
@@ -117,6 +123,24 @@ final class WhatsAppTemplates
             'expired' => 'no longer available at WhatsApp',
             'delayed' => 'follows as a message of its own once WhatsApp hands it over',
             'disabled' => 'osTicket accepts no attachments (Admin panel › Settings › Tickets)',
+        ],
+    ];
+
+    /** Why a customer's file is not in their ticket, as the customer reads it (what an admin would change is not theirs). */
+    const CUSTOMER_MEDIA_REASONS = [
+        'de' => [
+            'too_large' => 'sie ist {size} groß, erlaubt sind {max} ({over} zu viel)',
+            'too_large_plain' => 'sie ist größer als erlaubt',
+            'download_failed' => 'WhatsApp hat sie uns nicht übergeben',
+            'expired' => 'sie ist bei WhatsApp nicht mehr verfügbar',
+            'refused' => 'das Ticketsystem nimmt sie nicht an ({why})',
+        ],
+        'en' => [
+            'too_large' => 'it is {size}, the limit is {max} ({over} too large)',
+            'too_large_plain' => 'it is larger than allowed',
+            'download_failed' => 'WhatsApp did not hand it over to us',
+            'expired' => 'it is no longer available at WhatsApp',
+            'refused' => 'the help desk does not accept it ({why})',
         ],
     ];
 
@@ -163,10 +187,17 @@ final class WhatsAppTemplates
         return strtr((string) $template, $pairs);
     }
 
-    /** mailto link with the subject filled in, as in the specification's example. */
+    /** mailto link with the subject filled in, as in the specification's example (texts name address and subject plainly too). */
     public static function emailLink($email, $subject)
     {
         return 'mailto:' . $email . '?subject=' . rawurlencode($subject);
+    }
+
+    /** Why the customer's file is not in their ticket, in the customer's language; null: no reason to give them. */
+    public static function customerMediaReason($code, $locale, array $vars = [])
+    {
+        $reasons = self::CUSTOMER_MEDIA_REASONS[self::language($locale)];
+        return isset($reasons[$code]) ? self::render($reasons[$code], $vars) : null;
     }
 
     public static function mediaReason($code, $locale, array $vars = [])

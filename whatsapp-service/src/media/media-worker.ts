@@ -8,7 +8,7 @@ import { baseMimeType } from './file-name.js';
 /** What the plugin is told about a customer's file (docs/contract.md 2.1). */
 export type MediaDescriptor =
   | { id: string; mimetype: string; filename: string; size: number; sha256: string }
-  | { error: 'too_large' | 'download_failed' | 'expired' | 'delayed'; reason: string; mimetype: string; filename: string; size: number | null };
+  | { error: 'too_large' | 'download_failed' | 'expired' | 'delayed'; reason: string; mimetype: string; filename: string; size: number | null; max?: number };
 
 export interface MediaWorkerOptions {
   events: EventStore;
@@ -166,7 +166,8 @@ export class MediaWorker {
   private gaveUp(error: MediaError, message: MessageWithFile, log: Logger): MediaDescriptor {
     const { mimetype, filename, size } = message.media;
     log.warn({ code: error.code, reason: error.message }, 'media file not kept');
-    return { error: error.code, reason: error.message, mimetype, filename, size };
+    // Too large: the limit goes along, so the customer can be told by how much.
+    return { error: error.code, reason: error.message, mimetype, filename, size, ...(error.code === 'too_large' ? { max: this.options.maxBytes } : {}) };
   }
 
   private retryLater(job: Job, delay: number): void {

@@ -55,6 +55,7 @@ export class EventStore {
       retry: db.prepare(`UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`),
       dead: db.prepare(`UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = ?, finished_at = ? WHERE id = ? AND state = 'pending'`),
       listDead: db.prepare(`SELECT * FROM events WHERE state = 'dead' ORDER BY id LIMIT ?`),
+      dropDead: db.prepare(`DELETE FROM events WHERE id = ? AND state = 'dead'`),
       replay: db.prepare(`UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE id = ? AND state = 'dead'`),
       counts: db.prepare(`SELECT state, COUNT(*) AS n FROM events GROUP BY state`),
       awaitingMedia: db.prepare(`SELECT id, chat, media_source, created_at FROM events WHERE state = 'pending' AND media_source IS NOT NULL ORDER BY id`),
@@ -137,6 +138,16 @@ export class EventStore {
   /** Puts dead events back in the queue; returns how many were dead. */
   replay(ids: number[], now: number): number {
     return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.replay.run(now, id).changes, 0))();
+  }
+
+  /** The payload of the event stored under this dedupe key, if any. */
+  payloadOf(dedupeKey: string): string | undefined {
+    return (this.statements.byKey.get(dedupeKey) as { payload: string } | undefined)?.payload;
+  }
+
+  /** Deletes dead events for good (an administrator's decision); returns how many were dead. */
+  dropDead(ids: number[]): number {
+    return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.dropDead.run(id).changes, 0))();
   }
 
   /** Events whose media still has to be downloaded. */

@@ -93,4 +93,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE outbox ADD COLUMN ticket TEXT;
   `,
+
+  // 8: which transport last used this folder: the sandbox's messages never go to real customers (store/folder-use.ts).
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { signedHeaders } from './signature.js';
-import { NOT_CONFIGURED, outcomeOf, outcomeOfError, type Outcome } from './outcome.js';
+import { NOT_CONFIGURED, outcomeOf, outcomeOfError, PLUGIN_HEADER, type Outcome } from './outcome.js';
 
 export interface WebhookTarget {
   /** null: not configured yet. */
@@ -68,7 +68,7 @@ export function postEvent(target: WebhookTarget, event: WebhookEvent, now: () =>
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'] ?? null;
           const answer = Buffer.concat(chunks).toString('utf8');
-          done(outcomeOf(res.statusCode ?? 0, answer, retryAfter, now(), res.headers.location ?? null, size > MAX_ANSWER_BYTES));
+          done(outcomeOf(res.statusCode ?? 0, answer, retryAfter, now(), res.headers.location ?? null, size > MAX_ANSWER_BYTES, res.headers[PLUGIN_HEADER] !== undefined));
         });
         res.on('error', (error) => done(outcomeOfError(error)));
       },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventRow, EventStore } from '../store/event-store.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
+import { backoffDelay, CONFIGURATION_BACKOFF, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js';
 import type { Outcome } from './outcome.js';
 import type { StorageHealth } from '../store/storage-health.js';
 import type { TargetHealth } from './target-health.js';
@@ -38,9 +38,6 @@ interface ChatQueue {
 /** Retry pace while delivery results cannot be written: the plugin is not asked again and again. */
 const STORAGE_BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 60_000 };
 const STORAGE = 'delivery results';
-
-/** Retry pace while the webhook is misconfigured: fast enough to notice the fix, capped. */
-const CONFIGURATION_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60_000 };
 
 /**
  * Delivers stored events to the webhook: one at a time per chat and in

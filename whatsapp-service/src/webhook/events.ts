@@ -45,3 +45,8 @@ export function statusEvent(facts: StatusFacts): string {
 function repairStrings(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? wellFormed(value) : value;
 }
+
+/** Body of a `hello` (docs/contract.md 2.5): who is calling; the plugin answers and hands over waiting replies. */
+export function helloEvent(facts: { transport: string; connection: string; timestamp: number }): string {
+  return JSON.stringify({ event: 'hello', hello: { service: 'osticket-whatsapp-service', ...facts } });
+}

@@ -1,10 +1,11 @@
 /**
  * What one delivery attempt to the webhook came to (docs/contract.md 2.3):
  * - delivered: 2xx with the plugin's answer (a 2xx with anything else is configuration);
- * - retry: the target is in trouble (5xx, 408, 425, 429, timeouts, connection errors);
+ * - retry: the plugin is in trouble (its 5xx, 408, 425, 429), timeouts, connection errors;
  * - configuration: the target is set up wrong (401, 403, 404, 405, 3xx, TLS errors,
- *   no WEBHOOK_URL): every message is kept and retried, none is given up for it;
- * - final: the plugin refused this one event (any other 4xx).
+ *   no WEBHOOK_URL, and any error that is not the plugin's — a mistyped path answers
+ *   osTicket's "400 URL not supported"): every message is kept and retried, none is given up for it;
+ * - final: the plugin itself refused this one event (its other 4xx).
  */
 export type Outcome =
   /** `oversized`: the plugin's answer was larger than we read; its replies are dropped. */
@@ -21,14 +22,20 @@ const CONFIGURATION_STATUS: Record<number, string> = {
   405: 'WEBHOOK_URL does not take POST requests (is it the plugin\'s webhook?)',
 };
 
+/** The header every answer of the plugin carries (docs/contract.md 2.3): an error without it is not the plugin's. */
+export const PLUGIN_HEADER = 'x-whatsapp-plugin';
+
 /**
  * The start of the plugin's answer (docs/contract.md 2.4): a JSON object whose first
  * member is "ok": true. An HTML page, a login or maintenance page answering 200 is not it.
  */
 const PLUGIN_ANSWER = /^\s*\{\s*"ok"\s*:\s*true\b/;
 
-/** Classifies an HTTP answer; `truncated`: only the start of the body was kept. Pure. */
-export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number, location: string | null = null, truncated = false): Outcome {
+/**
+ * Classifies an HTTP answer; `fromPlugin`: it carries the plugin's header; `truncated`:
+ * only the start of the body was kept. Pure.
+ */
+export function outcomeOf(status: number, body: string, retryAfter: string | null, nowMs: number, location: string | null = null, truncated = false, fromPlugin = true): Outcome {
   if (status >= 200 && status < 300) {
     if (!PLUGIN_ANSWER.test(body)) {
       return { kind: 'configuration', reason: `HTTP ${status}: the webhook URL answered with something that is not the plugin (${describe(body)}); is WEBHOOK_URL the plugin's webhook?` };
@@ -46,6 +53,12 @@ export function outcomeOf(status: number, body: string, retryAfter: string | nul
     return { kind: 'configuration', reason: `${reason}: the webhook redirects${location ? ` to ${location}` : ''}; set WEBHOOK_URL to the final address` };
   }
   if (CONFIGURATION_STATUS[status]) return { kind: 'configuration', reason: `${reason}: ${CONFIGURATION_STATUS[status]}` };
+  if (!fromPlugin) {
+    const hint = status >= 500
+      ? 'the web server or PHP failed before the plugin answered (see their error logs)'
+      : 'is the path …/api/whatsapp/webhook.php?instance=<id> (shown on the plugin\'s settings page), and is the plugin enabled?';
+    return { kind: 'configuration', reason: `WEBHOOK_URL answers ${status}${quote(body)}, not the plugin: ${hint}` };
+  }
   if (status >= 500 || RETRYABLE_STATUS.has(status)) return { kind: 'retry', reason, retryAfterMs: retryAfterMs(retryAfter, nowMs) };
   return { kind: 'final', reason };
 }
@@ -79,6 +92,13 @@ function describe(body: string): string {
   if (start.startsWith('<!doctype html') || start.startsWith('<html') || start.includes('<head')) return 'an HTML page';
   if (start.startsWith('{') || start.startsWith('[')) return 'other JSON';
   return 'text';
+}
+
+/** A short plain-text answer as it reads (osTicket's "URL not supported"); a page or JSON only by its kind. */
+function quote(body: string): string {
+  const text = body.trim();
+  if (text === '' || text.length > 120 || /[<{[]/.test(text[0]!)) return ` (${describe(body)})`;
+  return ` '${text.replace(/[^\p{L}\p{N} .,:;!?'"()/_-]/gu, ' ')}'`;
 }
 
 function summary(body: string): string {

@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
 import type { Outcome } from './outcome.js';
 
-/** How the webhook as a whole is doing, as opposed to one event. */
-export type TargetState = 'ok' | 'failing' | 'misconfigured';
+/** How the webhook as a whole is doing, as opposed to one event; `unconfirmed`: nothing reached the plugin since the start yet. */
+export type TargetState = 'ok' | 'unconfirmed' | 'failing' | 'misconfigured';
+
+export const UNCONFIRMED = 'not yet confirmed: no hello or delivery has reached the plugin since the service started';
 
 export interface TargetStatus {
   state: TargetState;
   /** Why it is not ok, without secrets or message text. */
   problem: string | null;
   since: string;
+  /** When a hello or a delivery last reached the plugin, or null. */
+  lastOkAt: string | null;
 }
 
 /**
@@ -18,8 +22,9 @@ export interface TargetStatus {
 export class TargetHealth {
   private current: TargetStatus;
 
+  /** `initial`: what is known before anything was sent (no WEBHOOK_URL), else the webhook is unconfirmed. */
   constructor(private readonly log: Logger, initial: Outcome | null = null, private readonly now: () => number = Date.now) {
-    this.current = { state: 'ok', problem: null, since: new Date(this.now()).toISOString() };
+    this.current = { state: 'unconfirmed', problem: UNCONFIRMED, since: new Date(this.now()).toISOString(), lastOkAt: null };
     if (initial) this.record(initial);
   }
 
@@ -37,9 +42,13 @@ export class TargetHealth {
     const state: TargetState = outcome.kind === 'retry' ? 'failing' : outcome.kind === 'configuration' ? 'misconfigured' : 'ok';
     const problem = outcome.kind === 'retry' || outcome.kind === 'configuration' ? outcome.reason : null;
     const previous = this.current;
-    if (state === previous.state && (state !== 'misconfigured' || problem === previous.problem)) return false;
-    this.current = { state, problem, since: new Date(this.now()).toISOString() };
-    if (state === 'ok') this.log.info({ after: previous.problem }, 'webhook reachable again; delivering what waited');
+    const lastOkAt = state === 'ok' ? new Date(this.now()).toISOString() : previous.lastOkAt;
+    if (state === previous.state && (state !== 'misconfigured' || problem === previous.problem)) {
+      this.current = { ...previous, lastOkAt };
+      return false;
+    }
+    this.current = { state, problem, since: new Date(this.now()).toISOString(), lastOkAt };
+    if (state === 'ok') this.log.info({ after: previous.problem }, previous.state === 'unconfirmed' ? 'webhook confirmed: the plugin answers' : 'webhook reachable again; delivering what waited');
     else if (state === 'misconfigured') this.log.error({ problem }, 'webhook configuration problem: messages are kept and retried until it is fixed');
     else this.log.warn({ problem }, 'webhook unreachable: messages are kept and retried');
     return previous.state !== 'ok' && state === 'ok';

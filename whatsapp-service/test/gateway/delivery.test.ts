@@ -62,7 +62,7 @@ test('a chat waits for its own failing message while other chats go on', async (
     await customerSays(url, '4915100000009', 'second');
     await customerSays(url, '4915100000010', 'other chat');
     await waitFor(() => receiver.messages().some((m) => m.text === 'second'), 'second delivered');
-    const order = receiver.received.map((r) => r.event.message.text);
+    const order = receiver.messages().map((m) => m.text);
     assert.ok(order.indexOf('other chat') < order.lastIndexOf('first'), 'the other chat was not held up');
     assert.ok(order.lastIndexOf('first') < order.indexOf('second'), 'second only after first succeeded');
     assert.equal(order.filter((t) => t === 'second').length, 1);

@@ -27,8 +27,9 @@ test('configuration: a wrong secret (401) keeps every message, says so on /healt
     assert.ok(receiver.received.length > attempts, 'still trying while misconfigured');
 
     receiver.secret = SECRET; // the administrator fixes the plugin's secret
-    await waitFor(() => receiver.received.filter((r) => r.signatureOk).length === 3, 'all three delivered');
-    const delivered = receiver.received.filter((r) => r.signatureOk).map((r) => r.event.message.text);
+    const signedMessages = () => receiver.received.filter((r) => r.signatureOk && r.event.event === 'message');
+    await waitFor(() => signedMessages().length === 3, 'all three delivered');
+    const delivered = signedMessages().map((r) => r.event.message.text);
     assert.deepEqual(delivered.filter((t) => t !== 'drei'), ['eins', 'zwei'], 'in order per chat');
     await waitFor(async () => (await health(running.url)).ok === true, 'healthy again');
     assert.equal((await health(running.url)).queues.webhook.pending, 0);
@@ -85,12 +86,12 @@ test('retry: after an outage every waiting chat is woken by the first success, n
     const chats = Array.from({ length: 12 }, (_, i) => `49153000004${String(i).padStart(2, '0')}`);
     for (let round = 0; round < 3; round++) for (const chat of chats) await customerSays(running.url, chat, `${chat}-${round}`);
     await waitFor(async () => (await health(running.url)).webhook.state === 'failing', 'failing');
-    await waitFor(() => new Set(receiver.received.map((r) => r.event.message.chat)).size === chats.length, 'every chat tried once');
+    await waitFor(() => new Set(receiver.messages().map((m) => m.chat)).size === chats.length, 'every chat tried once');
     down = false;
     // Each chat's own next attempt is a minute away; only the target's recovery can deliver them now.
     await waitFor(async () => (await health(running.url)).queues.webhook.pending === 0, 'all 36 delivered', 10_000);
     for (const chat of chats) {
-      const texts = receiver.received.filter((r) => r.event.message.chat === chat).map((r) => r.event.message.text);
+      const texts = receiver.messages().filter((m) => m.chat === chat).map((m) => m.text);
       const delivered = texts.slice(texts.lastIndexOf(`${chat}-0`));
       assert.deepEqual(delivered, [`${chat}-0`, `${chat}-1`, `${chat}-2`], `chat ${chat} in order, each once after recovery`);
     }
@@ -159,7 +160,8 @@ test('storage: when a delivery result cannot be written, /health says so and the
 });
 
 test('whatsapp: logged out, banned, replaced or a scan awaited too long make /health 503 with what to do; a fresh QR code does not', async () => {
-  const running = await startService({ WEBHOOK_URL: 'http://127.0.0.1:9/unused' });
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start() });
   const become = (status: Parameters<typeof initialState>[0], since = new Date().toISOString()) =>
     (running.sandbox as unknown as { handlers: { state(s: unknown): void } }).handlers.state({ ...initialState(status), since });
   try {
@@ -180,5 +182,6 @@ test('whatsapp: logged out, banned, replaced or a scan awaited too long make /he
     assert.equal((await api(`${running.url}/health`, { key: null })).status, 200);
   } finally {
     await running.stop();
+    await receiver.stop();
   }
 });

@@ -9,7 +9,7 @@ export interface ReceivedEvent {
   signatureOk: boolean;
 }
 
-/** `raw`: the answer's body as it is (an HTML page, say) instead of `body` as JSON. */
+/** `raw`: the answer's body as it is (an HTML page, say) instead of `body` as JSON, and without the plugin's header. */
 export interface Answer {
   status: number;
   body?: unknown;
@@ -18,7 +18,7 @@ export interface Answer {
 }
 export type Responder = (event: ReceivedEvent) => Answer | Promise<Answer>;
 
-/** A real HTTP webhook receiver that checks signatures and records every request. */
+/** A real HTTP webhook receiver playing the plugin: checks signatures, records every request, answers as `respond` says. */
 export class Receiver {
   readonly received: ReceivedEvent[] = [];
   respond: Responder = () => ({ status: 200, body: { ok: true, replies: [] } });
@@ -42,7 +42,8 @@ export class Receiver {
         const received: ReceivedEvent = { headers: req.headers, body, event: JSON.parse(body), signatureOk };
         this.received.push(received);
         const answer: Answer = signatureOk ? await this.respond(received) : { status: 401, body: { error: { code: 'bad_signature' } } };
-        res.writeHead(answer.status, { 'Content-Type': answer.raw === undefined ? 'application/json' : 'text/html', ...answer.headers });
+        const plugin = answer.raw === undefined ? { 'Content-Type': 'application/json', 'X-WhatsApp-Plugin': '1' } : { 'Content-Type': 'text/html' };
+        res.writeHead(answer.status, { ...plugin, ...answer.headers });
         res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
       });
     });

@@ -40,6 +40,9 @@ export async function startService(
   const sandbox = new SandboxTransport();
   const service = await createService(config, createLogger('silent'), options.transport ?? (() => sandbox), { backoff: FAST_BACKOFF, rescanMs: 100, ...options.tuning });
   const address = await service.start();
+  // The hello at start decides the webhook's first state; tests begin from there.
+  const deadline = Date.now() + 5_000;
+  while (service.gateway.webhook.state === 'unconfirmed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return {
     service,
     url: `http://127.0.0.1:${address.port}`,

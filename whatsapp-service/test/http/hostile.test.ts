@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { SECRET, api, startService } from '../helpers/service.js';
 import { exited, freePort, spawnService } from '../helpers/process.js';
+import { Receiver } from '../helpers/receiver.js';
 
 /** Sends bytes as they are over TCP and returns what came back (or '' when the server just closed). */
 function raw(port: number, bytes: string, waitMs = 2_000): Promise<string> {
@@ -21,7 +22,8 @@ function raw(port: number, bytes: string, waitMs = 2_000): Promise<string> {
 
 test('malformed request targets and garbage sent raw over TCP never stop the process; it answers 400 and goes on', async () => {
   const port = freePort();
-  const service = await spawnService({ WEBHOOK_URL: 'http://127.0.0.1:9/', WEBHOOK_SECRET: SECRET, API_KEY: '' }, port);
+  const receiver = new Receiver(SECRET);
+  const service = await spawnService({ WEBHOOK_URL: await receiver.start(), WEBHOOK_SECRET: SECRET, API_KEY: '' }, port);
   try {
     for (const target of ['//[', 'http://[/', '//', '*', 'http://evil.example/health', '/%', '/health?%E0%A4%A']) {
       const answer = await raw(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
@@ -35,6 +37,7 @@ test('malformed request targets and garbage sent raw over TCP never stop the pro
   } finally {
     service.child.kill('SIGTERM');
     await exited(service.child);
+    await receiver.stop();
   }
 });
 
@@ -60,7 +63,8 @@ test('without an API key only loopback host names are served (no DNS rebinding),
 });
 
 test('HEAD /health answers without a body; the headers timeout is as configured; a text-only body is capped near the text limit', async () => {
-  const running = await startService({ WEBHOOK_URL: 'http://127.0.0.1:9/webhook' }, { tuning: { headersTimeoutMs: 600 } });
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start() }, { tuning: { headersTimeoutMs: 600 } });
   const port = Number(new URL(running.url).port);
   try {
     const head = await fetch(`${running.url}/health`, { method: 'HEAD' });
@@ -79,5 +83,6 @@ test('HEAD /health answers without a body; the headers timeout is as configured;
     assert.match(capped.body.error.message, /without a file is at most/);
   } finally {
     await running.stop();
+    await receiver.stop();
   }
 });

@@ -20,6 +20,7 @@ test('the sandbox page in a real browser: attach a picture, see it and the confi
       ? { status: 200, body: { ok: true, replies: [{ text: `Vielen Dank! Ihr Bild ${r.event.message.media?.filename ?? ''} ist *angekommen*, _bearbeitet_ ~bald~.` }] } }
       : { status: 200, body: { ok: true } };
   const running = await startService({ WEBHOOK_URL: await receiver.start() });
+  let stopped = false;
   const picture = await QRCode.toBuffer('Drucker Fehler 42', { type: 'png', scale: 4 });
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'wa-page-')), 'fehler.png');
   writeFileSync(file, picture);
@@ -54,12 +55,15 @@ test('the sandbox page in a real browser: attach a picture, see it and the confi
     assert.deepEqual([marked.strong, marked.em, marked.s], ['angekommen', 'bearbeitet', 'bald']);
     assert.doesNotMatch(marked.text!, /\*angekommen\*/);
 
-    // A reload keeps the conversation: it comes from the service, not from the page.
+    // A reload keeps the conversation (it comes from the service), the key (for the browser session) and the customer's picture inline.
     await page.reload();
-    await page.waitForFunction(() => document.querySelectorAll('.bubble').length === 2, { timeout: 5_000 });
+    await page.waitForSelector('.bubble.in img[alt="fehler.png"]', { timeout: 10_000 });
+    assert.equal(await page.$eval('#key', (input) => (input as HTMLInputElement).value), API_KEY, 'the key is not asked again');
+    assert.equal(await page.$eval('#link', (e) => e.textContent), 'service connected');
+    await page.screenshot({ path: path.join(process.env.E2E_SCREENSHOTS ?? tmpdir(), 'sandbox-after-reload.png'), fullPage: true });
     const again = await page.$$eval('.bubble', (bubbles) => bubbles.map((b) => [b.className, b.textContent!.replace(/\d+:\d+:\d+.*$/, '').trim()]));
     assert.deepEqual(again.map(([cls]) => cls), ['bubble in', 'bubble out']);
-    assert.match(again[0]![1]!, /fehler\.png.*Das zeigt der Drucker/s, 'the customer\'s message and its file name after the reload');
+    assert.match(again[0]![1]!, /Das zeigt der Drucker/, 'the customer\'s message after the reload');
     assert.match(again[1]![1]!, /ist angekommen, bearbeitet bald\./);
     const [sent] = receiver.messages();
     assert.deepEqual([sent.type, sent.text, sent.media.filename, sent.media.sha256], ['image', 'Das zeigt der Drucker', 'fehler.png', sha256(picture)]);
@@ -70,9 +74,19 @@ test('the sandbox page in a real browser: attach a picture, see it and the confi
     const loaded = await page.$eval('.bubble.out img[alt="antwort.png"]', (img) => (img as HTMLImageElement).src.startsWith('blob:'));
     assert.ok(loaded);
     await waitFor(() => receiver.statuses().some((s) => s.state === 'read'), 'the page played the customer reading it');
+
+    // A long chat: the newest message is in view, as on a phone.
+    for (let i = 1; i <= 30; i++) await api(`${running.url}/sandbox/inbound`, { method: 'POST', body: JSON.stringify({ phone: '4915100000077', name: 'Max', text: `Nachricht ${i}` }) });
+    await page.waitForFunction(() => [...document.querySelectorAll('.bubble.in')].some((b) => b.textContent!.includes('Nachricht 30')), { timeout: 10_000 });
+    await page.waitForFunction(() => window.scrollY + window.innerHeight >= document.body.scrollHeight - 2, { timeout: 5_000 });
+
+    // The service goes away: the header says so.
+    stopped = true;
+    await running.stop();
+    await page.waitForFunction(() => document.getElementById('link')!.textContent === 'service not answering', { timeout: 5_000 });
   } finally {
     await browser.close();
-    await running.stop();
+    if (!stopped) await running.stop();
     await receiver.stop();
   }
 });

@@ -63,6 +63,14 @@ test('backoff grows exponentially, is jittered within [half, full] and capped', 
 });
 
 test('webhook outcomes: 2xx delivered, 5xx/408/429 retried, 401/403/404/405/3xx/TLS configuration, other 4xx final', () => {
+  // Only the plugin's own errors (its header) are final or retried: anything else answering is the URL's fault.
+  const typo = outcomeOf(400, 'URL not supported', null, 0, null, false, false);
+  assert.equal(typo.kind, 'configuration');
+  assert.equal((typo as any).reason, "WEBHOOK_URL answers 400 'URL not supported', not the plugin: is the path …/api/whatsapp/webhook.php?instance=<id> (shown on the plugin's settings page), and is the plugin enabled?");
+  assert.match((outcomeOf(422, '<html><body>x</body></html>', null, 0, null, false, false) as any).reason, /answers 422 \(an HTML page\), not the plugin/);
+  assert.match((outcomeOf(500, '', null, 0, null, false, false) as any).reason, /answers 500 \(an empty body\), not the plugin: the web server or PHP failed/);
+  assert.equal(outcomeOf(502, 'Bad Gateway', null, 0, null, false, false).kind, 'configuration');
+  assert.match((outcomeOf(400, 'a\u001b[31mred\u0007', null, 0, null, false, false) as any).reason, /answers 400 'a  31mred ', not/, 'control characters never reach the log');
   assert.deepEqual(outcomeOf(200, '{"ok":true,"replies":[]}', null, 0), { kind: 'delivered', body: '{"ok":true,"replies":[]}' });
   // Only the plugin's answer counts: a page answering 200 keeps the message and names the problem.
   for (const [body, what] of [['<!DOCTYPE html><html><head><title>osTicket</title>', 'an HTML page'], ['', 'an empty body'], ['{}', 'other JSON'], ['OK', 'text']] as const) {

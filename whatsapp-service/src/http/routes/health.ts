@@ -1,5 +1,6 @@
 import type { Gateway } from '../../gateway.js';
 import type { ConnectionState, Transport } from '../../transport/transport.js';
+import type { TargetStatus } from '../../webhook/target-health.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../route.js';
 
@@ -24,10 +25,21 @@ export function whatsappProblem(state: ConnectionState, nowMs: number): string |
   }
 }
 
+/** What dead letters need from the operator. Pure. */
+export function deadLetters(count: number): string {
+  return `${count} message(s) the plugin refused were given up (dead letters): see them with \`npm run dead-letters\`, deliver them again with \`npm run dead-letters -- replay --all\` or delete them with \`npm run dead-letters -- drop --all\``;
+}
+
+/** The webhook's state as /health and /status show it. */
+export function webhookStatus(webhook: TargetStatus): Record<string, unknown> {
+  return { state: webhook.state, problem: webhook.problem, since: webhook.since, last_ok_at: webhook.lastOkAt };
+}
+
 /**
  * For monitors: open, free of anything secret. `ok` is false (503) while
  * something needs the operator: WhatsApp logged out, banned, replaced or
- * waiting long for a scan, the webhook misconfigured or unreachable, messages
+ * waiting long for a scan, the webhook misconfigured, unreachable or not yet
+ * confirmed, messages given up (dead letters), messages
  * not being stored, or the database unreadable.
  */
 export function healthRoute(gateway: Gateway, transport: Transport, startedAt: number): Route {
@@ -41,9 +53,11 @@ export function healthRoute(gateway: Gateway, transport: Transport, startedAt: n
         const webhook = gateway.webhook;
         const storage = gateway.storageProblems;
         const whatsapp = whatsappProblem(gateway.state, Date.now());
+        const dead = queues.events.dead ?? 0;
         const problems = [
           ...(whatsapp ? [`whatsapp: ${whatsapp}`] : []),
           ...(webhook.problem ? [`webhook: ${webhook.problem}`] : []),
+          ...(dead > 0 ? [`webhook: ${deadLetters(dead)}`] : []),
           ...storage.map((problem) => `storage: ${problem.reason}`),
           ...(transport.describe?.().problems ?? []).map((problem) => `${transport.name}: ${problem}`),
         ];
@@ -52,9 +66,9 @@ export function healthRoute(gateway: Gateway, transport: Transport, startedAt: n
           problems,
           connection: gateway.state.status,
           last_disconnect: gateway.state.lastDisconnect,
-          webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
+          webhook: webhookStatus(webhook),
           queues: {
-            webhook: { pending: queues.events.pending ?? 0, dead: queues.events.dead ?? 0 },
+            webhook: { pending: queues.events.pending ?? 0, dead },
             outbox: { queued: queues.outbox.queued, held: queues.held, failed: queues.outbox.failed },
           },
           uptime_seconds: Math.round((Date.now() - startedAt) / 1000),

@@ -23,14 +23,19 @@ export const SANDBOX_PAGE = String.raw`<!doctype html>
   .bubble img { display: block; max-width: 100%; max-height: 16rem; border-radius: 4px; margin-bottom: .3rem; }
   .bubble a.file { display: block; margin-bottom: .3rem; }
   #file { max-width: 12rem; }
+  #link { margin-left: auto; font-size: .85rem; }
+  #link::before { content: '●'; margin-right: .3rem; color: #f5b400; }
+  #link.up::before { color: #25d366; }
+  #link.down::before { color: #ff5252; }
 </style>
 </head>
 <body>
 <header>
   <h1>WhatsApp sandbox</h1>
   <label title="The value of API_KEY in whatsapp-service/.env">API key <input id="key" type="password" autocomplete="off" size="18" placeholder="API_KEY from .env"></label>
-  <label>Phone <input id="phone" value="49151000000" size="14"></label>
+  <label>Phone <input id="phone" value="447700900123" size="14" placeholder="447700900123"></label>
   <label>Name <input id="name" value="Max Mustermann" size="14"></label>
+  <span id="link" role="status">connecting…</span>
 </header>
 <p id="status" role="status" hidden></p>
 <main id="chat" aria-live="polite"></main>
@@ -49,17 +54,21 @@ export const SANDBOX_PAGE = String.raw`<!doctype html>
   // Kept for this browser tab, so that a reload shows the same chat.
   for (const id of ['key', 'phone', 'name']) {
     $(id).value = sessionStorage.getItem('sandbox-' + id) || $(id).value;
-    $(id).addEventListener('change', () => { sessionStorage.setItem('sandbox-' + id, $(id).value); poll(); });
+    const keep = () => sessionStorage.setItem('sandbox-' + id, $(id).value);
+    $(id).addEventListener('input', keep);
+    $(id).addEventListener('change', () => { keep(); poll(); });
   }
   let messages = [];
   const localFiles = new Map(); // message id -> blob: URL of a file the customer sent from this page
   const fileUrls = new Map(); // media url -> blob: URL, fetched once with the API key
   const headers = () => ({ 'Content-Type': 'application/json', 'X-API-Key': $('key').value });
 
-  /** One line above the chat saying what is wrong, or nothing. */
-  function say(problem) {
+  /** One line above the chat saying what is wrong, or nothing; the dot in the header says whether the service answers. */
+  function say(problem, link) {
     $('status').hidden = !problem;
     $('status').textContent = problem || '';
+    $('link').className = link;
+    $('link').textContent = { up: 'service connected', key: 'API key needed', down: 'service not answering' }[link];
   }
 
   /** WhatsApp's *bold*, _italic_ and ~strike~ as the phone shows them; never markup from the text itself. */
@@ -107,7 +116,7 @@ export const SANDBOX_PAGE = String.raw`<!doctype html>
     $('chat').replaceChildren(...messages.map((m) => {
       const div = document.createElement('div');
       div.className = 'bubble ' + m.direction;
-      if (m.media) div.append(fileView(m.media.filename, m.media.mimetype, m.direction === 'in' ? localFiles.get(m.id) : fileUrls.get(m.media.url)));
+      if (m.media) div.append(fileView(m.media.filename, m.media.mimetype, localFiles.get(m.id) || fileUrls.get(m.media.url)));
       const shown = m.direction === 'in' && m.type !== 'text' && !m.media ? '[' + m.type + '] ' + m.text : m.text;
       div.append(formatted(shown));
       const meta = document.createElement('div');
@@ -119,22 +128,34 @@ export const SANDBOX_PAGE = String.raw`<!doctype html>
   }
 
   let timer = null;
+  let newest = null;
+  /** A new message scrolls to the bottom, as a chat does; reading further up is left alone otherwise. */
+  function scrollToNewest() {
+    const last = messages.length ? messages[messages.length - 1] : null;
+    const key = last && (last.id || last.whatsappId);
+    if (key !== newest) {
+      newest = key;
+      window.scrollTo(0, document.body.scrollHeight);
+    }
+  }
+
   async function poll() {
     clearTimeout(timer);
     try {
       const res = await fetch('/sandbox/conversation?read=1&phone=' + encodeURIComponent($('phone').value), { headers: headers() });
       if (res.status === 401) {
-        say($('key').value ? 'The API key is wrong: enter ' + KEY_HINT + '.' : 'Enter the API key: ' + KEY_HINT + '.');
+        say($('key').value ? 'The API key is wrong: enter ' + KEY_HINT + '.' : 'Enter the API key: ' + KEY_HINT + '.', 'key');
       } else if (!res.ok) {
-        say(((await res.json().catch(() => null)) || { error: { message: 'HTTP ' + res.status } }).error.message);
+        say(((await res.json().catch(() => null)) || { error: { message: 'HTTP ' + res.status } }).error.message, 'down');
       } else {
-        say('');
+        say('', 'up');
         messages = (await res.json()).messages;
-        for (const m of messages) if (m.direction === 'out' && m.media) fetchFile(m.media.url);
+        for (const m of messages) if (m.media && m.media.url && !localFiles.has(m.id)) fetchFile(m.media.url);
         render();
+        scrollToNewest();
       }
     } catch {
-      say('The WhatsApp service does not answer. Is it running?');
+      say('The WhatsApp service does not answer. Is it running?', 'down');
     }
     timer = setTimeout(poll, 1500);
   }

@@ -28,7 +28,11 @@ function parseMedia(raw: unknown): FileUpload | undefined {
 }
 
 /** Only mounted with TRANSPORT=sandbox: play a customer without a phone. */
-export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null, mediaMaxBytes: number): Route[] {
+/**
+ * `storedMediaOf`: the service's file id of a customer's message, so that the page shows the
+ * customer's own pictures again after a reload (from `/media/<id>`, as an agent's).
+ */
+export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: string | null, mediaMaxBytes: number, storedMediaOf: (whatsappId: string) => string | null = () => null): Route[] {
   return [
     {
       method: 'GET',
@@ -89,7 +93,12 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
       handle({ res, url }) {
         const chat = parseChatId(url.searchParams.get('phone') ?? '', defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
-        sendJson(res, 200, { messages: sandbox.conversation(chat.chat, url.searchParams.get('read') === '1') });
+        const messages = sandbox.conversation(chat.chat, url.searchParams.get('read') === '1').map((m) => {
+          if (m.direction !== 'in' || !m.media) return m;
+          const id = storedMediaOf(m.id);
+          return id ? { ...m, media: { ...m.media, url: `/media/${id}` } } : m;
+        });
+        sendJson(res, 200, { messages });
       },
     },
     {

@@ -1,6 +1,7 @@
 import type { Gateway } from '../../gateway.js';
 import type { Transport } from '../../transport/transport.js';
 import { sendJson } from '../respond.js';
+import { webhookStatus } from './health.js';
 import type { Route } from '../route.js';
 
 export function statusRoute(gateway: Gateway, transport: Transport): Route {
@@ -10,7 +11,6 @@ export function statusRoute(gateway: Gateway, transport: Transport): Route {
     access: 'api-key',
     handle({ res }) {
       const state = gateway.state;
-      const webhook = gateway.webhook;
       sendJson(res, 200, {
         connection: state.status,
         me: state.me,
@@ -20,7 +20,7 @@ export function statusRoute(gateway: Gateway, transport: Transport): Route {
         since: state.since,
         transport: transport.name,
         ...(transport.describe ? { [transport.name]: transport.describe().details } : {}),
-        webhook: { state: webhook.state, problem: webhook.problem, since: webhook.since },
+        webhook: { ...webhookStatus(gateway.webhook), dead_letters: gateway.queueDepths().events.dead ?? 0 },
         limits: { reachout: state.limits.reachout, capping: state.limits.capping },
       });
     },

@@ -124,6 +124,8 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     await configure(o, installed, 0, { 'Keep WhatsApp messages for': '30' });
     const closedTicket = mapping(old)[0]!.ticket_id!;
     agent(o, 'close', closedTicket);
+    // The close message's reports first: one arriving after the backdating would make it recent again.
+    await until('the close message delivered', () => rows(old), (r) => r.some((x) => x.message_id!.startsWith('closed:') && x.status === 'delivered'));
     // Forty days ago, as far as the plugin's tables and the close are concerned; the open one was switched away from as long ago.
     sql(o, `UPDATE ${t(o, 'whatsapp_messages')} SET created = NOW() - INTERVAL 40 DAY, updated = NOW() - INTERVAL 40 DAY WHERE phone IN ('${old}', '${stillOpen}')`);
     sql(o, `UPDATE ${t(o, 'whatsapp_mapping')} SET updated = NOW() - INTERVAL 40 DAY WHERE phone = '${old}'`);

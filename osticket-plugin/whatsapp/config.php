@@ -55,8 +55,10 @@ class WhatsAppPluginConfig extends PluginConfig
                 'choices' => ['auto' => 'osTicket\'s language' . ($deskLanguage ? " ($deskLanguage)" : ''), 'de' => 'Deutsch (German)', 'en' => 'English'],
                 'hint' => 'The language of the default texts customers get. Commands work in German and English whichever you choose. A text left as its default follows this setting.']),
             'tickets' => new SectionBreakField(['label' => 'Ticket settings']),
-            'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + ($admin ? WhatsAppDesk::topics() : []), 'default' => 0]),
-            'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + ($admin ? WhatsAppDesk::departments() : []), 'default' => 0]),
+            'help_topic_id' => new ChoiceField(['label' => 'Default Help Topic', 'choices' => [0 => '— osTicket default —'] + ($admin ? WhatsAppDesk::topics() : []), 'default' => 0,
+                'hint' => 'Optional: without one, osTicket\'s default help topic (Admin panel › Settings › Tickets) decides department, SLA and assignment.']),
+            'dept_id' => new ChoiceField(['label' => 'Default Department', 'choices' => [0 => '— from the help topic —'] + ($admin ? WhatsAppDesk::departments() : []), 'default' => 0,
+                'hint' => 'Optional: without one, the help topic\'s department (or osTicket\'s default department).']),
             'auto_confirm' => new BooleanField(['label' => 'Automatic confirmation', 'default' => true,
                 'configuration' => ['desc' => 'Send a confirmation when a ticket is created']]),
             'confirm_message' => $text('Confirmation message', $d['confirm_message'], 'Variables: {ticket_number}, {name}, {close_keyword}, {switch_keyword}', 16),
@@ -294,15 +296,19 @@ class WhatsAppPluginConfig extends PluginConfig
             . '"Webhook OK", or what is wrong.</p>';
     }
 
-    /** When osTicket's cron last ran: it sends what waited longer, erases and builds the phone index. */
+    /**
+     * When osTicket's cron last ran (it sends what waited longer, erases and builds the phone index);
+     * its auto-cron, which runs while agents use the staff panel (this page too), does not count.
+     */
     private static function cronHtml()
     {
-        $last = WhatsAppPlugin::lastCron();
+        list($last, $auto) = WhatsAppPlugin::lastCron();
         if ($last && time() - $last < 3600) {
             return '<p>osTicket\'s cron last ran ' . Format::htmlchars(date('Y-m-d H:i', $last)) . '.</p>';
         }
         return '<p style="color:#a00"><strong>osTicket\'s cron ' . ($last ? 'last ran ' . Format::htmlchars(date('Y-m-d H:i', $last)) : 'has not run yet')
-            . '.</strong> Set it up (README, "osTicket\'s cron"): it sends replies that waited, carries out retention and erasures, and builds the phone index.</p>';
+            . '</strong>' . ($auto ? ' (only its auto-cron, while agents use the staff panel, last ' . Format::htmlchars(date('Y-m-d H:i', $auto)) . ')' : '')
+            . '. Set it up (README, "osTicket\'s cron"): it sends replies that waited, carries out retention and erasures, and builds the phone index.</p>';
     }
 
     /** Phone photos are often larger than osTicket's default limit; such files reach the ticket only as a note. */
@@ -356,8 +362,9 @@ class WhatsAppPluginConfig extends PluginConfig
         $settings = WhatsAppSettings::from($stored, WhatsAppDesk::language());
         $client = new WhatsAppServiceClient($settings['service_url'], self::decrypted(isset($stored['api_key']) ? $stored['api_key'] : ''), 3);
         $check = $client->check();
-        if ($check['status'] !== null) {
-            WhatsAppServiceHealth::ok($instance->getId()); // the key and the URL work now: an old banner goes
+        if ($check['status'] !== null && ($settings = WhatsAppPlugin::settings($instance->getId()))) {
+            // The key and the URL work now: what waited goes at the end of this page, and the banner says so then.
+            WhatsAppOutbound::deliverWaitingSoon($settings);
         }
         $html = self::overview($instance) . self::nextStepHtml($instance) . self::cronHtml() . self::uploadLimitHtml();
         if ($erased = (new Config('plugin.whatsapp.erasure'))->get('last')) {

@@ -84,8 +84,9 @@ class WhatsAppPlugin extends Plugin
         Signal::connect('model.deleted', function ($user) {
             WhatsAppErasure::userDeleted($user->getId());
         }, 'User');
-        Signal::connect('cron', function () {
-            (new Config('plugin.whatsapp.cron'))->set('last', time());
+        Signal::connect('cron', function ($object = null, $data = null) {
+            // scp/autocron.php runs it while agents use the staff panel; the settings page tells the two apart.
+            (new Config('plugin.whatsapp.cron'))->set(empty($data['autocron']) ? 'last' : 'last_auto', time());
             foreach (array_keys(self::$values) as $instanceId) {
                 $settings = self::settings($instanceId);
                 WhatsAppOutbound::retryPending($settings);
@@ -111,11 +112,11 @@ class WhatsAppPlugin extends Plugin
         }
     }
 
-    /** When osTicket's cron last ran (unix time), or null. */
+    /** When osTicket's cron and its auto-cron last ran: [unix time or null, unix time or null]. */
     public static function lastCron()
     {
-        $last = (int) (new Config('plugin.whatsapp.cron'))->get('last', 0);
-        return $last > 0 ? $last : null;
+        $state = new Config('plugin.whatsapp.cron');
+        return [(int) $state->get('last', 0) ?: null, (int) $state->get('last_auto', 0) ?: null];
     }
 
     /** The e-mail domains of the plugin's generated addresses, on every active instance. */

@@ -95,10 +95,11 @@ export class Gateway {
     });
     this.greeter = new Greeter({
       hello: () => {
-        const payload = helloEvent({ transport: options.transport.name, connection: this.connection.status, timestamp: Math.floor(this.now() / 1000) });
+        const payload = helloEvent({ transport: options.transport.name, connection: this.connection.status, timestamp: Math.floor(this.now() / 1000), timeout_ms: options.webhook.timeoutMs });
         return postEvent(options.webhook, { id: 0, kind: 'hello', payload }, this.now);
       },
       health: this.target,
+      recovered: () => this.delivery.retryNow(),
       backoff: options.helloBackoff ?? CONFIGURATION_BACKOFF,
     });
     this.mediaWorker = new MediaWorker({
@@ -148,7 +149,7 @@ export class Gateway {
         this.sender.wake();
         this.mediaWorker.connected();
         // Back on WhatsApp: the plugin hears it and hands over what waited for us.
-        if (this.started) this.greeter.greet();
+        if (this.started && this.options.webhook.url !== null) this.greeter.greet();
       }
       for (const listener of this.stateListeners) listener(state);
     },
@@ -297,7 +298,9 @@ export class Gateway {
       this.options.transport.forget?.(what.chat);
     }
     const counts = { events: events.count, outbox: outbox.ids.length, media };
-    this.options.log.info(counts, 'forgot what the plugin asked to');
+    // The plugin's standing retention request comes often and mostly finds nothing: only forgetting is news.
+    if (counts.events + counts.outbox + counts.media > 0) this.options.log.info(counts, 'forgot what the plugin asked to');
+    else this.options.log.debug('asked to forget; nothing matched');
     return counts;
   }
 

@@ -12,6 +12,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
     {
       level,
       base: { service: 'whatsapp-service' },
+      // ISO times in JSON lines: readable in journald and log files without converting epoch milliseconds.
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: ['apiKey', 'webhookSecret', 'secret', 'headers["x-api-key"]', 'headers.authorization', 'headers["x-signature"]'],
         censor: '[redacted]',

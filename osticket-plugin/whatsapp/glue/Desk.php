@@ -80,20 +80,26 @@ final class WhatsAppDesk
             return $existing;
         }
         $errors = [];
-        $vars = ['title' => $title, 'note' => new WhatsAppTextBody($text)];
+        // osTicket's connection stores no 4-byte characters (it would cut the note there): emoji by name.
+        $vars = ['title' => $title, 'note' => new WhatsAppTextBody(WhatsAppText::readable($text))];
         if ($mid !== null) {
             $vars['mid'] = $mid;
         }
         return $ticket->postNote($vars, $errors, $poster ?: 'SYSTEM', false);
     }
 
-    /** A note posted with this message id says something else now (a state that changed); none: nothing to do. */
+    /**
+     * A note posted with this message id says something else now (a state that changed). Stored as
+     * ThreadEntry::create stores a text body (escaped, emoji by name). Whether there was one.
+     */
     public static function rewriteNote($mid, $title, $text)
     {
-        if ($note = self::entryByMessageId($mid)) {
+        $note = self::entryByMessageId($mid);
+        if ($note) {
             $note->title = $title;
-            $note->setBody(new WhatsAppTextBody($text));
+            $note->setBody(new WhatsAppTextBody(WhatsAppText::escaped(WhatsAppText::readable($text))));
         }
+        return (bool) $note;
     }
 
     /**

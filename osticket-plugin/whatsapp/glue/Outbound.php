@@ -20,6 +20,8 @@ final class WhatsAppOutbound
     const CRON_SECONDS = 50;
     /** The longest one call to the service may take: a hung service holds no worker for long. */
     const CALL_SECONDS = 5.0;
+    /** No call is started with less time than this left. */
+    const MIN_CALL_SECONDS = 1.0;
 
     /** Set while a customer's close command closes a ticket: they get the close answer instead. */
     public static $closedByCustomer = null;
@@ -256,8 +258,8 @@ final class WhatsAppOutbound
         $handed = 0;
         foreach (WhatsAppStore::pendingOutbound($settings['instance_id'], 50, $chat) as $row) {
             $left = $deadline - microtime(true);
-            if ($left <= 0.2) {
-                return $handed;
+            if ($left < self::MIN_CALL_SECONDS) {
+                return $handed; // a call cut short would look like a service that cannot be reached
             }
             $content = WhatsAppText::fromUtf8mb3($row['content']);
             $file = null;
@@ -283,18 +285,22 @@ final class WhatsAppOutbound
         $error = $result['error'] === null ? null : mb_substr((string) $result['error'], 0, 255);
         switch ($result['outcome']) {
             case 'queued':
+                // The note first: killed after it, the row is still pending and is handed over (and the note written) again.
+                if ($attempts > 0) {
+                    self::waitedNoteDone($key, $settings);
+                }
                 // A status report may have come in before this answer (the service sends at once): never step back from it.
                 WhatsAppStore::update('out', $key, [
                     'error' => ['sql' => "IF(status = 'pending', NULL, error)"], 'status' => ['sql' => "IF(status = 'pending', 'queued', status)"], 'attempts' => $attempts + 1,
                 ]);
                 WhatsAppServiceHealth::ok($settings['instance_id']);
-                if ($attempts > 0) {
-                    self::waitedNoteDone($key, $settings);
-                }
                 return 'queued';
             case 'failed':
+                // A reply that waited: its note now says it failed, and why; otherwise a note of its own.
+                if (!($attempts > 0 && self::waitedNoteFailed($key, $error, $settings))) {
+                    self::tellTheAgent($key, $error, $settings);
+                }
                 WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
-                self::tellTheAgent($key, $error, $settings);
                 return 'failed';
             default: // retry, configuration: kept until the service is back, and the administrator and the agent are told why
                 WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);
@@ -318,6 +324,14 @@ final class WhatsAppOutbound
                 'time' => date('Y-m-d H:i'), 'message' => WhatsAppText::fromUtf8mb3($row['content']),
             ]));
         }
+    }
+
+    private static function waitedNoteFailed($key, $reason, array $settings)
+    {
+        $row = WhatsAppStore::outbound($key);
+        return $row && WhatsAppDesk::rewriteNote(self::waitingNoteId($key), 'WhatsApp message not delivered', WhatsAppTemplates::render($settings['staff']['failed_note'], [
+            'reason' => $reason, 'message' => WhatsAppText::fromUtf8mb3($row['content']),
+        ]));
     }
 
     /** The message id of the note that tells agents this reply waits. */

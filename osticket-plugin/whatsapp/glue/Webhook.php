@@ -6,7 +6,7 @@
  */
 final class WhatsAppWebhook
 {
-    /** How long a `hello` may spend handing waiting replies over (the service waits WEBHOOK_TIMEOUT_MS, 15 s by default). */
+    /** The longest a `hello` spends handing waiting replies over (the service waits WEBHOOK_TIMEOUT_MS, 15 s by default). */
     const HELLO_SECONDS = 8.0;
 
     /** On every answer: the service tells the plugin's own errors from a web server's (docs/contract.md 2.3). */
@@ -32,8 +32,10 @@ final class WhatsAppWebhook
         $event = json_decode($body, true);
         $kind = is_array($event) && isset($event['event']) ? $event['event'] : null;
         if ($kind === 'hello') {
-            // The service started or reconnected: what waited for it goes now, while it listens for our answer.
-            $handedOver = WhatsAppOutbound::deliverWaiting($settings, self::HELLO_SECONDS);
+            // The service started or reconnected: what waited for it goes now, while it listens for our answer
+            // (within half of its time limit, so the answer is not cut off).
+            $limit = isset($event['hello']['timeout_ms']) && is_int($event['hello']['timeout_ms']) ? $event['hello']['timeout_ms'] / 2000 : self::HELLO_SECONDS;
+            $handedOver = WhatsAppOutbound::deliverWaiting($settings, min(self::HELLO_SECONDS, $limit));
             self::respond(200, ['ok' => true, 'hello' => ['instance' => $settings['instance_id'], 'handed_over' => $handedOver]]);
         }
         // Any call shows the service is there: replies that waited for it follow at the end of this request.
@@ -162,7 +164,12 @@ final class WhatsAppWebhook
             }
             $doubt = $action === 'open' ? self::customer($message, $settings)['doubt'] : null;
             $parts = WhatsAppConversation::ticketParts($message, $settings['staff'], $settings['desk_language']);
-            return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $first->getAttachments()->count() > 0);
+            $attached = $first->getAttachments()->count() > 0;
+            // What the dead request told the customer about a file it did not take, as far as it can be told again without fetching it.
+            list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
+            $decided = !$attached && !empty($message['media']) && $settings['media_handling'] === 'attach'
+                ? self::notTakenBeforeFetching($message['media'], $settings, $upload, $maxBytes) : null;
+            return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null);
         }
         if (in_array($row['action'], ['close', 'switch'], true)) {
             // A command whose request died: done again, idempotently, on what it was about.
@@ -367,18 +374,10 @@ final class WhatsAppWebhook
         if (!$media || $settings['media_handling'] !== 'attach') {
             return [[], null, null];
         }
-        $locale = $settings['desk_language'];
         list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
-        $customer = null;
-        if (isset($media['error'])) {
-            $why = WhatsAppTemplates::mediaReason($media['error'], $locale, ['max' => 'MEDIA_MAX_MB']);
-            $customer = $media['error'] === 'too_large' ? self::tooLarge($media['size'], isset($media['max']) ? (int) $media['max'] : null, $settings)
-                : WhatsAppTemplates::customerMediaReason($media['error'], $settings['language']);
-        } elseif (!$upload) {
-            $why = WhatsAppTemplates::mediaReason('disabled', $locale);
-        } elseif ($media['size'] > $maxBytes) {
-            $why = WhatsAppTemplates::mediaReason('too_large', $locale, ['max' => WhatsAppTemplates::fileSize($maxBytes)]);
-            $customer = self::tooLarge($media['size'], $maxBytes, $settings);
+        $decided = self::notTakenBeforeFetching($media, $settings, $upload, $maxBytes);
+        if ($decided !== null) {
+            list($why, $customer) = $decided;
         } else {
             $client = new WhatsAppServiceClient($settings['service_url'], $settings['api_key']);
             $data = $client->media($media['id'], $media['sha256'], $maxBytes);
@@ -392,7 +391,7 @@ final class WhatsAppWebhook
             if (is_array($data)) {
                 // Purged: the message goes on without it, and says so.
                 $why = $data['error'];
-                $customer = WhatsAppTemplates::customerMediaReason('expired', $settings['language']);
+                $customer = WhatsAppTemplates::customerMediaReason('purged', $settings['language']);
             } else {
                 list($file, $why) = WhatsAppDesk::saveFile($upload, $media['filename'], $media['mimetype'], $data);
                 if ($file) {
@@ -401,12 +400,34 @@ final class WhatsAppWebhook
                 if ($why === null) {
                     throw new RuntimeException('osTicket could not store the customer\'s file'); // its storage, not the file
                 }
-                $customer = WhatsAppTemplates::customerMediaReason('refused', $settings['language'], ['why' => $why]);
+                $customer = WhatsAppTemplates::customerMediaReason('refused', $settings['language']);
             }
         }
         return [[], WhatsAppTemplates::render($settings['staff']['media_not_attached'], [
             'file' => $media['filename'], 'size' => WhatsAppTemplates::fileSize($media['size']), 'reason' => $why,
         ]), $customer];
+    }
+
+    /**
+     * Why a file is not taken, decided without fetching it (the service could not have it, osTicket
+     * takes no files, it is over osTicket's limit): [line for the ticket, reason for the customer or
+     * null], or null when it has to be fetched.
+     */
+    private static function notTakenBeforeFetching(array $media, array $settings, $upload, $maxBytes)
+    {
+        $locale = $settings['desk_language'];
+        if (isset($media['error'])) {
+            return [WhatsAppTemplates::mediaReason($media['error'], $locale, ['max' => 'MEDIA_MAX_MB']), $media['error'] === 'too_large'
+                ? self::tooLarge($media['size'], isset($media['max']) ? (int) $media['max'] : null, $settings)
+                : WhatsAppTemplates::customerMediaReason($media['error'], $settings['language'])];
+        }
+        if (!$upload) {
+            return [WhatsAppTemplates::mediaReason('disabled', $locale), null];
+        }
+        if ($media['size'] > $maxBytes) {
+            return [WhatsAppTemplates::mediaReason('too_large', $locale, ['max' => WhatsAppTemplates::fileSize($maxBytes)]), self::tooLarge($media['size'], $maxBytes, $settings)];
+        }
+        return null;
     }
 
     /** "it is 3.4 MB, the limit is 1 MB (2.4 MB too large)", or only that it is too large when a number is not known. */

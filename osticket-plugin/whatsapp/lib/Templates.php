@@ -133,14 +133,16 @@ final class WhatsAppTemplates
             'too_large_plain' => 'sie ist größer als erlaubt',
             'download_failed' => 'WhatsApp hat sie uns nicht übergeben',
             'expired' => 'sie ist bei WhatsApp nicht mehr verfügbar',
-            'refused' => 'das Ticketsystem nimmt sie nicht an ({why})',
+            'refused' => 'das Ticketsystem nimmt diese Art Datei nicht an',
+            'purged' => 'sie ist nicht mehr verfügbar',
         ],
         'en' => [
             'too_large' => 'it is {size}, the limit is {max} ({over} too large)',
             'too_large_plain' => 'it is larger than allowed',
             'download_failed' => 'WhatsApp did not hand it over to us',
             'expired' => 'it is no longer available at WhatsApp',
-            'refused' => 'the help desk does not accept it ({why})',
+            'refused' => 'the help desk does not accept this kind of file',
+            'purged' => 'it is no longer available',
         ],
     ];
 

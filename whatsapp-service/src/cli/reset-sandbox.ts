@@ -3,7 +3,7 @@ import { loadEnvFile, serviceDir } from '../environment.js';
 import { MediaStore } from '../media/media-store.js';
 import { openDatabase } from '../store/database.js';
 import { FolderLockedError, lockFolder } from '../store/folder-lock.js';
-import { lastTransport } from '../store/folder-use.js';
+import { EARLIER_LIVE, lastTransport } from '../store/folder-use.js';
 
 /**
  * npm run reset-sandbox: deletes what the sandbox stored in DATA_DIR (messages,
@@ -23,7 +23,8 @@ const db = openDatabase(dataDir);
 try {
   const last = lastTransport(db);
   if (last !== null && last !== 'sandbox') {
-    console.error(`DATA_DIR ${dataDir} belongs to the live number (TRANSPORT=${last}); nothing was deleted.`);
+    const by = last === EARLIER_LIVE ? 'a live number (its messages are not the sandbox\'s)' : `the live number (TRANSPORT=${last})`;
+    console.error(`DATA_DIR ${dataDir} belongs to ${by}; nothing was deleted.`);
     process.exitCode = 1;
   } else {
     const media = new MediaStore(db, dataDir);

@@ -91,6 +91,12 @@ export class DeliveryWorker {
     this.pump();
   }
 
+  /** The webhook works again (a hello got through): every waiting chat may go now. */
+  retryNow(): void {
+    this.wakeAll();
+    this.pump();
+  }
+
   /** This chat's head may go now, whatever its backoff said. */
   private release(chat: string, queue: ChatQueue): void {
     if (queue.timer) clearTimeout(queue.timer);

@@ -46,7 +46,7 @@ function repairStrings(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? wellFormed(value) : value;
 }
 
-/** Body of a `hello` (docs/contract.md 2.5): who is calling; the plugin answers and hands over waiting replies. */
-export function helloEvent(facts: { transport: string; connection: string; timestamp: number }): string {
+/** Body of a `hello` (docs/contract.md 2.5): who is calling, and how long it waits for the answer, in which the plugin hands over waiting replies. */
+export function helloEvent(facts: { transport: string; connection: string; timestamp: number; timeout_ms: number }): string {
   return JSON.stringify({ event: 'hello', hello: { service: 'osticket-whatsapp-service', ...facts } });
 }

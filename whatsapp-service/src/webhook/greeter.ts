@@ -6,6 +6,8 @@ export interface GreeterOptions {
   /** One signed `hello` to the webhook (docs/contract.md 2.5). */
   hello(): Promise<Outcome>;
   health: TargetHealth;
+  /** The hello ended an outage: what waits for the webhook may go now. */
+  recovered(): void;
   backoff: BackoffPolicy;
   random?: () => number;
 }
@@ -48,7 +50,7 @@ export class Greeter {
 
   private async attempt(): Promise<void> {
     const outcome = await this.options.hello().catch((error: unknown): Outcome => ({ kind: 'retry', reason: String(error), retryAfterMs: null }));
-    this.options.health.record(outcome);
+    if (this.options.health.record(outcome)) this.options.recovered();
     this.inFlight = null;
     if (this.stopped) return;
     if (this.again) {

@@ -25,6 +25,9 @@ const CONFIGURATION_STATUS: Record<number, string> = {
 /** The header every answer of the plugin carries (docs/contract.md 2.3): an error without it is not the plugin's. */
 export const PLUGIN_HEADER = 'x-whatsapp-plugin';
 
+/** The plugin's error body (3.5); a plugin older than the header answers with it too. */
+const PLUGIN_ERROR = /^\s*\{\s*"error"\s*:\s*\{\s*"code"\s*:/;
+
 /**
  * The start of the plugin's answer (docs/contract.md 2.4): a JSON object whose first
  * member is "ok": true. An HTML page, a login or maintenance page answering 200 is not it.
@@ -53,7 +56,7 @@ export function outcomeOf(status: number, body: string, retryAfter: string | nul
     return { kind: 'configuration', reason: `${reason}: the webhook redirects${location ? ` to ${location}` : ''}; set WEBHOOK_URL to the final address` };
   }
   if (CONFIGURATION_STATUS[status]) return { kind: 'configuration', reason: `${reason}: ${CONFIGURATION_STATUS[status]}` };
-  if (!fromPlugin) {
+  if (!fromPlugin && !PLUGIN_ERROR.test(body)) {
     const hint = status >= 500
       ? 'the web server or PHP failed before the plugin answered (see their error logs)'
       : 'is the path …/api/whatsapp/webhook.php?instance=<id> (shown on the plugin\'s settings page), and is the plugin enabled?';

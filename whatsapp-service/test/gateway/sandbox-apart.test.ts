@@ -9,7 +9,7 @@ import { createService } from '../../src/service.js';
 import { openDatabase } from '../../src/store/database.js';
 import { OutboxStore } from '../../src/store/outbox-store.js';
 import { initialState, type Transport, type TransportHandlers } from '../../src/transport/transport.js';
-import { SECRET, startService, testConfig } from '../helpers/service.js';
+import { SECRET, customerSays, startService, testConfig } from '../helpers/service.js';
 import { Receiver } from '../helpers/receiver.js';
 import { runUntilExit } from '../helpers/process.js';
 
@@ -85,5 +85,34 @@ test('the sandbox refuses a live number\'s folder; reset-sandbox refuses it too 
   const db = openDatabase(dataDir);
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n, 1);
   db.close();
+  await receiver.stop();
+});
+
+test('a folder from before the record is judged by its messages: a live one is never reset, a sandbox one never goes live', async () => {
+  const receiver = new Receiver(SECRET);
+  const webhook = await receiver.start();
+  const reset = (dataDir: string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/reset-sandbox.ts'], { env: { ...process.env, ENV_FILE: '/nonexistent', DATA_DIR: dataDir }, encoding: 'utf8' });
+  const forgetRecord = (dataDir: string) => {
+    const db = openDatabase(dataDir);
+    db.prepare('DELETE FROM meta').run(); // as an earlier version left it
+    db.close();
+  };
+
+  const live = mkdtempSync(path.join(tmpdir(), 'wa-old-live-'));
+  const db = openDatabase(live);
+  new OutboxStore(db).enqueue({ key: 'entry:9', chat: '4930999999', text: 'an einen echten Kunden', mediaId: null, ticket: null }, Date.now());
+  db.close();
+  forgetRecord(live);
+  const refused = reset(live);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /belongs to a live number \(its messages are not the sandbox's\); nothing was deleted/);
+
+  const trial = await startService({ WEBHOOK_URL: webhook });
+  await customerSays(trial.url, '447700900123', 'Test');
+  await trial.stop({ keepData: true });
+  forgetRecord(trial.dataDir);
+  const sent: string[] = [];
+  const config = testConfig({ DATA_DIR: trial.dataDir, WEBHOOK_URL: webhook, TRANSPORT: 'baileys', AUTH_DIR: path.join(trial.dataDir, 'auth') });
+  await assert.rejects(createService(config, createLogger('silent'), () => liveTransport(sent)), /holds the sandbox's messages/);
   await receiver.stop();
 });

@@ -15,6 +15,8 @@ export interface Answer {
   body?: unknown;
   raw?: string;
   headers?: Record<string, string>;
+  /** Without the plugin's header (a plugin older than it). */
+  unmarked?: boolean;
 }
 export type Responder = (event: ReceivedEvent) => Answer | Promise<Answer>;
 
@@ -42,7 +44,8 @@ export class Receiver {
         const received: ReceivedEvent = { headers: req.headers, body, event: JSON.parse(body), signatureOk };
         this.received.push(received);
         const answer: Answer = signatureOk ? await this.respond(received) : { status: 401, body: { error: { code: 'bad_signature' } } };
-        const plugin = answer.raw === undefined ? { 'Content-Type': 'application/json', 'X-WhatsApp-Plugin': '1' } : { 'Content-Type': 'text/html' };
+        const plugin = answer.raw !== undefined ? { 'Content-Type': 'text/html' }
+          : answer.unmarked ? { 'Content-Type': 'application/json' } : { 'Content-Type': 'application/json', 'X-WhatsApp-Plugin': '1' };
         res.writeHead(answer.status, { ...plugin, ...answer.headers });
         res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
       });

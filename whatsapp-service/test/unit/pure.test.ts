@@ -106,9 +106,11 @@ test('webhook health: one log line per change of state, not one per failed messa
   const lines: string[] = [];
   const log = createLogger('info', new Writable({ write(chunk, _e, done) { lines.push(String(chunk)); done(); } }));
   const health = new TargetHealth(log);
+  assert.equal(health.status.state, 'unconfirmed', 'nothing reached the plugin yet');
   const wrongSecret = outcomeOf(401, '{"error":{"code":"bad_signature"}}', null, 0);
   for (let i = 0; i < 5; i++) assert.equal(health.record(wrongSecret), false);
   assert.equal(lines.length, 1);
+  assert.match(JSON.parse(lines[0]!).time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO times in JSON logs, not epoch milliseconds');
   assert.equal(health.status.state, 'misconfigured');
   assert.equal(health.record(outcomeOf(503, '', null, 0)), false);
   assert.equal(health.record(outcomeOf(503, '', null, 0)), false);

@@ -120,3 +120,37 @@ test('dead letters make /health 503 with the commands that replay or drop them; 
     await receiver.stop();
   }
 });
+
+test('a hello that gets through after an outage wakes the waiting messages at once, not after their own backoff', async () => {
+  const receiver = new Receiver(SECRET);
+  let down = true;
+  receiver.respond = () => (down ? { status: 503, body: { error: { code: 'internal' } } } : { status: 200, body: { ok: true } });
+  const running = await startService({ WEBHOOK_URL: await receiver.start() }, {
+    tuning: { backoff: { baseMs: 60_000, maxMs: 60_000 }, probeMs: 60_000, helloBackoff: { baseMs: 300, maxMs: 300 } },
+  });
+  try {
+    await customerSays(running.url, '4915300000203', 'wartet');
+    await waitFor(() => receiver.messages().length === 1, 'tried once');
+    down = false;
+    // The message's own next try is a minute away and so is the probe: only the hello can wake it.
+    await waitFor(() => receiver.messages().length === 2, 'delivered after the hello got through', 5_000);
+  } finally {
+    await running.stop();
+    await receiver.stop();
+  }
+});
+
+test('an older plugin\'s JSON error without the header is still the plugin\'s: its 400 refuses one message for good', async () => {
+  const receiver = new Receiver(SECRET);
+  receiver.respond = (r) => (r.event.message?.text === 'kaputt'
+    ? { status: 400, body: { error: { code: 'bad_request', message: 'name must be at most 128 characters' } }, unmarked: true }
+    : { status: 200, body: { ok: true } });
+  const running = await startService({ WEBHOOK_URL: await receiver.start() });
+  try {
+    await customerSays(running.url, '4915300000204', 'kaputt');
+    await waitFor(async () => (await health(running.url)).queues.webhook.dead === 1, 'a dead letter, as before the header');
+  } finally {
+    await running.stop();
+    await receiver.stop();
+  }
+});

@@ -318,20 +318,20 @@ final class WhatsAppOutbound
     /** The note that said a reply waits now says when it went (one note, changed: the ticket shows its state, not its history). */
     private static function waitedNoteDone($key, array $settings)
     {
-        $row = WhatsAppStore::outbound($key);
-        if ($row) {
-            WhatsAppDesk::rewriteNote(self::waitingNoteId($key), 'WhatsApp reply sent after waiting', WhatsAppTemplates::render($settings['staff']['pending_sent_note'], [
-                'time' => date('Y-m-d H:i'), 'message' => WhatsAppText::fromUtf8mb3($row['content']),
-            ]));
-        }
+        self::rewriteWaitedNote($key, 'WhatsApp reply sent after waiting', 'pending_sent_note', ['time' => date('Y-m-d H:i')], $settings);
     }
 
+    /** ... or that it failed, and why. Whether there was such a note. */
     private static function waitedNoteFailed($key, $reason, array $settings)
     {
+        return self::rewriteWaitedNote($key, 'WhatsApp message not delivered', 'failed_note', ['reason' => $reason], $settings);
+    }
+
+    private static function rewriteWaitedNote($key, $title, $text, array $vars, array $settings)
+    {
         $row = WhatsAppStore::outbound($key);
-        return $row && WhatsAppDesk::rewriteNote(self::waitingNoteId($key), 'WhatsApp message not delivered', WhatsAppTemplates::render($settings['staff']['failed_note'], [
-            'reason' => $reason, 'message' => WhatsAppText::fromUtf8mb3($row['content']),
-        ]));
+        return $row && WhatsAppDesk::rewriteNote(self::waitingNoteId($key), $title,
+            WhatsAppTemplates::render($settings['staff'][$text], $vars + ['message' => WhatsAppText::fromUtf8mb3($row['content'])]));
     }
 
     /** The message id of the note that tells agents this reply waits. */

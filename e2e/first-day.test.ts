@@ -110,6 +110,13 @@ describe('an administrator\'s first day', { skip: skipUnlessSupported(ost) }, ()
     await start();
     const admin = await AdminPanel.open(o);
     try {
+      // A setting refused at Add (a secret too short) leaves no half instance behind: adding it again, fixed, under the same name works.
+      const instances = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'plugin_instance')} WHERE plugin_id = ${installed.pluginId}`)[0]!.n;
+      const before = instances();
+      await assert.rejects(admin.addInstance(installed.pluginId, 'WhatsApp 2', {
+        'Service URL': `http://127.0.0.1:${PORT}`, 'API Key': API_KEY, 'Webhook Secret': 'kurz', 'Support Email': 'support@example.com',
+      }), /Webhook Secret.*at least 16 characters/);
+      assert.equal(instances(), before, 'no instance was created');
       // Added with a wrong API key: the instance exists at once (no half instance whose name is taken), its page names the problem exactly.
       const { id } = await admin.addInstance(installed.pluginId, 'WhatsApp 2', {
         'Service URL': `http://127.0.0.1:${PORT}`, 'API Key': 'wrong-key-0123456789', 'Webhook Secret': SECRET, 'Support Email': 'support@example.com',

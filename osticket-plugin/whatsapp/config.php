@@ -30,14 +30,25 @@ class WhatsAppPluginConfig extends PluginConfig
             return new TextareaField(['label' => $label, 'default' => $default, 'hint' => $hint,
                 'configuration' => ['html' => false, 'rows' => $rows, 'cols' => 70]]);
         };
-        $line = function ($label, $default, $hint = '', $required = false) {
+        // Checked while osTicket validates the form: osTicket creates an instance before it saves its settings
+        // (Plugin::addInstance), so what pre_save refused would leave a disabled half instance whose name is taken.
+        $stored = $admin ? $this->storedValues() : [];
+        $check = function ($key) use ($stored) {
+            return function ($field, $value) use ($key, $stored) {
+                $kept = in_array($key, self::SECRETS, true) && trim((string) $value) === '' && !empty($stored[$key]);
+                if (!$kept && ($message = WhatsAppSettingsCheck::field($key, html_entity_decode((string) $value, ENT_QUOTES, 'UTF-8'))) !== null) {
+                    $field->addError($message);
+                }
+            };
+        };
+        $line = function ($label, $default, $hint = '', $required = false, $key = null) use ($check) {
             return new TextboxField(['label' => $label, 'default' => $default, 'hint' => $hint, 'required' => $required,
-                'configuration' => ['size' => 60, 'length' => 255]]);
+                'configuration' => ['size' => 60, 'length' => 255]] + ($key ? ['validators' => $check($key)] : []));
         };
         // Stored encrypted, never written into the page; left empty, the stored value stays.
-        $secret = function ($label, $hint) {
+        $secret = function ($key, $label, $hint) use ($check) {
             return new PasswordField(['label' => $label, 'hint' => $hint . ' Once saved it is never shown again (the field stays empty, also after a refused save): leave it empty to keep the stored value.', 'validator' => 'noop',
-                'configuration' => ['size' => 60, 'length' => 255]]);
+                'validators' => $check($key), 'configuration' => ['size' => 60, 'length' => 255]]);
         };
         $ticketVars = 'Variables: {ticket_number}, {ticket_subject}';
         $deskLanguage = $admin ? (WhatsAppTemplates::language(WhatsAppDesk::language()) === 'de' ? 'German' : 'English') : '';
@@ -45,12 +56,12 @@ class WhatsAppPluginConfig extends PluginConfig
             // Rendered when the page is, so that it shows the state after a save, not before it.
             'connection' => new FreeTextField(['label' => 'WhatsApp connection', 'configuration' => ['content' => $admin ? new WhatsAppLazyText([$this, 'connectionHtml']) : '']]),
             'basic' => new SectionBreakField(['label' => 'Basic settings']),
-            'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true),
-            'api_key' => $secret('API Key', 'The service\'s API_KEY, from whatsapp-service/.env (optional only when the service runs on 127.0.0.1).'),
-            'webhook_secret' => $secret('Webhook Secret', 'The service\'s WEBHOOK_SECRET, from whatsapp-service/.env, at least 16 characters. Without it the webhook refuses every call.'),
-            'support_email' => $line('Support Email', '', 'Where customers send files', true),
-            'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)'),
-            'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain'),
+            'service_url' => $line('Service URL', 'http://127.0.0.1:3000', 'Address of the WhatsApp service', true, 'service_url'),
+            'api_key' => $secret('api_key', 'API Key', 'The service\'s API_KEY, from whatsapp-service/.env (optional only when the service runs on 127.0.0.1).'),
+            'webhook_secret' => $secret('webhook_secret', 'Webhook Secret', 'The service\'s WEBHOOK_SECRET, from whatsapp-service/.env, at least 16 characters. Without it the webhook refuses every call.'),
+            'support_email' => $line('Support Email', '', 'Where customers send files', true, 'support_email'),
+            'default_country_code' => $line('Default country code', '49', 'For phone numbers stored without one in osTicket, e.g. 0171... (49 = Germany)', false, 'default_country_code'),
+            'email_domain' => $line('E-mail domain for new users', 'tickets.local', 'New WhatsApp customers get whatsapp+NUMBER@this-domain', false, 'email_domain'),
             'customer_language' => new ChoiceField(['label' => 'Customer language', 'default' => 'auto',
                 'choices' => ['auto' => 'osTicket\'s language' . ($deskLanguage ? " ($deskLanguage)" : ''), 'de' => 'Deutsch (German)', 'en' => 'English'],
                 'hint' => 'The language of the default texts customers get. Commands work in German and English whichever you choose. A text left as its default follows this setting.']),
@@ -63,9 +74,9 @@ class WhatsAppPluginConfig extends PluginConfig
                 'configuration' => ['desc' => 'Send a confirmation when a ticket is created']]),
             'confirm_message' => $text('Confirmation message', $d['confirm_message'], 'Variables: {ticket_number}, {name}, {close_keyword}, {switch_keyword}', 16),
             'commands' => new SectionBreakField(['label' => 'Customer commands']),
-            'close_keyword' => $line('Close keyword', $d['close_keyword'], 'Main keyword, named in the confirmation; the whole message must be the keyword', true),
+            'close_keyword' => $line('Close keyword', $d['close_keyword'], 'Main keyword, named in the confirmation; the whole message must be the keyword', true, 'close_keyword'),
             'close_keywords_alt' => $text('Alternative keywords', $d['close_keywords_alt'], 'One per line; by default the other language\'s keywords too', 4),
-            'switch_keyword' => $line('Ticket switch keyword', $d['switch_keyword'], 'Followed by the ticket number, e.g. Ticket-Wechsel #123456', true),
+            'switch_keyword' => $line('Ticket switch keyword', $d['switch_keyword'], 'Followed by the ticket number, e.g. Ticket-Wechsel #123456', true, 'switch_keyword'),
             'switch_keywords_alt' => $text('Alternative switch keywords', $d['switch_keywords_alt'], 'One per line; by default the other language\'s keyword', 2),
             'switch_success' => $text('Switch confirmation', $d['switch_success'], $ticketVars, 3),
             'switch_error' => $text('Switch error', $d['switch_error'], 'Variables: {ticket_number}', 3),

@@ -129,14 +129,17 @@ export async function createService(config: Config, log: Logger, makeTransport: 
       return address;
     },
     async stop() {
+      // The transport first (in gateway.stop: WhatsApp's buffer flushed and stored), so that a slow request
+      // (/pair, /media, an upload) cannot keep it from stopping before a supervisor's forced exit; the API
+      // meanwhile still takes what is sent (it is stored for the next start).
+      await ready.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         // A client that keeps its connection busy (the sandbox page polling) does not hold the stop up.
         setTimeout(() => server.closeAllConnections(), 1_000).unref();
       });
-      // The transport stops first (in gateway.stop), then the stores close, then the folders are free.
-      await ready.stop();
+      // Then the stores close, then the folders are free.
       await checkpointer.stop();
       db.close();
       for (const lock of locks) lock.release();

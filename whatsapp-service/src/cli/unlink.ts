@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { loadEnvFile, serviceDir } from '../environment.js';
+import { FolderLockedError, lockFolder } from '../store/folder-lock.js';
 import { clearSession } from '../transport/baileys/index.js';
 
 /**
@@ -27,7 +28,18 @@ try {
     process.exit(1);
   }
   const authDir = path.resolve(serviceDir, env('AUTH_DIR', 'auth_info'));
-  console.log(clearSession(authDir)
-    ? `Deleted the session in ${authDir}. Remove the device on the phone too (Linked devices); the next start shows a new QR code.`
-    : `No stored session in ${authDir}.`);
+  let lock;
+  try {
+    lock = lockFolder(authDir); // a service that runs elsewhere (another HOST or PORT) keeps its session
+  } catch (error) {
+    console.error(error instanceof FolderLockedError ? `Stop the service first: ${error.message}` : String(error));
+    process.exit(1);
+  }
+  try {
+    console.log(clearSession(authDir)
+      ? `Forgot the linked device in ${authDir} (known contacts stay). Remove the device on the phone too (Linked devices); the next start shows a new QR code.`
+      : `No linked device stored in ${authDir}.`);
+  } finally {
+    lock.release();
+  }
 }

@@ -16,6 +16,10 @@ export interface HttpOptions {
 /** Host names a browser uses for this machine itself: without an API key nothing else is served (DNS rebinding). */
 const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
 
+/** What a refused body may still send, and for how long, before the connection is cut. */
+const DRAIN_MAX_BYTES = 128 * 1024 * 1024;
+const DRAIN_MS = 15_000;
+
 /**
  * A plain node:http server: routing, authentication, JSON errors. No CORS,
  * ever. Whatever arrives on the wire is answered inside one error boundary;
@@ -61,10 +65,29 @@ export function createHttpServer({ routes, apiKey, log, headersTimeoutMs = 10_00
       await route.handle({ req, res, url });
     } catch (error) {
       if (res.headersSent) return void res.destroy();
+      if (!req.complete) drainThenClose(req, res);
       if (error instanceof HttpError) return sendError(res, error);
       log.error({ err: error, path }, 'request failed');
       sendError(res, new HttpError(500, 'internal', 'internal error, see the service log'));
     }
+  }
+
+  /**
+   * Answered before the body was read (413, 401, ...): the rest is read and dropped, bounded, so
+   * that the client, still writing, reads the answer instead of a connection reset; then closed.
+   */
+  function drainThenClose(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    res.setHeader('Connection', 'close');
+    let dropped = 0;
+    const cut = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+    cut.unref();
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DRAIN_MAX_BYTES) req.socket.destroy();
+    });
+    req.on('end', () => clearTimeout(cut));
+    req.on('error', () => clearTimeout(cut));
+    req.resume();
   }
 
   // A client that talks garbage (or too slowly) gets a plain 400 (408) and is disconnected; the server goes on.

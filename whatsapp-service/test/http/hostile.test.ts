@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { SECRET, api, startService } from '../helpers/service.js';
+import { API_KEY, SECRET, api, startService } from '../helpers/service.js';
 import { exited, freePort, spawnService } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
@@ -81,6 +81,27 @@ test('HEAD /health answers without a body; the headers timeout is as configured;
     const capped = await api(`${running.url}/send`, { method: 'POST', body: text });
     assert.equal(capped.status, 413);
     assert.match(capped.body.error.message, /without a file is at most/);
+  } finally {
+    await running.stop();
+    await receiver.stop();
+  }
+});
+
+test('a 40 MB /send is answered 413 and the client reads it, 10 times of 10 (the rest of the body is read and dropped, not reset)', async () => {
+  const receiver = new Receiver(SECRET);
+  const running = await startService({ WEBHOOK_URL: await receiver.start() });
+  const body = Buffer.alloc(40 * 1024 * 1024, 0x61);
+  try {
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      try {
+        const answer = await fetch(`${running.url}/send`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': API_KEY }, body });
+        seen.push(`${answer.status} ${(await answer.json() as { error: { code: string } }).error.code}`);
+      } catch (error) {
+        seen.push(String((error as { cause?: { code?: string } }).cause?.code ?? error));
+      }
+    }
+    assert.deepEqual(seen, Array(10).fill('413 payload_too_large'));
   } finally {
     await running.stop();
     await receiver.stop();

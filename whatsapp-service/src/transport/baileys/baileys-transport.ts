@@ -146,7 +146,7 @@ export class BaileysTransport implements Transport {
   }
 
   async requestPairingCode(phone: string): Promise<string> {
-    if (this.store?.isRegistered()) throw new SendError('already linked; unlink first', 'already_linked', false);
+    if (this.store?.isLinked()) throw new SendError('already linked; unlink first', 'already_linked', false);
     if (this.linking.code && this.linking.phone === phone) return this.linking.code;
     this.linking.phone = phone;
     this.linking.reset();
@@ -161,7 +161,7 @@ export class BaileysTransport implements Transport {
 
   relink(): void {
     // Only when linking ran out: no socket, nothing scheduled, and not stopped for a reason the operator must see.
-    if (this.stopped || this.socket || this.reconnectTimer || this.store?.isRegistered()) return;
+    if (this.stopped || this.socket || this.reconnectTimer || this.store?.isLinked()) return;
     if (this.current.status !== 'waiting_for_scan' && this.current.status !== 'logged_out') return;
     this.log.info('starting a new linking attempt');
     this.connect();
@@ -261,7 +261,7 @@ export class BaileysTransport implements Transport {
     const code = statusCodeOf(error);
     const reason = describeDisconnect(code, error?.message);
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
-    const action = disconnectAction(code, this.store?.isRegistered() ?? false, error?.message);
+    const action = disconnectAction(code, this.store?.isLinked() ?? false, error?.message);
     // Baileys destroys its event buffer right after this event (socket.js end()): what it still
     // holds — messages it has acked already — comes out now (dropSocket flushes before its first await), or never.
     void this.dropSocket();

@@ -9,11 +9,11 @@ export type DisconnectAction =
 
 /**
  * Codes from Baileys' DisconnectReason. 515 is normal right after pairing.
- * 408 "QR refs attempts ended" while not registered means nobody scanned the
+ * 408 "QR refs attempts ended" while no phone is linked means nobody scanned the
  * codes: we wait for the operator instead of showing codes forever. Any other
  * 408 (a network timeout) is retried.
  */
-export function disconnectAction(code: number | null, registered: boolean, message = ''): DisconnectAction {
+export function disconnectAction(code: number | null, linked: boolean, message = ''): DisconnectAction {
   switch (code) {
     case 515:
       return { kind: 'restart' };
@@ -27,7 +27,7 @@ export function disconnectAction(code: number | null, registered: boolean, messa
       // The WhatsApp Web version this Baileys bundles is refused: only an update helps; keep trying loudly.
       return { kind: 'reconnect', loud: true };
     case 408:
-      return !registered && /QR refs attempts ended/i.test(message) ? { kind: 'wait_for_operator' } : { kind: 'reconnect' };
+      return !linked && /QR refs attempts ended/i.test(message) ? { kind: 'wait_for_operator' } : { kind: 'reconnect' };
     default:
       // 428, 500, 503, 411 and anything unknown: a fresh connection usually helps.
       return { kind: 'reconnect' };

@@ -1,5 +1,5 @@
 import { BaileysTransport, type BaileysTransportOptions } from './baileys-transport.js';
-import { deleteSession } from './session-store.js';
+import { forgetDevice } from './session-store.js';
 import type { Transport } from '../transport.js';
 
 export type { BaileysTransportOptions } from './baileys-transport.js';
@@ -9,7 +9,7 @@ export function createBaileysTransport(options: BaileysTransportOptions): Transp
   return new BaileysTransport(options);
 }
 
-/** Deletes the stored session (`npm run unlink`); returns false when there was none. */
+/** Forgets the linked device, keeping the contacts (`npm run unlink`); returns false when there was none. */
 export function clearSession(authDir: string): boolean {
-  return deleteSession(authDir);
+  return forgetDevice(authDir);
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from 'baileys';
@@ -55,8 +55,13 @@ export class SessionStore {
     return { state: { creds, keys }, saveCreds: () => this.write('creds', 'creds', creds) };
   }
 
-  isRegistered(): boolean {
-    return this.read<AuthenticationCreds>('creds', 'creds')?.registered === true;
+  /**
+   * Whether a phone is linked: rc14 logs in with `creds.me` and registers anew without it
+   * (Socket/socket.js:320-325). `creds.registered` is no sign: rc14 sets it only for a link
+   * by pairing code (Socket/messages-recv.js:940), never for a scanned QR code.
+   */
+  isLinked(): boolean {
+    return typeof this.read<AuthenticationCreds>('creds', 'creds')?.me?.id === 'string';
   }
 
   /** The chat id a LID contact was first delivered under, and its phone if known. */
@@ -87,6 +92,10 @@ export class SessionStore {
     this.db.prepare('DELETE FROM contacts WHERE chat = ? OR phone = ?').run(chat, chat);
   }
 
+  hasCredentials(): boolean {
+    return this.db.prepare('SELECT 1 FROM auth LIMIT 1').get() !== undefined;
+  }
+
   /** Forgets the linked device (contacts stay: they keep tickets together after re-linking). */
   clearCredentials(): void {
     this.db.prepare('DELETE FROM auth').run();
@@ -112,10 +121,19 @@ export class SessionStore {
   }
 }
 
-/** `npm run unlink`: deletes the stored session entirely. */
-export function deleteSession(dir: string): boolean {
-  const file = path.join(dir, FILE);
-  if (!existsSync(file)) return false;
-  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  return true;
+/**
+ * `npm run unlink` without a running service: forgets the linked device's credentials and keys;
+ * the contacts stay (they keep a customer known by LID on the same tickets after relinking).
+ * Returns false when no device was stored.
+ */
+export function forgetDevice(dir: string): boolean {
+  if (!existsSync(path.join(dir, FILE))) return false;
+  const store = new SessionStore(dir);
+  try {
+    const linked = store.hasCredentials();
+    store.clearCredentials();
+    return linked;
+  } finally {
+    store.close();
+  }
 }

@@ -218,6 +218,29 @@ test('disconnects: restart at once, reconnect with backoff, and stop only when r
   }
 });
 
+test('a number linked by QR code (rc14 never sets creds.registered for it) is linked: /pair answers 409 at once', async () => {
+  const authDir = mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
+  const first = await harness(authDir);
+  const creds = first.socket().config.auth.creds;
+  // What rc14's pair-success leaves after a scan (Utils/validate-connection.js:190-195): me and account, registered still false.
+  creds.me = { id: '4930123456:7@s.whatsapp.net', name: 'Support' };
+  first.socket().ev.emit('creds.update', creds);
+  first.socket().open();
+  await first.close();
+
+  const second = await harness(authDir);
+  try {
+    assert.equal(second.socket().config.auth.creds.registered, false);
+    second.socket().open();
+    const started = Date.now();
+    const answer = await api(`${second.running.url}/pair`, { method: 'POST', body: JSON.stringify({ phone: '+49 30 123456' }) });
+    assert.deepEqual([answer.status, answer.body.error.code], [409, 'already_linked']);
+    assert.ok(Date.now() - started < 2_000, 'at once, not after the 30 s pairing wait');
+  } finally {
+    await second.close();
+  }
+});
+
 test('the session survives a restart; logged out clears it and a new QR follows; expired QR codes wait for the operator', async () => {
   const authDir = mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
   const first = await harness(authDir);

@@ -45,6 +45,12 @@ const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 2_000, maxMs: 5 * 60_000 };
 const UPLINK_BYTES_PER_MS = 50;
 /** After "logged out" the session is cleared; a short pause avoids hammering WhatsApp. */
 const RELINK_DELAY_MS = 1_000;
+/**
+ * rc14 holds a linked device's events from connect until WhatsApp's `<ib><offline>` (Socket/socket.js:821-839),
+ * up to 30 s (Utils/event-buffer.js:34, 49-54), and has sent the receipts for them meanwhile: a crash in
+ * that time would lose a night's backlog. Flushed this often instead, a crash loses at most this much.
+ */
+const BUFFER_FLUSH_MS = 200;
 
 /**
  * The real WhatsApp connection: the socket's life cycle. Owns at most one
@@ -70,6 +76,8 @@ export class BaileysTransport implements Transport {
   private readonly onWhatsAppCache = new Set<string>();
   /** Recent sends addressed to a LID, by message id: one may be tried again at the phone's JID. */
   private readonly sentToLid = new Map<string, { chat: string; text: string; media?: OutboundMedia; phone: string }>();
+  /** Flushes the current socket's event buffer while it holds anything (BUFFER_FLUSH_MS). */
+  private drainTimer: NodeJS.Timeout | null = null;
   /** Inbound messages being stored: a socket is not ended before they are (WhatsApp has acked them). */
   private readonly storing = new Set<Promise<void>>();
   private readonly log: Logger;
@@ -201,6 +209,8 @@ export class BaileysTransport implements Transport {
     });
     this.socket = socket;
     this.setState({ status: this.attempts > 0 ? 'reconnecting' : 'connecting', qr: null, pairingCode: null });
+    this.drainTimer = setInterval(() => socket.ev.flush(), BUFFER_FLUSH_MS); // flush() does nothing unless it buffers
+    this.drainTimer.unref();
 
     socket.ev.on('creds.update', () => saveCreds());
     socket.ev.on('connection.update', (update) => this.onConnectionUpdate(socket, update));
@@ -372,6 +382,8 @@ export class BaileysTransport implements Transport {
   private async dropSocket(): Promise<void> {
     const socket = this.socket;
     this.socket = null;
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = null;
     if (!socket) return;
     socket.ev.flush();
     await this.settleStoring();

@@ -48,6 +48,25 @@ test('buffered messages are stored and delivered once when the connection drops 
   }
 });
 
+test('while rc14 still waits for the end of the offline messages (up to 30 s), what it holds is stored within a fraction of a second: a crash then loses at most that', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    const s = await bufferingSocket(h);
+    s.deliver(offline('HOLD'), 'append');
+    assert.ok(s.ev.isBuffering(), 'rc14 holds them, receipts sent');
+    const started = Date.now();
+    await waitFor(() => delivered('HOLD').length === 3, 'stored and delivered before WhatsApp said the offline messages are through', 2_000);
+    assert.ok(Date.now() - started < 1_000);
+    s.deliver(offline('MORE'), 'append'); // the catch-up goes on
+    await waitFor(() => delivered('MORE').length === 3, 'the next ones too', 2_000);
+    s.offlineDone();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual([...delivered('HOLD'), ...delivered('MORE')], ['HOLD1', 'HOLD2', 'HOLD3', 'MORE1', 'MORE2', 'MORE3'], 'each once');
+  } finally {
+    await h.close();
+  }
+});
+
 test('buffered messages survive a 515 restart and a send watchdog restart', async () => {
   const h = await startHarness(webhookUrl, { sendTimeoutMs: 300 });
   try {

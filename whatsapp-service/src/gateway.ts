@@ -15,6 +15,8 @@ import {
   type DeliveryState,
   type InboundMessage,
   type Receipt,
+  type SendResult,
+  type SentMessage,
   type Transport,
   type TransportHandlers,
 } from './transport/transport.js';
@@ -318,10 +320,10 @@ export class Gateway {
     return null;
   }
 
-  /** The sent text of a message, for WhatsApp's retry requests. */
-  sentMessageText(whatsappId: string): string | undefined {
+  /** A message we sent, for WhatsApp's retry requests: as the transport sent it, kept with its outbox row. */
+  sentMessage(whatsappId: string): SentMessage | undefined {
     const row = this.options.outbox.byWhatsappId(whatsappId);
-    return row && row.media_id === null ? row.body : undefined; // a file cannot be rebuilt from its caption
+    return row && { text: row.body, sent: row.sent_message, hasFile: row.media_id !== null };
   }
 
   private get unreadableWaitMs(): number {
@@ -357,12 +359,12 @@ export class Gateway {
     return replies;
   }
 
-  private settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void {
+  private settle(row: OutboxRow, result: SendResult | { error: string }): void {
     const now = this.now();
     this.options.db.transaction(() => {
       const moved =
         'whatsappId' in result
-          ? this.options.outbox.markSent(row.id, result.whatsappId, now)
+          ? this.options.outbox.markSent(row.id, result.whatsappId, now, result.sent ?? null)
           : this.options.outbox.advance(row.id, 'failed', result.error, now);
       // Keyed by attempt: a message sent again (WhatsApp refused it for now, it was held, then released) is reported again.
       if (moved) this.report(row, 'whatsappId' in result ? 'sent' : 'failed', 'whatsappId' in result ? result.whatsappId : null, 'error' in result ? result.error : null, 'whatsappId' in result && row.attempts > 0 ? String(row.attempts) : '');

@@ -11,7 +11,7 @@ export interface SenderWorkerOptions {
   media(id: string): OutboundMedia | undefined;
   isConnected(): boolean;
   /** Records that a message went out, or failed for good (the store update and its status report). */
-  settle(row: OutboxRow, result: { whatsappId: string } | { error: string }): void;
+  settle(row: OutboxRow, result: SendResult | { error: string }): void;
   /** The message may not go before the customer writes again (the store update and its status report). */
   hold(row: OutboxRow, reason: string): void;
   /** Pause between two messages, so the number never looks like a bulk sender. */
@@ -104,8 +104,7 @@ export class SenderWorker {
       if (row.media_id !== null && !media) throw new SendError('the file is no longer there (purged after RETENTION_DAYS)', 'media_gone', false);
       const messageId = outboundMessageId(row.id, row.idempotency_key);
       this.options.outbox.claimId(row.id, messageId);
-      const { whatsappId } = await this.options.send(row.chat, row.body, messageId, media, { ticket: row.ticket });
-      this.options.settle(row, { whatsappId });
+      this.options.settle(row, await this.options.send(row.chat, row.body, messageId, media, { ticket: row.ticket }));
       log.info('message sent');
       return;
     } catch (error) {

@@ -101,4 +101,9 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+
+  // 9: the message as the transport sent it: a retry request from the customer's phone gets it again, file included.
+  `
+  ALTER TABLE outbox ADD COLUMN sent_message BLOB;
+  `,
 ];

@@ -21,6 +21,8 @@ export interface OutboxRow {
   held: number;
   /** The ticket number the message belongs to, when the plugin said. */
   ticket: string | null;
+  /** The message as the transport sent it (SendResult.sent), for WhatsApp's retry requests. */
+  sent_message: Uint8Array | null;
 }
 
 export interface NewOutboxMessage {
@@ -66,7 +68,7 @@ export class OutboxStore {
       requeue: db.prepare(`UPDATE outbox SET state = 'queued', whatsapp_id = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'delivered')`),
       claimId: db.prepare(`UPDATE outbox SET whatsapp_id = ? WHERE id = ? AND whatsapp_id IS NULL`),
       heldCount: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' AND held = 1`),
-      sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
+      sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, sent_message = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
       note: db.prepare('UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?'),
@@ -129,8 +131,8 @@ export class OutboxStore {
     return (this.statements.nextAttemptAt.get() as { at: number | null }).at;
   }
 
-  markSent(id: number, whatsappId: string, now: number): boolean {
-    return this.statements.sent.run(whatsappId, now, id).changes === 1;
+  markSent(id: number, whatsappId: string, now: number, sentMessage: Uint8Array | null = null): boolean {
+    return this.statements.sent.run(whatsappId, sentMessage, now, id).changes === 1;
   }
 
   /** The message may not go now: it waits until the customer writes (release). False if it was not queued. */

@@ -104,6 +104,8 @@ export interface TransportHandlers {
 export interface SendResult {
   /** The WhatsApp message id of the sent message. */
   whatsappId: string;
+  /** The message as the transport sent it (Baileys: the encoded proto.Message), to send it again when the phone asks. */
+  sent?: Uint8Array;
 }
 
 /**
@@ -190,10 +192,18 @@ export interface Transport {
   stop(): Promise<void>;
 }
 
+/** A message we sent, as kept for WhatsApp's retry requests. */
+export interface SentMessage {
+  text: string;
+  /** SendResult.sent, if the transport gave it. */
+  sent: Uint8Array | null;
+  hasFile: boolean;
+}
+
 /** What the gateway offers a transport besides the handlers. */
 export interface TransportContext {
-  /** Text of a message we sent, by WhatsApp id, for WhatsApp's retry requests. */
-  sentMessageText(whatsappId: string): string | undefined;
+  /** A message we sent, by WhatsApp id, for WhatsApp's retry requests (kept with the outbox row). */
+  sentMessage(whatsappId: string): SentMessage | undefined;
 }
 
 export function initialState(status: ConnectionStatus = 'starting'): ConnectionState {

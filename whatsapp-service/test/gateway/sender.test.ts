@@ -165,7 +165,7 @@ test('a receipt for a message whose send never settled (it did go out) finds it 
     const id = outboundMessageId(1, 'stalled');
     t.transport.handlers.receipt({ whatsappId: id, state: 'delivered' });
     await waitFor(() => t.receiver.statuses().some((s) => s.key === 'stalled' && s.state === 'delivered'), 'the receipt counted');
-    assert.equal(t.running.service.gateway.sentMessageText(id), 'text stalled', 'a retry request can be answered');
+    assert.equal(t.running.service.gateway.sentMessage(id)?.text, 'text stalled', 'a retry request can be answered');
     settle({ whatsappId: id });
   } finally {
     await t.close();

@@ -1,4 +1,4 @@
-import makeWASocket, { Browsers, type UserFacingSocketConfig } from 'baileys';
+import makeWASocket, { Browsers, proto, type UserFacingSocketConfig } from 'baileys';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import {
@@ -110,14 +110,14 @@ export class BaileysTransport implements Transport {
     if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    const { whatsappId, jid } = await sendTo(this.sendContext(socket, store, media), chat, text, messageId, media);
+    const { whatsappId, jid, sent } = await sendTo(this.sendContext(socket, store, media), chat, text, messageId, media);
     const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
     if (phone) {
       this.sentToLid.set(whatsappId, { chat, text, media, phone });
       // Files included: kept only until the message is delivered, and never more than a few.
       if (this.sentToLid.size > 200) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
     }
-    return { whatsappId };
+    return { whatsappId, sent };
   }
 
   private sendContext(socket: WhatsAppSocket, store: SessionStore, media?: OutboundMedia) {
@@ -202,9 +202,13 @@ export class BaileysTransport implements Transport {
       markOnlineOnConnect: false, // else the phone stops showing notifications
       syncFullHistory: false,
       msgRetryCounterCache: this.retryCounters,
+      // A retry request (the customer's phone could not decrypt it, a new phone): the message again, as it was sent
+      // (rc14's own cache holds it only 5 minutes and forgets it on socket end, Utils/message-retry-manager.js:3, 33-36).
       getMessage: async (key) => {
-        const text = key.id ? this.options.context.sentMessageText(key.id) : undefined;
-        return text === undefined ? undefined : { conversation: text };
+        const sent = key.id ? this.options.context.sentMessage(key.id) : undefined;
+        if (!sent) return undefined;
+        if (sent.sent) return proto.Message.decode(sent.sent);
+        return sent.hasFile ? undefined : { conversation: sent.text }; // a file cannot be rebuilt from its caption
       },
     });
     this.socket = socket;

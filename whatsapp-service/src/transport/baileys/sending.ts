@@ -1,3 +1,4 @@
+import { proto } from 'baileys';
 import { SendError, type OutboundMedia, type SendResult } from '../transport.js';
 import { chatToJid, isLidJid, isPhoneJid, jidUser } from './contacts.js';
 import type { SessionStore } from './session-store.js';
@@ -29,7 +30,8 @@ export async function sendTo(context: SendContext, chat: string, text: string, m
   });
   const whatsappId = sent?.key.id;
   if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
-  return { whatsappId, jid };
+  // rc14 answers with the full message it relayed (messages-send.js:1068-1140): kept, a retry request later gets it again, file and all.
+  return { whatsappId, jid, ...(sent.message ? { sent: proto.Message.encode(sent.message).finish() } : {}) };
 }
 
 /** Pictures WhatsApp shows as pictures; everything else goes as a document with its name. */

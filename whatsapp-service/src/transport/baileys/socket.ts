@@ -1,4 +1,4 @@
-import type { BaileysEventEmitter, UserFacingSocketConfig, WAMessage } from 'baileys';
+import type { BaileysEventEmitter, proto, UserFacingSocketConfig, WAMessage } from 'baileys';
 
 /** The kinds of content we send (Baileys' AnyMessageContent, Types/Message.d.ts). */
 export type MessageContent =
@@ -11,7 +11,8 @@ export interface WhatsAppSocket {
   /** Baileys' event buffer (Utils/event-buffer.js): holds events while buffering, `flush` emits them. */
   ev: BaileysEventEmitter & { flush(): boolean; buffer(): void; isBuffering(): boolean };
   user?: { id: string } | undefined;
-  sendMessage(jid: string, content: MessageContent, options?: { messageId?: string }): Promise<{ key: { id?: string | null } } | undefined>;
+  /** rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140). */
+  sendMessage(jid: string, content: MessageContent, options?: { messageId?: string }): Promise<{ key: { id?: string | null }; message?: proto.IMessage | null } | undefined>;
   requestPairingCode(phone: string): Promise<string>;
   /** rc14 leaves numbers that are not on WhatsApp out of the list (socket.js onWhatsApp). */
   onWhatsApp(...jids: string[]): Promise<Array<{ exists: unknown; jid: string }> | undefined>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { proto } from 'baileys';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { outboundMessageId } from '../../../src/outbound/message-id.js';
 import { SECRET, api } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
 import { serverLid, waMessage } from './fake-socket.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, untilConnected, type Harness } from './harness.js';
 
 let receiver: Receiver;
 let webhookUrl: string;
@@ -150,7 +151,7 @@ test('sending: to the LID the server has for the phone, with WhatsApp ids record
     await waitFor(() => s.sent.length === 1, 'sent after open');
     const id = outboundMessageId(1, 'k1');
     assert.match(id, /^3EB0[0-9A-F]{18}$/, 'shaped like a Baileys id');
-    assert.deepEqual(s.sent[0], { jid: `${serverLid('4917011111111')}@lid`, text: 'Hallo k1', id });
+    assert.deepEqual(s.sent[0], { jid: `${serverLid('4917011111111')}@lid`, text: 'Hallo k1', id, message: { extendedTextMessage: { text: 'Hallo k1' } } });
     s.receipt(id, 3);
     s.receipt(id, 4);
     await waitFor(() => receiver.statuses().filter((x) => x.key === 'k1').length === 3, 'three reports');
@@ -164,8 +165,33 @@ test('sending: to the LID the server has for the phone, with WhatsApp ids record
     await waitFor(() => receiver.statuses().some((x) => x.key === 'k2'), 'failure report');
     assert.deepEqual(receiver.statuses().filter((x) => x.key === 'k2').map((x) => [x.state, x.error]), [['failed', 'the number is not on WhatsApp']]);
 
-    // WhatsApp asks for a message again (retry receipt): answered from the outbox.
-    assert.deepEqual(await s.config.getMessage!({ id }), { conversation: 'Hallo k1' });
+    // WhatsApp asks for a message again (retry receipt): answered from the outbox, as it was sent.
+    assert.deepEqual(proto.Message.toObject((await s.config.getMessage!({ id })) as proto.Message), { extendedTextMessage: { text: 'Hallo k1' } });
+  } finally {
+    await h.close();
+  }
+});
+
+test('an agent\'s file is sent again when the customer\'s phone asks, after rc14 forgot it (5 minutes, or a reconnect): the same message, media key and all', async () => {
+  const h = await harness();
+  try {
+    h.socket().open();
+    await untilConnected(h);
+    const picture = Buffer.alloc(40_000, 7);
+    await api(`${h.running.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917011111111', key: 'entry:9:file:3', message: 'Der Schaltplan', media: { filename: 'plan.png', mimetype: 'image/png', data: picture.toString('base64') } }) });
+    await waitFor(() => h.socket().sent.length === 1, 'sent');
+    const { id, message } = h.socket().sent[0]!;
+    assert.ok(message.imageMessage?.mediaKey, 'rc14 relayed an uploaded picture');
+
+    // rc14 clears its own retry cache when the socket ends (Socket/messages-send.js:982-988): after a reconnect only getMessage can answer.
+    h.socket().close(428, 'Connection Closed');
+    await waitFor(() => h.sockets.length === 2, 'reconnected');
+    h.socket().open();
+    await untilConnected(h);
+    const again = (await h.socket().config.getMessage!({ id, remoteJid: `${serverLid('4917011111111')}@lid`, fromMe: true })) as proto.Message | undefined;
+    assert.ok(again, 'not undefined: rc14 would send nothing (Socket/messages-recv.js:1139-1158)');
+    assert.deepEqual(proto.Message.toObject(again), proto.Message.toObject(proto.Message.fromObject(message)), 'the same picture message, caption and media key included');
+    assert.equal(again.imageMessage?.caption, 'Der Schaltplan');
   } finally {
     await h.close();
   }

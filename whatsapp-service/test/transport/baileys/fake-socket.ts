@@ -1,4 +1,5 @@
 import { makeEventBuffer, normalizeMessageContent, proto, type UserFacingSocketConfig, type WAMessage } from 'baileys';
+import { createHash, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
 import type { MessageContent } from '../../../src/transport/baileys/socket.js';
@@ -43,7 +44,8 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
   user: { id: string } | undefined;
-  readonly sent: Array<{ jid: string; text: string; id: string; content?: MessageContent }> = [];
+  /** What was sent, with the message rc14 would answer with (`message`, see relayed()). */
+  readonly sent: Array<{ jid: string; text: string; id: string; content?: MessageContent; message: proto.IMessage }> = [];
   ended = false;
   loggedOut = false;
   /** Phone numbers (digits) that are on WhatsApp; everything else is not. */
@@ -109,9 +111,11 @@ export class FakeSocket implements WhatsAppSocket {
     if (this.latencyMs + upload > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs + upload));
     if (this.ended) throw boom('Connection Closed', 428);
     const id = options.messageId ?? `3EB0FAKE${String(this.sent.length + 1).padStart(14, '0')}`;
-    if ('text' in content) this.sent.push({ jid, text: content.text, id });
-    else this.sent.push({ jid, text: content.caption ?? '', id, content });
-    return { key: { id, remoteJid: jid, fromMe: true } };
+    const message = relayed(content);
+    if ('text' in content) this.sent.push({ jid, text: content.text, id, message });
+    else this.sent.push({ jid, text: content.caption ?? '', id, content, message });
+    // rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140), not only its key.
+    return { key: { id, remoteJid: jid, fromMe: true }, message, messageTimestamp: Math.floor(Date.now() / 1000) };
   }
   async requestPairingCode(phone: string) {
     return `PAIR${phone.slice(-4)}`;
@@ -284,4 +288,20 @@ export function socketFactory(): { sockets: FakeSocket[]; factory: (config: User
       return socket;
     },
   };
+}
+
+/**
+ * The message rc14 builds and relays for our content (Utils/messages.js): a text as extendedTextMessage
+ * (:276-305), a file as the uploaded media message with a fresh media key, its hashes and where it now is
+ * (:139-207); the bytes themselves are never in it.
+ */
+function relayed(content: MessageContent): proto.IMessage {
+  if ('text' in content) return { extendedTextMessage: { text: content.text } };
+  const data = 'image' in content ? content.image : content.document;
+  const upload = {
+    url: `https://mmg.whatsapp.net/v/t62.fake/${createHash('sha256').update(data).digest('hex').slice(0, 16)}`,
+    directPath: '/v/t62.fake', mediaKey: randomBytes(32), fileSha256: createHash('sha256').update(data).digest(), fileEncSha256: randomBytes(32),
+    fileLength: data.length, mediaKeyTimestamp: Math.floor(Date.now() / 1000), mimetype: content.mimetype, caption: content.caption,
+  };
+  return 'image' in content ? { imageMessage: upload } : { documentMessage: { ...upload, fileName: content.fileName } };
 }

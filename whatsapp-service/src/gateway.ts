@@ -14,6 +14,7 @@ import {
   type ConnectionState,
   type DeliveryState,
   type InboundMessage,
+  type OutboundMedia,
   type Receipt,
   type SendResult,
   type SentMessage,
@@ -124,11 +125,7 @@ export class Gateway {
     this.sender = new SenderWorker({
       outbox,
       send: (chat, text, messageId, media, context) => options.transport.send(chat, text, messageId, media, context),
-      media: (id) => {
-        const stored = options.media.get(id);
-        const data = stored && options.media.read(id);
-        return stored && data ? { ...stored, data } : undefined;
-      },
+      media: (id) => this.mediaFile(id),
       isConnected: () => this.connection.status === 'connected',
       settle: (row, result) => this.settle(row, result),
       hold: (row, reason) => this.hold(row, reason),
@@ -318,6 +315,13 @@ export class Gateway {
       if (typeof id === 'string') return id;
     }
     return null;
+  }
+
+  /** A stored file with its bytes, or undefined once it is gone. */
+  mediaFile(id: string): OutboundMedia | undefined {
+    const stored = this.options.media.get(id);
+    const data = stored && this.options.media.read(id);
+    return stored && data ? { ...stored, data } : undefined;
   }
 
   /** A message we sent, for WhatsApp's retry requests: as the transport sent it, kept with its outbox row. */

@@ -76,7 +76,7 @@ export async function createService(config: Config, log: Logger, makeTransport: 
   const checkpointer = startCheckpointer(databaseFile(config.dataDir));
   const media = new MediaStore(db, config.dataDir);
   let gateway: Gateway | null = null;
-  const transport = await makeTransport({ sentMessage: (id) => gateway?.sentMessage(id) });
+  const transport = await makeTransport({ sentMessage: (id) => gateway?.sentMessage(id), mediaFile: (id) => gateway?.mediaFile(id) });
   gateway = new Gateway({
     db,
     events: new EventStore(db),

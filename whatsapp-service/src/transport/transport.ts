@@ -204,6 +204,8 @@ export interface SentMessage {
 export interface TransportContext {
   /** A message we sent, by WhatsApp id, for WhatsApp's retry requests (kept with the outbox row). */
   sentMessage(whatsappId: string): SentMessage | undefined;
+  /** A file to send, read from the media store when it is needed (never kept in memory meanwhile). */
+  mediaFile(id: string): OutboundMedia | undefined;
 }
 
 export function initialState(status: ConnectionStatus = 'starting'): ConnectionState {

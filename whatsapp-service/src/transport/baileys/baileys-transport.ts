@@ -37,6 +37,8 @@ export interface BaileysTransportOptions {
   reconnectBackoff?: BackoffPolicy;
   /** A send that has not settled after this long restarts the socket (default 60 s). */
   sendTimeoutMs?: number;
+  /** How long the phone is given to send an expired file again (default 30 s). */
+  reuploadTimeoutMs?: number;
 }
 
 const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'call', 'lid-mapping.update', 'message-capping.update'] as const;
@@ -74,8 +76,11 @@ export class BaileysTransport implements Transport {
   // Outlives sockets: Baileys counts decryption retries per message across reconnects.
   private readonly retryCounters = new MapCache();
   private readonly onWhatsAppCache = new Set<string>();
-  /** Recent sends addressed to a LID, by message id: one may be tried again at the phone's JID. */
-  private readonly sentToLid = new Map<string, { chat: string; text: string; media?: OutboundMedia; phone: string }>();
+  /**
+   * Recent sends addressed to a LID, by message id: one may be tried again at the phone's JID. A file
+   * by its media id only: 200 pending 16 MB files would otherwise be 3 GB of memory.
+   */
+  private readonly sentToLid = new Map<string, { chat: string; text: string; mediaId?: string; phone: string }>();
   /** Flushes the current socket's event buffer while it holds anything (BUFFER_FLUSH_MS). */
   private drainTimer: NodeJS.Timeout | null = null;
   /** Inbound messages being stored: a socket is not ended before they are (WhatsApp has acked them). */
@@ -113,8 +118,8 @@ export class BaileysTransport implements Transport {
     const { whatsappId, jid, sent } = await sendTo(this.sendContext(socket, store, media), chat, text, messageId, media);
     const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
     if (phone) {
-      this.sentToLid.set(whatsappId, { chat, text, media, phone });
-      // Files included: kept only until the message is delivered, and never more than a few.
+      this.sentToLid.set(whatsappId, { chat, text, mediaId: media?.id, phone });
+      // Kept only until the message is delivered, and never more than a few.
       if (this.sentToLid.size > 200) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
     }
     return { whatsappId, sent };
@@ -140,9 +145,11 @@ export class BaileysTransport implements Transport {
     const socket = this.socket;
     const store = this.store;
     if (!sent || !socket || !store) return false;
+    const media = sent.mediaId === undefined ? undefined : this.options.context.mediaFile(sent.mediaId);
+    if (sent.mediaId !== undefined && !media) return false; // the file is gone (forgotten): the refusal stands
     this.sentToLid.delete(whatsappId);
     this.log.info({ whatsappId, code }, 'WhatsApp refused the LID address; sending once more to the phone number');
-    void sendTo(this.sendContext(socket, store, sent.media), sent.chat, sent.text, whatsappId, sent.media, `${sent.phone}@s.whatsapp.net`).then(
+    void sendTo(this.sendContext(socket, store, media), sent.chat, sent.text, whatsappId, media, `${sent.phone}@s.whatsapp.net`).then(
       () => this.handlers?.receipt({ whatsappId, state: 'sent', error: `sent again to the phone number: WhatsApp refused the LID address (${code})` }),
       (error: unknown) => this.handlers?.receipt({ whatsappId, state: 'failed', error: `WhatsApp refused the LID address (${code}) and the phone number: ${error instanceof Error ? error.message : String(error)}` }),
     );
@@ -150,7 +157,7 @@ export class BaileysTransport implements Transport {
   }
 
   downloadMedia(source: string, maxBytes: number): Promise<Buffer> {
-    return downloadMedia(this.current.status === 'connected' ? this.socket : null, source, maxBytes);
+    return downloadMedia(this.current.status === 'connected' ? this.socket : null, source, maxBytes, this.options.reuploadTimeoutMs);
   }
 
   async requestPairingCode(phone: string): Promise<string> {

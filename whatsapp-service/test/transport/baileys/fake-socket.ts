@@ -58,6 +58,8 @@ export class FakeSocket implements WhatsAppSocket {
   onWhatsAppCalls = 0;
   /** Where updateMediaMessage says the re-uploaded file now is; null: the phone refuses. */
   reuploadedUrl: string | null = null;
+  /** Our phone is offline: the retry request is sent, no messages.media-update ever comes (rc14 waits without a limit). */
+  phoneOffline = false;
   reuploadRequests = 0;
 
   /** How long getLIDForPN and sendMessage take, as a slow server answers. */
@@ -151,6 +153,7 @@ export class FakeSocket implements WhatsAppSocket {
   };
   async updateMediaMessage(message: WAMessage): Promise<WAMessage> {
     this.reuploadRequests++;
+    if (this.phoneOffline) return new Promise<never>(() => {});
     if (!this.reuploadedUrl) throw boom('Media re-upload failed by device (NOT_FOUND)', 404);
     const content = normalizeMessageContent(message.message);
     const media = content?.imageMessage ?? content?.videoMessage ?? content?.audioMessage ?? content?.documentMessage ?? content?.stickerMessage;

@@ -21,7 +21,7 @@ export interface Harness {
 /** The real service with the Baileys adapter on fake sockets (Baileys' own event buffer), logging to `logs`. */
 export async function startHarness(
   webhookUrl: string,
-  options: { authDir?: string; dataDir?: string; sendTimeoutMs?: number; tuning?: Tuning; env?: Record<string, string> } = {},
+  options: { authDir?: string; dataDir?: string; sendTimeoutMs?: number; reuploadTimeoutMs?: number; tuning?: Tuning; env?: Record<string, string> } = {},
 ): Promise<Harness> {
   const authDir = options.authDir ?? mkdtempSync(path.join(tmpdir(), 'wa-auth-'));
   const { sockets, factory } = socketFactory();
@@ -33,7 +33,7 @@ export async function startHarness(
       transport: (context) =>
         createBaileysTransport({
           authDir, logger: createLogger('debug', sink), context, printQrInTerminal: false, socketFactory: factory,
-          reconnectBackoff: { baseMs: 20, maxMs: 40 }, sendTimeoutMs: options.sendTimeoutMs,
+          reconnectBackoff: { baseMs: 20, maxMs: 40 }, sendTimeoutMs: options.sendTimeoutMs, reuploadTimeoutMs: options.reuploadTimeoutMs,
         }),
       tuning: options.tuning,
       dataDir: options.dataDir,

@@ -40,6 +40,24 @@ test('one customer, one chat: LID first, then the mapping, then the phone — an
   }
 });
 
+test('a file refused at the LID address is sent to the phone number with the same bytes, read from disk (not kept in memory meanwhile)', async () => {
+  const h = await connected();
+  try {
+    const s = h.socket();
+    s.ev.emit('lid-mapping.update', { lid: '700000000000006@lid', pn: '4917700000006@s.whatsapp.net' } as never);
+    const pdf = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
+    await api(`${h.running.url}/send`, { method: 'POST', body: JSON.stringify({ phone: '4917700000006', key: 'entry:6:file:1', message: '', media: { filename: 'Rechnung.pdf', mimetype: 'application/pdf', data: pdf.toString('base64') } }) });
+    await waitFor(() => s.sent.length === 1, 'sent to the LID');
+    s.badAck(s.sent[0]!.id, s.sent[0]!.jid, '463');
+    await waitFor(() => s.sent.length === 2, 'sent again');
+    const again = s.sent[1]!.content as { document: Buffer; fileName: string };
+    assert.equal(s.sent[1]!.jid, '4917700000006@s.whatsapp.net');
+    assert.deepEqual([again.fileName, Buffer.compare(again.document, pdf)], ['Rechnung.pdf', 0]);
+  } finally {
+    await h.close();
+  }
+});
+
 test('a recycled number resolves to its new LID, never the stale one', async () => {
   const h = await connected();
   try {

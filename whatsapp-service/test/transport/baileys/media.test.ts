@@ -98,6 +98,27 @@ test('an expired file (410) is asked for again from the phone and then downloade
   }
 });
 
+test('an expired file while our phone is offline (no answer to the re-upload request) is asked for again later, not given up after one try', async () => {
+  const h = await startHarness(webhookUrl, { reuploadTimeoutMs: 200, tuning: { mediaBackoff: { baseMs: 300, maxMs: 300 }, mediaHoldMs: 60_000 } });
+  try {
+    h.socket().open();
+    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    const plain = randomBytes(10_000);
+    const fields = await upload(plain, 'image', '/renewed-later');
+    h.socket().phoneOffline = true;
+    h.socket().deliver([waMessage({ id: 'OFF1', from, message: { imageMessage: { ...fields, url: `${base}/expired-offline`, mimetype: 'image/jpeg' } } })]);
+    await waitFor(() => h.socket().reuploadRequests >= 2, 'asked again after no answer', 5_000);
+    assert.equal(receiver.messages().filter((m) => m.id === 'OFF1').length, 0, 'not given up as expired');
+    // The phone is back online and answers the next request.
+    h.socket().phoneOffline = false;
+    h.socket().reuploadedUrl = fields.url;
+    await waitFor(() => receiver.messages().some((m) => m.id === 'OFF1'), 'delivered', 10_000);
+    assert.equal(receiver.messages().find((m) => m.id === 'OFF1').media.sha256, sha256(plain));
+  } finally {
+    await h.close();
+  }
+});
+
 test('a download that fails while the socket goes down waits for the connection, then asks the phone for the expired file and delivers it', async () => {
   receiver.received.length = 0;
   const h = await startHarness(webhookUrl, { tuning: { mediaBackoff: { baseMs: 300, maxMs: 300 } } });

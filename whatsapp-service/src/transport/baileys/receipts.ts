@@ -28,10 +28,12 @@ const REFUSALS: Record<string, string> = {
 
 /**
  * Codes with which WhatsApp refuses the address rather than the message: sent to a LID, such
- * a message is tried once more at the phone's own JID (which address works for which contact
- * is not settled in 2026; 463 is what a wrongly addressed 1:1 message gets).
+ * a message is tried once more at the phone's own JID. 479 (SMAX_INVALID, "stale device session
+ * or malformed addressing") rc14 only logs (Socket/messages-recv.js:1547-1548). Never 463: rc14
+ * says "No retry — retrying counts as another reach out and worsens the restriction" and issues
+ * the missing privacy token itself (messages-recv.js:1513-1545).
  */
-export const ADDRESSING_REFUSALS = new Set(['463']);
+export const ADDRESSING_REFUSALS = new Set(['479']);
 
 /** The code of a bad ack, or null. */
 export function refusalCode(update: { messageStubParameters?: Array<string | null | undefined> | null }): string | null {

@@ -60,6 +60,8 @@ export class FakeSocket implements WhatsAppSocket {
   reuploadedUrl: string | null = null;
   /** Our phone is offline: the retry request is sent, no messages.media-update ever comes (rc14 waits without a limit). */
   phoneOffline = false;
+  /** False: `sent` keeps no file bytes (a benchmark sends gigabytes; rc14 keeps none after the upload either). */
+  keepSentFiles = true;
   reuploadRequests = 0;
 
   /** How long getLIDForPN and sendMessage take, as a slow server answers. */
@@ -115,7 +117,7 @@ export class FakeSocket implements WhatsAppSocket {
     const id = options.messageId ?? `3EB0FAKE${String(this.sent.length + 1).padStart(14, '0')}`;
     const message = relayed(content);
     if ('text' in content) this.sent.push({ jid, text: content.text, id, message });
-    else this.sent.push({ jid, text: content.caption ?? '', id, content, message });
+    else this.sent.push({ jid, text: content.caption ?? '', id, content: this.keepSentFiles ? content : undefined, message });
     // rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140), not only its key.
     return { key: { id, remoteJid: jid, fromMe: true }, message, messageTimestamp: Math.floor(Date.now() / 1000) };
   }

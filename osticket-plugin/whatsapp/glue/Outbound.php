@@ -206,7 +206,7 @@ final class WhatsAppOutbound
     {
         $deadline = microtime(true) + $seconds;
         $handed = 0;
-        foreach (array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 500), 'phone')) as $chat) {
+        foreach (self::waitingChats($settings, 500) as $chat) {
             $handed += self::deliverChat($settings, $chat, $deadline);
         }
         return $handed;
@@ -215,9 +215,15 @@ final class WhatsAppOutbound
     /** Any call from the service: this number's waiting replies (if any) follow at the end of the request. */
     public static function deliverWaitingSoon(array $settings)
     {
-        foreach (array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], 50), 'phone')) as $chat) {
+        foreach (self::waitingChats($settings, 50) as $chat) {
             self::deliverSoon($settings, $chat);
         }
+    }
+
+    /** The customers of this number with replies waiting, oldest first (among the first `$rows` waiting replies). */
+    private static function waitingChats(array $settings, $rows)
+    {
+        return array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], $rows), 'phone'));
     }
 
     /** A text, or a file (`$text` then is its name, as logged): written now, handed over at the end of the request. */

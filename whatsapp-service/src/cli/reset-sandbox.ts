@@ -3,7 +3,7 @@ import { loadEnvFile, serviceDir } from '../environment.js';
 import { MediaStore } from '../media/media-store.js';
 import { openDatabase } from '../store/database.js';
 import { FolderLockedError, lockFolder } from '../store/folder-lock.js';
-import { EARLIER_LIVE, lastTransport } from '../store/folder-use.js';
+import { EARLIER_LIVE, lastTransport, MESSAGE_TABLES } from '../store/folder-use.js';
 
 /**
  * npm run reset-sandbox: deletes what the sandbox stored in DATA_DIR (messages,
@@ -30,7 +30,7 @@ try {
     const media = new MediaStore(db, dataDir);
     const files = media.forget((db.prepare('SELECT id FROM media').all() as Array<{ id: string }>).map((row) => row.id));
     const counts = db.transaction(() => {
-      const deleted = Object.fromEntries(['events', 'outbox', 'unreadable', 'late_files'].map((table) => [table, db.prepare(`DELETE FROM ${table}`).run().changes]));
+      const deleted = Object.fromEntries(MESSAGE_TABLES.map((table) => [table, db.prepare(`DELETE FROM ${table}`).run().changes]));
       db.prepare(`DELETE FROM meta WHERE key = 'transport'`).run();
       return deleted;
     })();

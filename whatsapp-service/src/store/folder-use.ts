@@ -8,6 +8,9 @@ export class MixedUseError extends Error {
   }
 }
 
+/** The tables that hold messages (files: the media table and its folder). */
+export const MESSAGE_TABLES = ['events', 'outbox', 'unreadable', 'late_files'] as const;
+
 /** A folder a version before this record used for a live number (it holds messages, none of them the sandbox's). */
 export const EARLIER_LIVE = 'live';
 
@@ -45,5 +48,5 @@ export function lastTransport(db: Db): string | null {
 }
 
 function holdsMessages(db: Db): boolean {
-  return ['events', 'outbox', 'media', 'unreadable', 'late_files'].some((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
+  return [...MESSAGE_TABLES, 'media'].some((table) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
 }

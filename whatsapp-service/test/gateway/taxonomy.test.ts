@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { databaseFile } from '../../src/store/database.js';
-import { initialState } from '../../src/transport/transport.js';
-import { SECRET, api, customerSays, startService } from '../helpers/service.js';
+import type { ConnectionStatus } from '../../src/transport/transport.js';
+import { SECRET, api, customerSays, playConnection, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
 // A backoff far longer than any wait below: what arrives in time arrived because the target recovered, not because a timer ran out.
@@ -162,8 +162,7 @@ test('storage: when a delivery result cannot be written, /health says so and the
 test('whatsapp: logged out, banned, replaced or a scan awaited too long make /health 503 with what to do; a fresh QR code does not', async () => {
   const receiver = new Receiver(SECRET);
   const running = await startService({ WEBHOOK_URL: await receiver.start() });
-  const become = (status: Parameters<typeof initialState>[0], since = new Date().toISOString()) =>
-    (running.sandbox as unknown as { handlers: { state(s: unknown): void } }).handlers.state({ ...initialState(status), since });
+  const become = (status: ConnectionStatus, since?: string) => playConnection(running, status, since);
   try {
     assert.equal((await api(`${running.url}/health`, { key: null })).status, 200);
     for (const [status, problem] of [['logged_out', /whatsapp: logged out from the phone: scan the new QR code/], ['banned', /whatsapp: WhatsApp refused this number/], ['replaced', /whatsapp: another WhatsApp Web session took over/]] as const) {

@@ -5,6 +5,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createService, type Service, type TransportFactory, type Tuning } from '../../src/service.js';
 import { SandboxTransport } from '../../src/transport/sandbox/sandbox-transport.js';
+import { initialState, type ConnectionStatus, type TransportHandlers } from '../../src/transport/transport.js';
 
 export const SECRET = 'test-webhook-secret-0123456789';
 export const API_KEY = 'test-api-key-0123456789abcdef';
@@ -69,6 +70,11 @@ export async function api(url: string, init: RequestInit & { key?: string | null
     /* not JSON */
   }
   return { status: response.status, body, text };
+}
+
+/** Plays the sandbox's WhatsApp connection changing state (logged out, reconnecting, ...), as the gateway hears it. */
+export function playConnection(running: RunningService, status: ConnectionStatus, since = new Date().toISOString()): void {
+  (running.sandbox as unknown as { handlers: TransportHandlers }).handlers.state({ ...initialState(status), since });
 }
 
 export function customerSays(url: string, phone: string, text: string, extra: Record<string, unknown> = {}) {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { initialState } from '../../src/transport/transport.js';
-import { SECRET, api, customerSays, startService } from '../helpers/service.js';
+import { SECRET, api, customerSays, playConnection, startService } from '../helpers/service.js';
 import { Receiver, waitFor } from '../helpers/receiver.js';
 
 const health = async (url: string) => (await api(`${url}/health`, { key: null })).body;
@@ -89,9 +88,8 @@ test('a hello follows every reconnect to WhatsApp; one that fails is tried again
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(hellos().length, before, 'no more hellos once confirmed');
 
-    const become = (status: Parameters<typeof initialState>[0]) => (running.sandbox as unknown as { handlers: { state(s: unknown): void } }).handlers.state(initialState(status));
-    become('reconnecting');
-    become('connected');
+    playConnection(running, 'reconnecting');
+    playConnection(running, 'connected');
     await waitFor(() => hellos().length === before + 1, 'a hello after the reconnect');
     assert.equal(hellos().at(-1)!.event.hello.connection, 'connected');
     assert.equal(hellos().at(-1)!.event.hello.transport, 'sandbox');

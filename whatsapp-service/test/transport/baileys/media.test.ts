@@ -102,7 +102,7 @@ test('an expired file while our phone is offline (no answer to the re-upload req
   const h = await startHarness(webhookUrl, { reuploadTimeoutMs: 200, tuning: { mediaBackoff: { baseMs: 300, maxMs: 300 }, mediaHoldMs: 60_000 } });
   try {
     h.socket().open();
-    await waitFor(async () => (await api(`${h.running.url}/status`)).body.connection === 'connected', 'connected');
+    await untilConnected(h);
     const plain = randomBytes(10_000);
     const fields = await upload(plain, 'image', '/renewed-later');
     h.socket().phoneOffline = true;

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signedHeaders } from '../whatsapp-service/src/webhook/signature.js';
-import { agent, configure, faultSwitch, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, setPluginSetting, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
+import { agent, configure, faultSwitch, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, setPluginSetting, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until, servicePort } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
 const SECRET = randomBytes(16).toString('hex');
-const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const PORT = servicePort();
 const run = Date.now() % 100_000; // phone numbers unique per run
 const phone = (n: number) => `4915${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 

@@ -12,12 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { agent, faultSwitch, fillByLabel, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
+import { agent, faultSwitch, fillByLabel, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until, servicePort } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
 const SECRET = randomBytes(16).toString('hex');
-const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const PORT = servicePort();
 const run = Date.now() % 100_000;
 const phone = (n: number) => `4913${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 /** Where the test osTicket's outgoing mail goes (osticket-test-instance.sh's sendmail stand-in). */

@@ -11,12 +11,12 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AdminPanel } from './admin-panel.js';
-import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, until } from './osticket.js';
+import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, until, servicePort } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
 const SECRET = randomBytes(16).toString('hex');
-const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const PORT = servicePort();
 const run = Date.now() % 100_000;
 const phone = (n: number) => `4912${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 const photo = Buffer.from(Array.from({ length: 30_000 }, (_, i) => (i * 11) % 256));

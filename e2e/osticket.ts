@@ -20,6 +20,12 @@ export interface OsTicket {
   staff: { user: string; password: string };
 }
 
+/**
+ * A port for a test's service, below Linux's ephemeral range (32768-60999): a port in it
+ * may be held by an outgoing connection when the service starts (again), and the start fails.
+ */
+export const servicePort = (): string => String(20_000 + Math.floor(Math.random() * 12_000));
+
 /** The variable that says this osTicket is a test installation the suite may reset the plugin in. */
 export const MAY_RESET = 'OSTICKET_E2E_MAY_RESET';
 

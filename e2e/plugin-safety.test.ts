@@ -13,13 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
 import { AdminPanel } from './admin-panel.js';
 import {
-  agent, faultSwitch, fillByLabel, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until,
-} from './osticket.js';
+  agent, faultSwitch, fillByLabel, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until, servicePort } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
 const SECRET = randomBytes(16).toString('hex');
-const PORT = String(30_000 + Math.floor(Math.random() * 10_000));
+const PORT = servicePort();
 const run = Date.now() % 100_000;
 const phone = (n: number) => `4913${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 const MAIL_LOG = process.env.OSTICKET_MAIL_LOG;

@@ -53,6 +53,8 @@ const RELINK_DELAY_MS = 1_000;
  * that time would lose a night's backlog. Flushed this often instead, a crash loses at most this much.
  */
 const BUFFER_FLUSH_MS = 200;
+/** How long our own end of a socket waits for its close handshake before going on without it. */
+const CLOSE_WAIT_MS = 5_000;
 
 /**
  * The real WhatsApp connection: the socket's life cycle. Owns at most one
@@ -183,10 +185,11 @@ export class BaileysTransport implements Transport {
   }
 
   async logout(): Promise<void> {
-    this.socket?.ev.flush();
-    await this.settleStoring();
-    await this.socket?.logout().catch((error: unknown) => this.log.warn({ err: error }, 'logout request failed; forgetting the session anyway'));
-    await this.dropSocket();
+    // rc14's logout tells WhatsApp to remove this device and then ends the socket itself (Socket/socket.js:572-594).
+    await this.dropSocket((socket) => socket.logout().catch((error: unknown) => {
+      this.log.warn({ err: error }, 'logout request failed; forgetting the session anyway');
+      return socket.end(undefined);
+    }));
     this.store?.clearCredentials();
     this.setState({ status: 'logged_out', qr: null, me: null, pairingCode: null });
   }
@@ -284,8 +287,8 @@ export class BaileysTransport implements Transport {
     const lastDisconnect = { code, reason, at: new Date().toISOString() };
     const action = disconnectAction(code, this.store?.isLinked() ?? false, error?.message);
     // Baileys destroys its event buffer right after this event (socket.js end()): what it still
-    // holds — messages it has acked already — comes out now (dropSocket flushes before its first await), or never.
-    void this.dropSocket();
+    // holds — messages it has receipted already — comes out now, or never.
+    void this.dropSocket('closing');
     if (this.stopped) return;
 
     switch (action.kind) {
@@ -387,22 +390,40 @@ export class BaileysTransport implements Transport {
   }
 
   /**
-   * Leaves the socket: what Baileys' event buffer still holds is emitted and
-   * stored first (it has acked those messages to WhatsApp), then the socket ends.
+   * Leaves the socket without losing what WhatsApp has had receipts for. rc14 sends a message's
+   * receipt before it emits the message (Socket/messages-recv.js:1417 vs :1432), and its end()
+   * stops reading, awaits the close handshake, emits "close" and then destroys the event buffer
+   * with whatever it still holds (Socket/socket.js:472-507, Utils/event-buffer.js:173-192). So the
+   * socket is ended first with the listeners kept, messages still being handled during the
+   * handshake come out to them, and at "close" the buffer is flushed before rc14 destroys it.
+   * `closing` is given a socket that already emitted "close" (WhatsApp or the network ended it).
    */
-  private async dropSocket(): Promise<void> {
+  private async dropSocket(end: ((socket: WhatsAppSocket) => unknown) | 'closing' = (socket) => socket.end(undefined)): Promise<void> {
     const socket = this.socket;
     this.socket = null;
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.drainTimer = null;
     if (!socket) return;
-    socket.ev.flush();
+    if (end === 'closing') {
+      socket.ev.flush(); // before our first await: rc14 destroys the buffer right after the "close" listeners ran
+    } else {
+      let closed: () => void = () => {};
+      const close = new Promise<void>((resolve) => (closed = resolve));
+      socket.ev.on('connection.update', ({ connection }) => {
+        if (connection !== 'close') return;
+        socket.ev.flush();
+        closed();
+      });
+      void Promise.resolve()
+        .then(() => end(socket))
+        .catch(() => closed()); // already closed
+      // ws waits up to 30 s for WhatsApp's close frame; a stop is given less.
+      const timer = setTimeout(closed, CLOSE_WAIT_MS);
+      await close;
+      clearTimeout(timer);
+      socket.ev.flush();
+    }
     await this.settleStoring();
     for (const event of EVENTS) socket.ev.removeAllListeners(event);
-    try {
-      socket.end(undefined);
-    } catch {
-      /* already closed */
-    }
   }
 }

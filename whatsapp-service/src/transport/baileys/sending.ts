@@ -23,15 +23,55 @@ export interface SendContext {
  */
 export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia, jidOverride?: string): Promise<SendResult & { jid: string }> {
   const jid = jidOverride ?? (await recipientJid(context, chatToJid(chat)));
-  const sent = await withTimeout(context, context.socket.sendMessage(jid, content(text, media), { messageId })).catch((error: unknown) => {
-    if (error instanceof SendError) throw error;
-    const code = statusCodeOf(error);
-    throw new SendError(`WhatsApp send failed${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`, 'send_failed', true);
-  });
+  const ack = serverAck(context.socket, messageId);
+  const sent = await withTimeout(
+    context,
+    (async () => {
+      const answer = await context.socket.sendMessage(jid, content(text, media), { messageId });
+      await ack.promise;
+      return answer;
+    })(),
+  )
+    .catch((error: unknown) => {
+      if (error instanceof SendError) throw error;
+      const code = statusCodeOf(error);
+      throw new SendError(`WhatsApp send failed${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`, 'send_failed', true);
+    })
+    .finally(ack.cancel);
   const whatsappId = sent?.key.id;
   if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
   // rc14 answers with the full message it relayed (messages-send.js:1068-1140): kept, a retry request later gets it again, file and all.
   return { whatsappId, jid, ...(sent.message ? { sent: proto.Message.encode(sent.message).finish() } : {}) };
+}
+
+/**
+ * WhatsApp's server acknowledgement of the message stanza (`<ack class="message" id=…>`, which rc14
+ * reads only for errors, Socket/messages-recv.js:1494-1511, 1624). sendMessage resolves when the
+ * websocket write is done (Socket/socket.js:58-72); on a half-open connection that is no sign WhatsApp
+ * has it. Only the ack is: without it the send fails (retryable) and goes again under the same id,
+ * which the recipient's phone shows once. A bad ack counts too: it has its own receipt with the code.
+ */
+function serverAck(socket: WhatsAppSocket, messageId: string): { promise: Promise<void>; cancel(): void } {
+  let onAck: (node: { attrs?: Record<string, string | undefined> }) => void = () => {};
+  let onClose: (update: { connection?: string }) => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    onAck = (node) => {
+      if (node.attrs?.id === messageId) resolve();
+    };
+    onClose = (update) => {
+      if (update.connection === 'close') reject(new SendError('the connection closed before WhatsApp acknowledged the message', 'send_failed', true));
+    };
+  });
+  promise.catch(() => {}); // the send may fail first; then nobody awaits this
+  socket.ws.on('CB:ack,class:message', onAck);
+  socket.ev.on('connection.update', onClose);
+  return {
+    promise,
+    cancel: () => {
+      socket.ws.off('CB:ack,class:message', onAck);
+      socket.ev.off('connection.update', onClose);
+    },
+  };
 }
 
 /** Pictures WhatsApp shows as pictures; everything else goes as a document with its name. */

@@ -11,6 +11,11 @@ export interface WhatsAppSocket {
   /** Baileys' event buffer (Utils/event-buffer.js): holds events while buffering, `flush` emits them. */
   ev: BaileysEventEmitter & { flush(): boolean; buffer(): void; isBuffering(): boolean };
   user?: { id: string } | undefined;
+  /** The websocket client; rc14 emits every stanza on it as `CB:<tag>,<attr>:<value>` (Socket/socket.js:440-466). */
+  ws: {
+    on(event: string, listener: (node: { attrs?: Record<string, string | undefined> }) => void): unknown;
+    off(event: string, listener: (node: { attrs?: Record<string, string | undefined> }) => void): unknown;
+  };
   /** rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140). */
   sendMessage(jid: string, content: MessageContent, options?: { messageId?: string }): Promise<{ key: { id?: string | null }; message?: proto.IMessage | null } | undefined>;
   requestPairingCode(phone: string): Promise<string>;
@@ -24,8 +29,10 @@ export interface WhatsAppSocket {
   };
   /** Asks the phone to upload an expired file again; resolves with the message pointing to it. */
   updateMediaMessage(message: WAMessage): Promise<WAMessage>;
+  /** Removes this device, then ends the socket (rc14 Socket/socket.js:572-594). */
   logout(message?: string): Promise<void>;
-  end(error: Error | undefined): void;
+  /** Stops reading, awaits the close handshake, emits "close", destroys the event buffer (socket.js:472-507). */
+  end(error: Error | undefined): void | Promise<void>;
 }
 
 export type SocketFactory = (config: UserFacingSocketConfig) => WhatsAppSocket;

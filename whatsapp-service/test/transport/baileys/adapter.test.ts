@@ -183,15 +183,20 @@ test('an agent\'s file is sent again when the customer\'s phone asks, after rc14
     const { id, message } = h.socket().sent[0]!;
     assert.ok(message.imageMessage?.mediaKey, 'rc14 relayed an uploaded picture');
 
-    // rc14 clears its own retry cache when the socket ends (Socket/messages-send.js:982-988): after a reconnect only getMessage can answer.
+    const lid = `${serverLid('4917011111111')}@lid`;
+    // Ten minutes later rc14's own retry cache (5 minutes) has forgotten it: only getMessage can answer.
+    h.socket().retryCache.get(id)!.at -= 10 * 60_000;
+    assert.equal(await h.socket().retryRequest(id, lid), true, 'sent again ten minutes later');
+    // rc14 clears its own retry cache when the socket ends (Socket/messages-send.js:982-988): after a reconnect too.
     h.socket().close(428, 'Connection Closed');
     await waitFor(() => h.sockets.length === 2, 'reconnected');
     h.socket().open();
     await untilConnected(h);
-    const again = (await h.socket().config.getMessage!({ id, remoteJid: `${serverLid('4917011111111')}@lid`, fromMe: true })) as proto.Message | undefined;
-    assert.ok(again, 'not undefined: rc14 would send nothing (Socket/messages-recv.js:1139-1158)');
-    assert.deepEqual(proto.Message.toObject(again), proto.Message.toObject(proto.Message.fromObject(message)), 'the same picture message, caption and media key included');
-    assert.equal(again.imageMessage?.caption, 'Der Schaltplan');
+    assert.equal(await h.socket().retryRequest(id, lid), true, 'not undefined: rc14 would send nothing (Socket/messages-recv.js:1139-1158)');
+    for (const again of [h.sockets[0]!.resent[0]!.message, h.socket().resent[0]!.message]) {
+      assert.deepEqual(proto.Message.toObject(again as proto.Message), proto.Message.toObject(proto.Message.fromObject(message)), 'the same picture message, caption and media key included');
+      assert.equal(again.imageMessage?.caption, 'Der Schaltplan');
+    }
   } finally {
     await h.close();
   }
@@ -202,6 +207,8 @@ test('disconnects: restart at once, reconnect with backoff, and stop only when r
   try {
     h.socket().open();
     h.socket().close(515, 'restart required');
+    // rc14 emits "close" after its socket-end handlers ran (Socket/socket.js:491-497): a tick later, not a pause later.
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(h.sockets.length, 2, 'a new socket at once after 515');
     assert.equal(h.sockets[0]!.ended, true, 'the old socket is ended');
 

@@ -1,5 +1,6 @@
 import { makeEventBuffer, normalizeMessageContent, proto, type UserFacingSocketConfig, type WAMessage } from 'baileys';
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import type { WhatsAppSocket } from '../../../src/transport/baileys/index.js';
 import type { MessageContent } from '../../../src/transport/baileys/socket.js';
@@ -37,9 +38,12 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
  *   messages.upsert, messages.update and the rest of BUFFERABLE_EVENT wait, connection.update
  *   does not. WhatsApp has the delivery receipt before the upsert is emitted
  *   (Socket/messages-recv.js:1420 vs :1432).
- * - end(): emits connection.update "close", removes those listeners and destroys the event
- *   buffer, which drops whatever it still holds without emitting it (socket.js:499-507,
- *   event-buffer.js:173-192). A network drop (`close(code)`) ends the socket the same way.
+ * - end(): asynchronous; stops reading, awaits the close handshake, emits connection.update "close",
+ *   removes those listeners and destroys the event buffer, which drops whatever it still holds
+ *   (socket.js:472-507, event-buffer.js:173-192). A network drop (`close(code)`) ends the socket the
+ *   same way without the handshake. logout() ends it too (socket.js:594).
+ * - receive(): the receipt before the upsert, live messages under processNodeWithBuffer, the upsert a
+ *   buffered function with its 100 ms timer (see there).
  */
 export class FakeSocket implements WhatsAppSocket {
   readonly ev = makeEventBuffer(pino({ level: 'silent' }));
@@ -63,6 +67,14 @@ export class FakeSocket implements WhatsAppSocket {
   /** False: `sent` keeps no file bytes (a benchmark sends gigabytes; rc14 keeps none after the upload either). */
   keepSentFiles = true;
   reuploadRequests = 0;
+  /** rc14's own store of recent sends for retry requests: 5 minutes, cleared on end (Utils/message-retry-manager.js:3, 33-36). */
+  readonly retryCache = new Map<string, { message: proto.IMessage; at: number }>();
+  /** The socket's websocket client: rc14 emits each stanza on it as `CB:<tag>,...` (Socket/socket.js:440-466). */
+  readonly ws = new EventEmitter();
+  /** The connection is half-open: writes succeed locally, WhatsApp answers nothing (noticed by rc14 after 35-65 s, socket.js:530-541). */
+  halfOpen = false;
+  /** Messages sent again on a retry request, by id. */
+  readonly resent: Array<{ id: string; message: proto.IMessage }> = [];
 
   /** How long getLIDForPN and sendMessage take, as a slow server answers. */
   latencyMs = 0;
@@ -118,7 +130,12 @@ export class FakeSocket implements WhatsAppSocket {
     const message = relayed(content);
     if ('text' in content) this.sent.push({ jid, text: content.text, id, message });
     else this.sent.push({ jid, text: content.caption ?? '', id, content: this.keepSentFiles ? content : undefined, message });
-    // rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140), not only its key.
+    this.retryCache.set(id, { message, at: Date.now() });
+    // WhatsApp's server acknowledges the stanza (`<ack class="message">`, Socket/messages-recv.js:1624), unless the
+    // connection is half-open: the write succeeded locally and nothing comes back.
+    if (!this.halfOpen) setImmediate(() => this.ended || this.ws.emit('CB:ack,class:message', { tag: 'ack', attrs: { id, class: 'message', from: jid, t: String(Math.floor(Date.now() / 1000)) } }));
+    // rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140), not only its key,
+    // once the websocket write is done (socket.js:58-72): not a sign that WhatsApp has it.
     return { key: { id, remoteJid: jid, fromMe: true }, message, messageTimestamp: Math.floor(Date.now() / 1000) };
   }
   async requestPairingCode(phone: string) {
@@ -164,12 +181,29 @@ export class FakeSocket implements WhatsAppSocket {
     media.directPath = null;
     return message;
   }
+  /** rc14's logout: tells WhatsApp to remove the device (throws when the connection is gone), then ends the socket (Socket/socket.js:572-594). */
   async logout() {
+    if (this.ended) throw boom('Connection Closed', 428);
     this.loggedOut = true;
+    void this.end(boom('Intentional Logout', 401));
   }
-  end(error?: Error) {
+  /** How long WhatsApp takes to answer our close frame (ws' close() awaits it, Socket/Client/websocket.js:38-47). */
+  closeHandshakeMs = 30;
+  /** The network is gone: no close handshake happens. */
+  private wsOpen = true;
+  /**
+   * rc14's end() (Socket/socket.js:472-507): stops reading at once (no message is received, none receipted
+   * after it), awaits the close handshake when the connection is still open, runs the socket-end handlers
+   * (the retry cache is cleared, messages-send.js:982-988), emits "close", then removes those listeners
+   * and destroys the event buffer with whatever it still holds.
+   */
+  async end(error?: Error) {
     if (this.ended) return;
     this.ended = true;
+    if (this.wsOpen && this.closeHandshakeMs > 0) await new Promise((resolve) => setTimeout(resolve, this.closeHandshakeMs));
+    this.wsOpen = false;
+    await Promise.resolve(); // `await handler(error)` for each socket-end handler
+    this.retryCache.clear();
     this.ev.emit('connection.update', { connection: 'close', lastDisconnect: { error, date: new Date() } });
     this.ev.removeAllListeners('connection.update');
     (this.ev as unknown as { destroy(): void }).destroy();
@@ -194,10 +228,36 @@ export class FakeSocket implements WhatsAppSocket {
     this.ev.flush();
     this.ev.emit('connection.update', { receivedPendingNotifications: true });
   }
-  /** The connection drops (network, 428, 515, ...): Baileys ends the socket, buffer and all. */
+  /** The connection drops (network, 428, 515, ...): Baileys ends the socket, buffer and all (ws 'close', socket.js:690). */
   close(statusCode: number, message = 'closed') {
     this.tick();
-    this.end(Object.assign(new Error(message), { output: { statusCode } }));
+    this.wsOpen = false;
+    void this.end(Object.assign(new Error(message), { output: { statusCode } }));
+  }
+  /** rc14's upsertMessage, a buffered function (Socket/chats.js:917): its own 100 ms flush timer (Utils/event-buffer.js:141-166). */
+  private readonly upsert = this.ev.createBufferedFunction(async (message: WAMessage, type: 'notify' | 'append') => {
+    this.ev.emit('messages.upsert', { messages: [message], type });
+  });
+  /** Ids of customers' messages WhatsApp has our delivery receipt for: it never sends them again. */
+  readonly receipted: string[] = [];
+  /**
+   * A message arrives over the network, handled as rc14's handleMessage does: the receipt goes out
+   * (Socket/messages-recv.js:1417), decrypting and the rest take `processingMs`, then the upsert (:1432).
+   * A live message is handled inside processNodeWithBuffer (buffer, handle, flush: :1571-1577); an offline
+   * one (`append`) by the offline queue, into the buffer that waits for `<ib><offline>`. Nothing is
+   * received once end() began (it stops reading first): WhatsApp keeps such a message and sends it again.
+   * `onReceipt` runs when the receipt is sent (a test records it where a crash cannot take it back).
+   */
+  async receive(message: WAMessage, { type = 'notify', processingMs = 0, onReceipt }: { type?: 'notify' | 'append'; processingMs?: number; onReceipt?: (id: string) => void } = {}): Promise<boolean> {
+    this.tick();
+    if (this.ended) return false;
+    if (type === 'notify') this.ev.buffer();
+    this.receipted.push(message.key.id!);
+    onReceipt?.(message.key.id!);
+    if (processingMs > 0) await new Promise((resolve) => setTimeout(resolve, processingMs));
+    await this.upsert(message, type);
+    if (type === 'notify') this.ev.flush();
+    return true;
   }
   deliver(messages: WAMessage[], type: 'notify' | 'append' = 'notify') {
     this.tick();
@@ -240,6 +300,18 @@ export class FakeSocket implements WhatsAppSocket {
     stub.messageStubParameters = [reason];
     this.ev.emit('messages.upsert', { messages: [stub], type: 'notify' });
     if (failure === 'no-message') this.ev.emit('messages.update', [{ key: stub.key, update: { messageStubParameters: [reason, 'PDO-REQUEST-1'] } }]);
+  }
+  /**
+   * The customer's phone could not decrypt a message we sent (a new phone) and asks for it again: rc14's
+   * sendMessagesAgain (Socket/messages-recv.js:1040-1071, 1139-1158) takes it from its retry cache (5 minutes,
+   * cleared on end), else from getMessage; with neither it sends nothing.
+   */
+  async retryRequest(id: string, remoteJid: string): Promise<boolean> {
+    const cached = this.retryCache.get(id);
+    const message = cached && Date.now() - cached.at < 5 * 60_000 ? cached.message : await this.config.getMessage?.({ id, remoteJid, fromMe: true });
+    if (!message) return false;
+    this.resent.push({ id, message });
+    return true;
   }
   /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
   badAck(id: string, remoteJid: string, code: string) {

@@ -20,6 +20,7 @@ export function transportFactory(config: Config, log: Logger): TransportFactory 
       authDir: config.authDir,
       pairingPhone: config.pairingPhone ?? undefined,
       sendTimeoutMs: config.sendTimeoutMs,
+      maxAgeMs: config.deliveryMaxAgeMs,
       logger: log.child({ component: 'whatsapp' }),
       context,
     });

@@ -14,6 +14,7 @@ import {
 } from '../transport.js';
 import { fallbackSender, isLidJid, jidUser, resolveSender, validMapping } from './contacts.js';
 import { describeDisconnect, disconnectAction } from './disconnect.js';
+import { missedWhileUnlinked } from './history.js';
 import { Linking } from './linking.js';
 import { normalizeCall, normalizeMessage, type BaileysMessage, type Normalized } from './normalize.js';
 import { ADDRESSING_REFUSALS, receiptOf, refusalCode } from './receipts.js';
@@ -39,10 +40,13 @@ export interface BaileysTransportOptions {
   sendTimeoutMs?: number;
   /** How long the phone is given to send an expired file again (default 30 s). */
   reuploadTimeoutMs?: number;
+  /** DELIVERY_MAX_AGE_HOURS: messages missed while unlinked are taken from the history sync up to this old (default 72 h). */
+  maxAgeMs?: number;
 }
 
-const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'call', 'lid-mapping.update', 'message-capping.update'] as const;
+const EVENTS = ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'messaging-history.set', 'call', 'lid-mapping.update', 'message-capping.update'] as const;
 const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 2_000, maxMs: 5 * 60_000 };
+const DEFAULT_MAX_AGE_MS = 72 * 3_600_000;
 /** The slowest uplink a file upload is given time for: 50 kB/s. */
 const UPLINK_BYTES_PER_MS = 50;
 /** After "logged out" the session is cleared; a short pause avoids hammering WhatsApp. */
@@ -232,6 +236,18 @@ export class BaileysTransport implements Transport {
       // "notify": live; "append": arrived while we were offline. Both are customers' messages.
       if (type === 'notify' || type === 'append') for (const message of messages) this.track(this.onMessage(socket, message));
     });
+    // Relinked after a logout: what customers wrote meanwhile reaches this device only in the history sync.
+    socket.ev.on('messaging-history.set', ({ messages }) => {
+      const store = this.store;
+      if (!store) return;
+      const notBefore = Math.floor((Date.now() - (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS)) / 1000);
+      const missed = missedWhileUnlinked(messages, store.lastMessageAt(), notBefore);
+      if (missed.length === 0) return;
+      this.log.info({ count: missed.length }, 'taking the messages customers sent while this number was unlinked from the history sync');
+      this.track((async () => {
+        for (const message of missed) await this.onMessage(socket, message); // in order
+      })());
+    });
     // A customer's call rings on the phone only: the ticket hears that they tried (offers only, once per call).
     socket.ev.on('call', (calls) => {
       for (const call of calls) this.track(this.forward(socket, normalizeCall(call), null));
@@ -360,11 +376,13 @@ export class BaileysTransport implements Transport {
     const { id, name, timestamp } = normalized;
     try {
       if (normalized.kind === 'unreadable') {
-        return await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
+        await handlers.unreadable({ id, chat, phone, name, timestamp, type: 'unreadable', text: '', edited: false });
+      } else {
+        const { type, text, edited, ref } = normalized;
+        const media = normalized.media && raw ? { ...normalized.media, source: mediaSource(raw) } : null;
+        await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, ref, media });
       }
-      const { type, text, edited, ref } = normalized;
-      const media = normalized.media && raw ? { ...normalized.media, source: mediaSource(raw) } : null;
-      await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, ref, media });
+      store.noteMessageAt(timestamp); // what a history sync after a relink must not bring again
     } catch (error) {
       // Baileys has acked it already: the gateway reports the storage problem on /health.
       this.log.error({ err: error, id: normalized.id }, 'could not store an inbound message');

@@ -205,7 +205,12 @@ function isOnlyBookkeeping(content: proto.IMessage): boolean {
 }
 
 function toSeconds(value: BaileysMessage['messageTimestamp']): number {
-  if (value == null) return Math.floor(Date.now() / 1000);
+  return messageSeconds(value) ?? Math.floor(Date.now() / 1000);
+}
+
+/** A message's timestamp in seconds (Baileys has a number or a Long), null without one. */
+export function messageSeconds(value: BaileysMessage['messageTimestamp']): number | null {
+  if (value == null) return null;
   return typeof value === 'number' ? value : value.toNumber();
 }
 

@@ -24,6 +24,7 @@ export class SessionStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS auth (category TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (category, id));
       CREATE TABLE IF NOT EXISTS contacts (lid TEXT PRIMARY KEY, phone TEXT, chat TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
   }
 
@@ -90,6 +91,17 @@ export class SessionStore {
   /** Forgets a customer: their LID contacts, by chat id or phone (an erasure). */
   forgetContact(chat: string): void {
     this.db.prepare('DELETE FROM contacts WHERE chat = ? OR phone = ?').run(chat, chat);
+  }
+
+  /** When the newest customer message handed to the service was sent (seconds); null before the first. Survives unlinking. */
+  lastMessageAt(): number | null {
+    return (this.db.prepare("SELECT value FROM marks WHERE name = 'last_message_at'").get() as { value: number } | undefined)?.value ?? null;
+  }
+
+  noteMessageAt(seconds: number): void {
+    this.db
+      .prepare("INSERT INTO marks (name, value) VALUES ('last_message_at', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)")
+      .run(seconds);
   }
 
   hasCredentials(): boolean {

@@ -313,6 +313,16 @@ export class FakeSocket implements WhatsAppSocket {
     this.resent.push({ id, message });
     return true;
   }
+  /**
+   * The phone's history sync to a newly linked device (RECENT, as rc14 asks without syncFullHistory:
+   * Defaults/index.js:65-67): rc14 downloads it and emits `messaging-history.set` with the chats'
+   * messages, in the phone's order, ours included (Utils/history.js:50-100, Utils/process-message.js:270-275).
+   * It is a bufferable event: held while the socket buffers.
+   */
+  historySync(messages: WAMessage[]) {
+    this.tick();
+    this.ev.emit('messaging-history.set', { chats: [], contacts: [], messages, syncType: proto.HistorySync.HistorySyncType.RECENT, progress: 100, isLatest: true });
+  }
   /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
   badAck(id: string, remoteJid: string, code: string) {
     this.tick();

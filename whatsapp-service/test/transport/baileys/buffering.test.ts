@@ -153,3 +153,34 @@ test('one buffered batch: album, poll, button reply, broadcast list, an edit and
     await h.close();
   }
 });
+
+test('out of order, as WhatsApp may deliver: an edit before its original, live and in a buffered catch-up; both reach the plugin, the edit naming its original', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    h.socket().open();
+    await untilConnected(h);
+    const customer = '4917055500077@s.whatsapp.net';
+    const live = waMessage({ id: 'OOO1', from: customer, message: { conversation: 'Termin am Montag' } });
+    h.socket().edit(live, 'OOOEDIT1', 'Termin am Dienstag');
+    h.socket().deliver([live]);
+
+    const s = await bufferingSocket(h);
+    const held = waMessage({ id: 'OOO2', from: customer, message: { conversation: 'Rechnung 12' } });
+    s.edit(held, 'OOOEDIT2', 'Rechnung 13', 'append');
+    s.deliver([held], 'append');
+    s.offlineDone();
+
+    await waitFor(() => receiver.messages().filter((m) => m.id.startsWith('OOO')).length >= 4, 'all four');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const got = receiver.messages().filter((m) => m.id.startsWith('OOO')).map((m) => [m.id, m.type, m.text, m.ref ?? null]);
+    assert.deepEqual(got, [
+      ['OOO1:edit:OOOEDIT1', 'edit', 'Termin am Dienstag', 'OOO1'],
+      ['OOO1', 'text', 'Termin am Montag', null],
+      ['OOO2:edit:OOOEDIT2', 'edit', 'Rechnung 13', 'OOO2'],
+      // rc14's buffer applied the held edit to the original when it came (Utils/event-buffer.js:425-441).
+      ['OOO2', 'text', 'Rechnung 13', null],
+    ]);
+  } finally {
+    await h.close();
+  }
+});

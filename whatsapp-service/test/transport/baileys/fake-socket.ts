@@ -18,6 +18,7 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
  * - onWhatsApp: LIDs are skipped, and numbers not on WhatsApp are left out of the list
  *   (Socket/socket.js:226-228 and 244: `results.list.filter(a => !!a.contact)`); no `exists: false` entry;
  *   `undefined` when the query brings no result node (socket.js:242-246, `onWhatsAppAnswers: false`).
+ * - lidMapping.getPNForLID: `<phone>:<device>@s.whatsapp.net`, device 0 written out (lid-mapping.js addResolvedPair).
  * - lidMapping.getLIDForPN: `<lid>@lid` from its store, else it asks the server (USync) for any
  *   phone JID (Signal/lid-mapping.js:83-85, 143-176), which knows a LID for nearly every account
  *   in 2026 (`serverKnowsLids`), stores the pair and answers, after `latencyMs`; the query can fail
@@ -151,7 +152,12 @@ export class FakeSocket implements WhatsAppSocket {
   }
   readonly signalRepository = {
     lidMapping: {
-      getPNForLID: async (lid: string) => this.lidToPhone.get(lid) ?? null,
+      // rc14 answers with the LID's device part, ":0" included (Signal/lid-mapping.js _getPNsForLIDsImpl, addResolvedPair).
+      getPNForLID: async (lid: string) => {
+        const [user, device = '0'] = lid.split('@')[0]!.split(':');
+        const phone = this.lidToPhone.get(`${user}@lid`);
+        return phone ? `${phone.split('@')[0]}:${device}@s.whatsapp.net` : null;
+      },
       getLIDForPN: async (pn: string) => {
         const phone = pn.split('@')[0]!.split(':')[0]!;
         const known = this.phoneToLid.get(phone);

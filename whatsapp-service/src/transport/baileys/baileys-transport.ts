@@ -1,4 +1,4 @@
-import makeWASocket, { Browsers, proto, type UserFacingSocketConfig } from 'baileys';
+import makeWASocket, { Browsers, proto, type BaileysEventMap, type UserFacingSocketConfig } from 'baileys';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import {
@@ -19,7 +19,7 @@ import { Linking } from './linking.js';
 import { normalizeCall, normalizeMessage, type BaileysMessage, type Normalized } from './normalize.js';
 import { ADDRESSING_REFUSALS, receiptOf, refusalCode } from './receipts.js';
 import { downloadMedia, mediaSource } from './media.js';
-import { sendTo } from './sending.js';
+import { sendTo, type SendContext } from './sending.js';
 import { SessionStore } from './session-store.js';
 import { MapCache, statusCodeOf, type SocketFactory, type WhatsAppSocket } from './socket.js';
 
@@ -61,6 +61,12 @@ const BUFFER_FLUSH_MS = 200;
 const CLOSE_WAIT_MS = 5_000;
 
 /**
+ * A new link's moment, for its history import (seconds): a minute early, since WhatsApp's timestamps
+ * are its clock, not ours.
+ */
+const linkedAt = (now: number) => Math.floor(now / 1000) - 60;
+
+/**
  * The real WhatsApp connection: the socket's life cycle. Owns at most one
  * Baileys socket at a time, reconnects for as long as the process runs unless
  * WhatsApp says another client took over or the number is banned, and turns
@@ -89,6 +95,8 @@ export class BaileysTransport implements Transport {
   private readonly sentToLid = new Map<string, { chat: string; text: string; mediaId?: string; phone: string }>();
   /** Flushes the current socket's event buffer while it holds anything (BUFFER_FLUSH_MS). */
   private drainTimer: NodeJS.Timeout | null = null;
+  /** Settles when a socket closed: sends waiting for WhatsApp's ack give up then. */
+  private readonly closedOf = new WeakMap<WhatsAppSocket, Promise<void>>();
   /** Inbound messages being stored: a socket is not ended before they are (WhatsApp has acked them). */
   private readonly storing = new Set<Promise<void>>();
   private readonly log: Logger;
@@ -121,20 +129,22 @@ export class BaileysTransport implements Transport {
     if (!socket || !store || this.current.status !== 'connected') {
       throw new SendError(`WhatsApp is not connected (${this.current.status})`, 'not_connected', true);
     }
-    const { whatsappId, jid, sent } = await sendTo(this.sendContext(socket, store, media), chat, text, messageId, media);
-    const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
-    if (phone) {
-      this.sentToLid.set(whatsappId, { chat, text, mediaId: media?.id, phone });
+    // Noted before the write: a refusal of the LID address comes with WhatsApp's ack, and rc14 emits it at once.
+    const addressed = (jid: string) => {
+      const phone = isLidJid(jid) ? store.contact(jidUser(jid))?.phone : null;
+      if (!phone) return;
+      this.sentToLid.set(messageId, { chat, text, mediaId: media?.id, phone });
       // Kept only until the message is delivered, and never more than a few.
       if (this.sentToLid.size > 200) this.sentToLid.delete(this.sentToLid.keys().next().value as string);
-    }
-    return { whatsappId, sent };
+    };
+    return sendTo({ ...this.sendContext(socket, store, media), addressed }, chat, text, messageId, media);
   }
 
-  private sendContext(socket: WhatsAppSocket, store: SessionStore, media?: OutboundMedia) {
+  private sendContext(socket: WhatsAppSocket, store: SessionStore, media?: OutboundMedia): SendContext {
     return {
       socket,
       store,
+      closed: this.closedOf.get(socket) ?? Promise.resolve(),
       onWhatsApp: this.onWhatsAppCache,
       // A file is uploaded first: the watchdog allows for a slow uplink (50 kB/s) on top.
       timeoutMs: (this.options.sendTimeoutMs ?? 60_000) + (media ? Math.ceil(media.data.length / UPLINK_BYTES_PER_MS) : 0),
@@ -226,22 +236,35 @@ export class BaileysTransport implements Transport {
       },
     });
     this.socket = socket;
+    this.closedOf.set(socket, new Promise((resolve) => socket.ev.on('connection.update', ({ connection }) => connection === 'close' && resolve())));
     this.setState({ status: this.attempts > 0 ? 'reconnecting' : 'connecting', qr: null, pairingCode: null });
     this.drainTimer = setInterval(() => socket.ev.flush(), BUFFER_FLUSH_MS); // flush() does nothing unless it buffers
     this.drainTimer.unref();
 
-    socket.ev.on('creds.update', () => saveCreds());
-    socket.ev.on('connection.update', (update) => this.onConnectionUpdate(socket, update));
-    socket.ev.on('messages.upsert', ({ messages, type }) => {
+    // Every listener runs inside rc14's emit, often within flush(): one that threw would abort the rest of the
+    // batch (Utils/event-buffer.js:90-94), messages rc14 has receipted. So none throws; each logs its own trouble.
+    const on = <E extends (typeof EVENTS)[number]>(event: E, listener: (data: BaileysEventMap[E]) => void) =>
+      socket.ev.on(event, (data) => {
+        try {
+          listener(data);
+        } catch (error) {
+          this.log.error({ err: error, event }, 'could not handle a WhatsApp event');
+        }
+      });
+    on('creds.update', () => saveCreds());
+    on('connection.update', (update) => this.onConnectionUpdate(socket, update));
+    on('messages.upsert', ({ messages, type }) => {
       // "notify": live; "append": arrived while we were offline. Both are customers' messages.
       if (type === 'notify' || type === 'append') for (const message of messages) this.track(this.onMessage(socket, message));
     });
     // Relinked after a logout: what customers wrote meanwhile reaches this device only in the history sync.
-    socket.ev.on('messaging-history.set', ({ messages }) => {
+    on('messaging-history.set', ({ messages }) => {
       const store = this.store;
-      if (!store) return;
-      const notBefore = Math.floor((Date.now() - (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS)) / 1000);
-      const missed = missedWhileUnlinked(messages, store.lastMessageAt(), notBefore);
+      const account = socket.user?.id;
+      if (!store || !account) return; // rc14 syncs history only to a linked device
+      const now = Date.now();
+      const notBefore = Math.floor((now - (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS)) / 1000);
+      const missed = missedWhileUnlinked(messages, store.historyCutoff(jidUser(account), linkedAt(now)), notBefore);
       if (missed.length === 0) return;
       this.log.info({ count: missed.length }, 'taking the messages customers sent while this number was unlinked from the history sync');
       this.track((async () => {
@@ -249,10 +272,10 @@ export class BaileysTransport implements Transport {
       })());
     });
     // A customer's call rings on the phone only: the ticket hears that they tried (offers only, once per call).
-    socket.ev.on('call', (calls) => {
+    on('call', (calls) => {
       for (const call of calls) this.track(this.forward(socket, normalizeCall(call), null));
     });
-    socket.ev.on('messages.update', (updates) => {
+    on('messages.update', (updates) => {
       for (const { key, update } of updates) {
         const receipt = key.fromMe && key.id ? receiptOf(key.id, update) : null;
         const code = refusalCode(update);
@@ -261,12 +284,12 @@ export class BaileysTransport implements Transport {
         if (receipt) this.handlers?.receipt(receipt);
       }
     });
-    socket.ev.on('lid-mapping.update', (pair) => {
+    on('lid-mapping.update', (pair) => {
       const mapping = validMapping(pair);
       if (!mapping) return this.log.warn('ignored a LID mapping that is not a LID/phone pair');
       this.store?.rememberContact(mapping.lid, mapping.phone, this.store.contact(mapping.lid)?.chat ?? mapping.phone);
     });
-    socket.ev.on('message-capping.update', (capping) => {
+    on('message-capping.update', (capping) => {
       this.log.warn('WhatsApp limits how many new chats this number may start');
       this.setState({ limits: { ...this.current.limits, capping: capping as Record<string, unknown> } });
     });
@@ -291,6 +314,8 @@ export class BaileysTransport implements Transport {
       this.attempts = 0;
       this.everConnected = true;
       const me = socket.user?.id ? jidUser(socket.user.id) : null;
+      // A new link fixes from when its history sync may bring messages (before any of it or any live message is stored).
+      if (me) this.store?.historyCutoff(me, linkedAt(Date.now()));
       this.log.info('WhatsApp connected successfully');
       this.setState({ status: 'connected', qr: null, pairingCode: null, me });
     }
@@ -353,7 +378,7 @@ export class BaileysTransport implements Transport {
     this.reconnectLater({ code: null, reason, at: new Date().toISOString() });
   }
 
-  private onMessage(socket: WhatsAppSocket, raw: BaileysMessage): Promise<void> {
+  private async onMessage(socket: WhatsAppSocket, raw: BaileysMessage): Promise<void> {
     return this.forward(socket, normalizeMessage(raw), raw);
   }
 
@@ -381,8 +406,9 @@ export class BaileysTransport implements Transport {
         const { type, text, edited, ref } = normalized;
         const media = normalized.media && raw ? { ...normalized.media, source: mediaSource(raw) } : null;
         await handlers.message({ id, chat, phone, name, timestamp, type, text, edited, ref, media });
+        store.noteMessageAt(timestamp); // where the history import starts after a relink
       }
-      store.noteMessageAt(timestamp); // what a history sync after a relink must not bring again
+
     } catch (error) {
       // Baileys has acked it already: the gateway reports the storage problem on /health.
       this.log.error({ err: error, id: normalized.id }, 'could not store an inbound message');
@@ -392,7 +418,9 @@ export class BaileysTransport implements Transport {
   /** Keeps an inbound message's storing in view until it is done. */
   private track(work: Promise<void>): void {
     this.storing.add(work);
-    void work.finally(() => this.storing.delete(work));
+    void work
+      .catch((error: unknown) => this.log.error({ err: error }, 'could not handle an inbound message'))
+      .finally(() => this.storing.delete(work));
   }
 
   /** Waits (bounded) for inbound messages still being stored. */

@@ -13,6 +13,10 @@ export interface SendContext {
   timeoutMs: number;
   /** The send did not settle in time: the connection is stuck and must be rebuilt. */
   stalled(): void;
+  /** Told where the message goes just before it is written: WhatsApp's refusal can come with its ack, before the send returns. */
+  addressed?(jid: string): void;
+  /** Settles when the socket emitted "close": an ack will not come any more. */
+  closed: Promise<void>;
 }
 
 /**
@@ -21,14 +25,19 @@ export interface SendContext {
  * (Boom 428 "Connection Closed", 408) and is retried. WhatsApp's refusals of
  * a message (463, 479) come later as a receipt with status ERROR.
  */
-export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia, jidOverride?: string): Promise<SendResult & { jid: string }> {
+export async function sendTo(context: SendContext, chat: string, text: string, messageId: string, media?: OutboundMedia, jidOverride?: string): Promise<SendResult> {
   const jid = jidOverride ?? (await recipientJid(context, chatToJid(chat)));
   const ack = serverAck(context.socket, messageId);
+  context.addressed?.(jid);
+  const closed = context.closed.then(() => {
+    throw new SendError('the connection closed before WhatsApp acknowledged the message', 'send_failed', true);
+  });
+  closed.catch(() => {}); // awaited only while the send waits for its ack
   const sent = await withTimeout(
     context,
     (async () => {
       const answer = await context.socket.sendMessage(jid, content(text, media), { messageId });
-      await ack.promise;
+      await Promise.race([ack.promise, closed]);
       return answer;
     })(),
   )
@@ -41,7 +50,7 @@ export async function sendTo(context: SendContext, chat: string, text: string, m
   const whatsappId = sent?.key.id;
   if (!whatsappId) throw new SendError('WhatsApp returned no message id', 'send_failed', true);
   // rc14 answers with the full message it relayed (messages-send.js:1068-1140): kept, a retry request later gets it again, file and all.
-  return { whatsappId, jid, ...(sent.message ? { sent: proto.Message.encode(sent.message).finish() } : {}) };
+  return { whatsappId, ...(sent.message ? { sent: proto.Message.encode(sent.message).finish() } : {}) };
 }
 
 /**
@@ -49,29 +58,17 @@ export async function sendTo(context: SendContext, chat: string, text: string, m
  * reads only for errors, Socket/messages-recv.js:1494-1511, 1624). sendMessage resolves when the
  * websocket write is done (Socket/socket.js:58-72); on a half-open connection that is no sign WhatsApp
  * has it. Only the ack is: without it the send fails (retryable) and goes again under the same id,
- * which the recipient's phone shows once. A bad ack counts too: it has its own receipt with the code.
+ * which the recipient's phone shows once. A refusal comes in the ack too (rc14 emits it as a receipt).
  */
 function serverAck(socket: WhatsAppSocket, messageId: string): { promise: Promise<void>; cancel(): void } {
   let onAck: (node: { attrs?: Record<string, string | undefined> }) => void = () => {};
-  let onClose: (update: { connection?: string }) => void = () => {};
-  const promise = new Promise<void>((resolve, reject) => {
+  const promise = new Promise<void>((resolve) => {
     onAck = (node) => {
       if (node.attrs?.id === messageId) resolve();
     };
-    onClose = (update) => {
-      if (update.connection === 'close') reject(new SendError('the connection closed before WhatsApp acknowledged the message', 'send_failed', true));
-    };
   });
-  promise.catch(() => {}); // the send may fail first; then nobody awaits this
   socket.ws.on('CB:ack,class:message', onAck);
-  socket.ev.on('connection.update', onClose);
-  return {
-    promise,
-    cancel: () => {
-      socket.ws.off('CB:ack,class:message', onAck);
-      socket.ev.off('connection.update', onClose);
-    },
-  };
+  return { promise, cancel: () => socket.ws.off('CB:ack,class:message', onAck) };
 }
 
 /** Pictures WhatsApp shows as pictures; everything else goes as a document with its name. */

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { jidUser } from './contacts.js';
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from 'baileys';
 
 const FILE = 'session.sqlite';
@@ -24,7 +25,7 @@ export class SessionStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS auth (category TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (category, id));
       CREATE TABLE IF NOT EXISTS contacts (lid TEXT PRIMARY KEY, phone TEXT, chat TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
   }
 
@@ -93,24 +94,56 @@ export class SessionStore {
     this.db.prepare('DELETE FROM contacts WHERE chat = ? OR phone = ?').run(chat, chat);
   }
 
-  /** When the newest customer message handed to the service was sent (seconds); null before the first. Survives unlinking. */
-  lastMessageAt(): number | null {
-    return (this.db.prepare("SELECT value FROM marks WHERE name = 'last_message_at'").get() as { value: number } | undefined)?.value ?? null;
-  }
-
+  /** Notes when a customer message handed to the service was sent (seconds): the newest is where a relink's history import starts. */
   noteMessageAt(seconds: number): void {
     this.db
-      .prepare("INSERT INTO marks (name, value) VALUES ('last_message_at', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)")
+      .prepare("INSERT INTO marks (name, value) VALUES ('last_message_at', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
       .run(seconds);
+  }
+
+  /**
+   * From when (seconds) a history sync's messages are new to the service: fixed when a link opens, for every
+   * chunk of that link. The same number linked again after a logout: from its newest message stored before
+   * (or the logout); a first link, or another number: from the link itself (messages since then that rc14
+   * folded into the history it still held). `account` is the linked number (creds.me).
+   */
+  historyCutoff(account: string, nowSeconds: number): number {
+    return this.db.transaction(() => {
+      if (this.mark('linked_account') === account) return Number(this.mark('history_cutoff') ?? nowSeconds);
+      const sameNumber = this.mark('unlinked_account') === account;
+      const cutoff = sameNumber ? Number(this.mark('unlinked_last_message') ?? this.mark('unlinked_at') ?? nowSeconds) : nowSeconds;
+      this.setMark('linked_account', account);
+      this.setMark('history_cutoff', String(cutoff));
+      return cutoff;
+    })();
   }
 
   hasCredentials(): boolean {
     return this.db.prepare('SELECT 1 FROM auth LIMIT 1').get() !== undefined;
   }
 
-  /** Forgets the linked device (contacts stay: they keep tickets together after re-linking). */
+  /** Forgets the linked device (contacts stay: they keep tickets together after re-linking); notes where a relink's history import starts. */
   clearCredentials(): void {
-    this.db.prepare('DELETE FROM auth').run();
+    const account = this.read<AuthenticationCreds>('creds', 'creds')?.me?.id;
+    this.db.transaction(() => {
+      if (account) {
+        this.setMark('unlinked_account', jidUser(account));
+        this.setMark('unlinked_at', String(Math.floor(Date.now() / 1000)));
+        const last = this.mark('last_message_at');
+        if (last === undefined) this.db.prepare("DELETE FROM marks WHERE name = 'unlinked_last_message'").run();
+        else this.setMark('unlinked_last_message', last);
+      }
+      this.db.prepare("DELETE FROM marks WHERE name IN ('linked_account', 'history_cutoff')").run();
+      this.db.prepare('DELETE FROM auth').run();
+    })();
+  }
+
+  private mark(name: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM marks WHERE name = ?').get(name) as { value: string } | undefined)?.value;
+  }
+
+  private setMark(name: string, value: string): void {
+    this.db.prepare('INSERT INTO marks (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
   close(): void {

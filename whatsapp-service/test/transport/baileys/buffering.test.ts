@@ -184,3 +184,19 @@ test('out of order, as WhatsApp may deliver: an edit before its original, live a
     await h.close();
   }
 });
+
+test('a message our code cannot read does not take the rest of rc14\'s batch with it (a throw inside flush() would abort it)', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    const s = await bufferingSocket(h);
+    const broken = waMessage({ id: 'BROKEN', from: '4917055500088@s.whatsapp.net' });
+    Object.defineProperty(broken, 'message', { get: () => { throw new Error('unreadable structure'); } });
+    s.deliver([broken, ...offline('AFTER')], 'append');
+    s.receipt('3EB0NOTOURS', 3);
+    s.offlineDone();
+    await waitFor(() => delivered('AFTER').length === 3, 'the rest of the batch');
+    assert.ok(h.logs.some((line) => /could not handle an inbound message/.test(line)));
+  } finally {
+    await h.close();
+  }
+});

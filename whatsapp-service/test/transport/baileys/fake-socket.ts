@@ -23,8 +23,9 @@ import type { MessageContent } from '../../../src/transport/baileys/socket.js';
  *   phone JID (Signal/lid-mapping.js:83-85, 143-176), which knows a LID for nearly every account
  *   in 2026 (`serverKnowsLids`), stores the pair and answers, after `latencyMs`; the query can fail
  *   (`lidLookupFailures`: rejects as executeUSyncQuery does); device 0 -> no ":device" part (line 117).
- * - a refused message: `messages.update` with status ERROR (0) and the code in
- *   messageStubParameters[0] (Socket/messages-recv.js:1558-1566, handleBadAck).
+ * - a refused message (`refuseNext`): the server's ack carries the code instead of a good ack, and rc14's
+ *   handleBadAck emits `messages.update` with status ERROR (0) and the code in messageStubParameters[0]
+ *   (Socket/messages-recv.js:1494-1566).
  * - an undecryptable message (Socket/messages-recv.js:1298-1389): "Key used already or never
  *   filled" is nacked and not upserted (WhatsApp sends it again); "Message absent from node" asks
  *   the phone for the content, upserts the CIPHERTEXT stub and then updates it with the request id;
@@ -74,6 +75,8 @@ export class FakeSocket implements WhatsAppSocket {
   readonly ws = new EventEmitter();
   /** The connection is half-open: writes succeed locally, WhatsApp answers nothing (noticed by rc14 after 35-65 s, socket.js:530-541). */
   halfOpen = false;
+  /** WhatsApp refuses the next sends with these codes in their ack (463, 479), once each. */
+  refuseNext: string[] = [];
   /** Messages sent again on a retry request, by id. */
   readonly resent: Array<{ id: string; message: proto.IMessage }> = [];
 
@@ -95,6 +98,11 @@ export class FakeSocket implements WhatsAppSocket {
     process.nextTick(() => this.tick());
     // rc14 stores every mapping it announces (Socket/chats.js:1129-1136).
     this.ev.on('lid-mapping.update', ({ lid, pn }) => this.storeMapping(lid, pn));
+    // rc14's handleBadAck, registered when the socket is built, so before anyone else's listener
+    // (Socket/messages-recv.js:1494-1566, 1624): an ack with an error is a refusal, emitted at once.
+    this.ws.on('CB:ack,class:message', ({ attrs }: { attrs: Record<string, string> }) => {
+      if (attrs.error) this.ev.emit('messages.update', [{ key: { id: attrs.id, fromMe: true, remoteJid: attrs.from }, update: { status: proto.WebMessageInfo.Status.ERROR, messageStubParameters: [attrs.error] } }]);
+    });
   }
 
   /** The phone's LID as Baileys stores it (Signal/lid-mapping.js storeLIDPNMappings): the newest wins. */
@@ -132,9 +140,11 @@ export class FakeSocket implements WhatsAppSocket {
     if ('text' in content) this.sent.push({ jid, text: content.text, id, message });
     else this.sent.push({ jid, text: content.caption ?? '', id, content: this.keepSentFiles ? content : undefined, message });
     this.retryCache.set(id, { message, at: Date.now() });
-    // WhatsApp's server acknowledges the stanza (`<ack class="message">`, Socket/messages-recv.js:1624), unless the
-    // connection is half-open: the write succeeded locally and nothing comes back.
-    if (!this.halfOpen) setImmediate(() => this.ended || this.ws.emit('CB:ack,class:message', { tag: 'ack', attrs: { id, class: 'message', from: jid, t: String(Math.floor(Date.now() / 1000)) } }));
+    // WhatsApp's server acknowledges the stanza (`<ack class="message">`, Socket/messages-recv.js:1624), a refusal
+    // in that same ack (`error="479"`), unless the connection is half-open: the write succeeded locally and nothing comes back.
+    const error = this.refuseNext.shift();
+    const attrs = { id, class: 'message', from: jid, t: String(Math.floor(Date.now() / 1000)), ...(error ? { error } : {}) };
+    if (!this.halfOpen) setImmediate(() => this.ended || this.ws.emit('CB:ack,class:message', { tag: 'ack', attrs }));
     // rc14 answers with the full message it relayed (Socket/messages-send.js:1068-1140), not only its key,
     // once the websocket write is done (socket.js:58-72): not a sign that WhatsApp has it.
     return { key: { id, remoteJid: jid, fromMe: true }, message, messageTimestamp: Math.floor(Date.now() / 1000) };
@@ -329,11 +339,7 @@ export class FakeSocket implements WhatsAppSocket {
     this.tick();
     this.ev.emit('messaging-history.set', { chats: [], contacts: [], messages, syncType: proto.HistorySync.HistorySyncType.RECENT, progress: 100, isLatest: true });
   }
-  /** handleBadAck: `{ status: WAMessageStatus.ERROR, messageStubParameters: [attrs.error] }`. */
-  badAck(id: string, remoteJid: string, code: string) {
-    this.tick();
-    this.ev.emit('messages.update', [{ key: { id, fromMe: true, remoteJid }, update: { status: proto.WebMessageInfo.Status.ERROR, messageStubParameters: [code] } }]);
-  }
+
 }
 
 /** The LID the fake server has for a phone number: 15 digits, stable. */

@@ -53,6 +53,52 @@ test('relinked after a logout (401): the 3 messages customers sent meanwhile com
   }
 });
 
+test('the import starts where the old link ended, for every chunk: a live message first, chunks in any order, another customer in the same second as the last stored message', async () => {
+  const h = await connectedHarness(webhookUrl);
+  try {
+    const customer = '4917020000011@s.whatsapp.net';
+    const lastAt = hoursAgo(50);
+    h.socket().deliver([waMessage({ id: 'CLAST', from: customer, timestamp: lastAt })]);
+    await waitFor(() => delivered('CLAST').length === 1, 'the last message before the logout');
+    h.socket().close(401, 'Connection Failure');
+    await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
+    const s = h.socket();
+    s.showQr();
+    s.open();
+    await untilConnected(h, 'relinked');
+
+    s.deliver([waMessage({ id: 'CLIVE', from: '4917020000013@s.whatsapp.net', timestamp: hoursAgo(0) })]); // before the history comes
+    await waitFor(() => delivered('CLIVE').length === 1, 'live');
+    s.historySync([waMessage({ id: 'CNEWA', from: customer, timestamp: hoursAgo(1) })]);
+    s.historySync([
+      waMessage({ id: 'CNEWB', from: '4917020000012@s.whatsapp.net', timestamp: hoursAgo(10) }), // older, in a later chunk
+      waMessage({ id: 'CSAME', from: '4917020000014@s.whatsapp.net', timestamp: lastAt }), // the same second
+    ]);
+    await waitFor(() => delivered('CNEW').length === 2 && delivered('CSAME').length === 1, 'both chunks');
+  } finally {
+    await h.close();
+  }
+});
+
+test('another number linked on the same folder takes nothing from before its link', async () => {
+  const h = await connectedHarness(webhookUrl);
+  try {
+    h.socket().deliver([waMessage({ id: 'ALAST', from: '4917020000021@s.whatsapp.net', timestamp: hoursAgo(50) })]);
+    await waitFor(() => delivered('ALAST').length === 1, 'a message for the first number');
+    h.socket().close(401, 'Connection Failure');
+    await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
+    const s = h.socket();
+    s.showQr();
+    s.open('4940999888777'); // another business number scanned
+    await untilConnected(h, 'linked');
+    s.historySync([waMessage({ id: 'AOTHER', from: '4917020000022@s.whatsapp.net', timestamp: hoursAgo(5), message: { conversation: 'ein Chat der anderen Nummer' } })]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(delivered('AOTHER'), []);
+  } finally {
+    await h.close();
+  }
+});
+
 test('a first link takes nothing from the history sync: the phone\'s chats are old conversations, not tickets', async () => {
   const h = await startHarness(webhookUrl);
   try {
@@ -62,6 +108,24 @@ test('a first link takes nothing from the history sync: the phone\'s chats are o
     h.socket().historySync([waMessage({ id: 'FIRSTLINK', from: '4917020000003@s.whatsapp.net', timestamp: hoursAgo(2), message: { conversation: 'von gestern' } })]);
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.deepEqual(delivered('FIRSTLINK'), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a first link: a live message rc14 folded into the history it still held (Utils/event-buffer.js:414-416) is delivered', async () => {
+  const h = await startHarness(webhookUrl);
+  try {
+    const s = h.socket();
+    s.showQr();
+    s.open();
+    await untilConnected(h);
+    const live = waMessage({ id: 'FOLDED', from: '4917020000007@s.whatsapp.net', timestamp: Math.floor(Date.now() / 1000) });
+    s.ev.buffer(); // rc14 holds the first link's events while it syncs (Socket/chats.js:1067-1108)
+    s.historySync([live]); // the phone's history already has it
+    s.ev.emit('messages.upsert', { messages: [live], type: 'notify' }); // and it comes live, receipted: rc14 keeps only the history entry
+    s.ev.flush();
+    await waitFor(() => receiver.messages().some((m) => m.id === 'FOLDED'), 'delivered');
   } finally {
     await h.close();
   }

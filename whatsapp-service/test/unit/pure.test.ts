@@ -6,6 +6,7 @@ import { MAX_MESSAGE_CHARS, wellFormed } from '../../src/outbound/text-limits.js
 import { messageEvent } from '../../src/webhook/events.js';
 import { parseAnswer } from '../../src/webhook/answer.js';
 import { backoffDelay } from '../../src/backoff.js';
+import { MapCache } from '../../src/transport/baileys/socket.js';
 import { outcomeOf, outcomeOfError, retryAfterMs } from '../../src/webhook/outcome.js';
 
 test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {
@@ -144,4 +145,14 @@ test('send requests: the ticket number in any osTicket format goes along; one th
   assert.ok(odd.ok && odd.request.ticket === undefined);
   const long = parseSendRequest({ phone: '491701', message: 'x', ticket: 'x'.repeat(33) }, undefined);
   assert.ok(long.ok && long.request.ticket === undefined);
+});
+
+test('the retry-count cache stays bounded by dropping its oldest entries, never all (rc14 limits decryption retries by these counts)', () => {
+  const cache = new MapCache();
+  for (let n = 0; n < 10_000; n++) cache.set(`old${n}`, n);
+  cache.set('recent', 3);
+  cache.set('next', 1);
+  assert.equal(cache.get('recent'), 3);
+  assert.equal(cache.get('old0'), undefined, 'the oldest went');
+  assert.equal(cache.get('old9999'), 9999);
 });

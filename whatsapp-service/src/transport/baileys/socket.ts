@@ -51,7 +51,9 @@ export class MapCache {
     return entry.value as T;
   }
   set<T>(key: string, value: T): void {
-    if (this.entries.size > 10_000) this.entries.clear();
+    // Bounded by dropping the oldest: clearing all would reset rc14's retry counts (Socket/messages-recv.js:1030-1039).
+    this.entries.delete(key);
+    if (this.entries.size >= 10_000) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, { value, until: Date.now() + 3_600_000 });
   }
   del(key: string): void {

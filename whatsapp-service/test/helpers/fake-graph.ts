@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
  *   `{"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}`; the url needs the bearer token
  *   (…/business-phone-numbers/media).
  * - errors: `{"error": {"message": "(#code) title", "type", "code", "error_data": {"messaging_product", "details"}, "fbtrace_id"}}`
- *   with the HTTP status of …/support/error-codes (401 for 190, 400 for 131026/131047/130429, 500 for 131000).
+ *   with the HTTP status of …/support/error-codes (401 for 190, 400 for 131026/131047/130429, 500 for 131000);
+ *   a token it cannot use is named in the message ("Malformed access token <token>", as Graph answers one).
  */
 export class FakeGraph {
   private server: Server | null = null;
@@ -52,7 +53,9 @@ export class FakeGraph {
     const url = new URL(req.url!, this.base);
     this.requests.push(`${req.method} ${url.pathname}`);
     if (req.headers.authorization !== `Bearer ${this.token}`) {
-      return error(401, 190, 'Error validating access token: Session has expired', 'OAuthException');
+      // Graph names the token it got when it cannot parse it ("Malformed access token EAAG…", code 190).
+      const given = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      return error(401, 190, `Malformed access token ${given}`, 'OAuthException');
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

@@ -59,7 +59,7 @@ export class GraphClient {
     } catch {
       /* not JSON: described below */
     }
-    if (!response.ok) throw refusal(response.status, parsed, text);
+    if (!response.ok) throw this.redacted(refusal(response.status, parsed, text));
     if (parsed === null || typeof parsed !== 'object') throw new GraphError(`the Graph API answered ${response.status} without JSON`, response.status, null, '');
     return parsed as T;
   }
@@ -67,7 +67,7 @@ export class GraphClient {
   /** The bytes at a media URL (bearer token), at most `maxBytes`; null when there are more. */
   async bytes(url: string, maxBytes: number, timeoutMs?: number): Promise<Buffer | null> {
     const response = await this.call(url, { method: 'GET', headers: { Authorization: `Bearer ${this.options.accessToken}` } }, timeoutMs);
-    if (!response.ok) throw refusal(response.status, null, await response.text().catch(() => ''));
+    if (!response.ok) throw this.redacted(refusal(response.status, null, await response.text().catch(() => '')));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body ?? []) {
@@ -86,9 +86,21 @@ export class GraphClient {
       return await this.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      throw new GraphError(`the Graph API could not be reached: ${cause}`, null, null, '');
+      throw this.redacted(new GraphError(`the Graph API could not be reached: ${cause}`, null, null, ''));
     }
   }
+
+  /** Graph's words without the access token: "Malformed access token EAAG…" would reach logs, /status and the open /health. */
+  private redacted(error: GraphError): GraphError {
+    const clean = (text: string) => redactToken(text, this.options.accessToken);
+    return new GraphError(clean(error.message), error.status, error.code, clean(error.details));
+  }
+}
+
+/** A text with the token, and anything shaped like a Meta access token, replaced by "[token]". */
+export function redactToken(text: string, token: string): string {
+  const exact = token.length >= 8 ? text.split(token).join('[token]') : text;
+  return exact.replace(/\bEAA[A-Za-z0-9]{20,}/g, '[token]');
 }
 
 function refusal(status: number, parsed: unknown, text: string): GraphError {

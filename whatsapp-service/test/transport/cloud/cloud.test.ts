@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../../src/log.js';
 import { CloudTransport, type CloudConfig } from '../../../src/transport/cloud/cloud-transport.js';
@@ -27,7 +28,12 @@ after(async () => {
   await receiver.stop();
 });
 
+/** Everything the Cloud transport logged in the current test. */
+const logged: string[] = [];
+const logSink = new Writable({ write(chunk, _encoding, done) { logged.push(String(chunk)); done(); } });
+
 async function cloudService(config: Partial<CloudConfig> = {}, now?: () => number): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
+  logged.length = 0;
   receiver.received.length = 0;
   graph.sent.length = 0;
   const cloud: CloudConfig = {
@@ -37,7 +43,7 @@ async function cloudService(config: Partial<CloudConfig> = {}, now?: () => numbe
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-cloud-'));
   const running = await startService(
     { WEBHOOK_URL: webhookUrl },
-    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, retentionMs: 86_400_000, log: createLogger('silent'), recheckMs: 100, now }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
+    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, retentionMs: 86_400_000, log: createLogger('debug', logSink), recheckMs: 100, now }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
   );
   await waitFor(async () => (await api(`${running.url}/status`)).body.connection !== 'connecting', 'token checked');
   return Object.assign(running, {
@@ -249,6 +255,12 @@ test('190 (token expired): configuration state on /health, nothing lost, sent on
     assert.equal(health.connection, 'misconfigured');
     assert.match(health.problems.join(' '), /whatsapp: the Cloud API refused the access token or its permissions \(190/);
     assert.equal(health.queues.outbox.queued, 1, 'kept');
+    // Graph named the token it got ("Malformed access token …"): it appears nowhere of ours.
+    const status = (await api(`${s.url}/status`)).text;
+    for (const [where, text] of [['/health', JSON.stringify(health)], ['/status', status], ['the log', logged.join('')]] as const) {
+      assert.ok(!text.includes(good), `the token is not in ${where}`);
+    }
+    assert.match(JSON.stringify(health), /Malformed access token \[token\]/);
     graph.token = good; // the administrator renews the token (here: Meta accepts it again)
     await waitFor(() => graph.sent.some((m) => m.text?.body === 'Antwort'), 'sent after the fix', 10_000);
     assert.equal((await api(`${s.url}/health`, { key: null })).status, 200);

@@ -40,6 +40,9 @@ export function parseChatId(input: unknown, defaultCountryCode: string | null = 
   const number = national
     ? parsePhoneNumberFromString(text, { defaultCallingCode: defaultCountryCode! })
     : parsePhoneNumberFromString(text);
+  // WhatsApp still writes Mexico's mobiles as 52 1 + ten digits (its wa_id), a form Mexico dropped in 2019
+  // and libphonenumber refuses: a reply must reach the chat under the id WhatsApp gave it.
+  if (!national && /^\+?521\d{10}$/.test(compact)) return { ok: true, chat: compact.replace(/^\+/, '') };
   if (!number || !number.isPossible()) {
     return { ok: false, reason: 'phone is not a possible phone number (country code and number, e.g. +49 171 2512623)' };
   }

@@ -28,7 +28,7 @@ import { helloEvent, messageEvent, statusEvent } from './webhook/events.js';
 import { Greeter } from './webhook/greeter.js';
 import { NOT_CONFIGURED } from './webhook/outcome.js';
 import { TargetHealth, type TargetStatus } from './webhook/target-health.js';
-import { CONFIGURATION_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, CONFIGURATION_BACKOFF, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 
 export interface GatewayOptions {
   db: Db;
@@ -385,9 +385,12 @@ export class Gateway {
   private receipt(receipt: Receipt): void {
     const row = this.options.outbox.byWhatsappId(receipt.whatsappId);
     if (!row) return;
-    if (receipt.state === 'held') {
-      // Taken, then refused for now: queued again, the transport holds it (and does what it needs to) when it is tried.
-      if (this.options.outbox.requeue(row.id, receipt.error ?? 'refused for now', this.now())) this.sender.wake();
+    if (receipt.state === 'held' || receipt.state === 'retry') {
+      // Taken, then refused for now: queued again. Held: the transport holds it (and does what it needs to) when it
+      // is tried. Retry: tried again after the pause a send failing now would get.
+      const now = this.now();
+      const dueAt = receipt.state === 'retry' ? now + backoffDelay(row.attempts, this.options.backoff ?? DEFAULT_BACKOFF) : now;
+      if (this.options.outbox.requeue(row.id, receipt.error ?? 'refused for now', now, dueAt)) this.sender.wake();
       return;
     }
     const state = receipt.state;

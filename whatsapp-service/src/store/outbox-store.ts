@@ -145,9 +145,9 @@ export class OutboxStore {
     return this.statements.release.run(now, now, chat).changes;
   }
 
-  /** WhatsApp took a message and then refused it for now: it is queued again (to be held). */
-  requeue(id: number, reason: string, now: number): boolean {
-    return this.statements.requeue.run(now, reason, now, id).changes === 1;
+  /** WhatsApp took a message and then refused it for now: it is queued again (to be held), due at `dueAt`. */
+  requeue(id: number, reason: string, now: number, dueAt = now): boolean {
+    return this.statements.requeue.run(dueAt, reason, now, id).changes === 1;
   }
 
   /**

@@ -55,8 +55,11 @@ export type DeliveryState = 'sent' | 'delivered' | 'read' | 'failed';
 /** What WhatsApp reported about a message we sent. */
 export interface Receipt {
   whatsappId: string;
-  /** `held`: WhatsApp took it and then refused it for now (the Cloud API's 24-hour window): send it again. */
-  state: DeliveryState | 'held';
+  /**
+   * `held`: WhatsApp took it and then refused it for now (the Cloud API's 24-hour window): send it again.
+   * `retry`: WhatsApp took it and then failed it for a passing reason (the Cloud API's 131000, 130429, …): again after a pause.
+   */
+  state: DeliveryState | 'held' | 'retry';
   /** For `failed`: WhatsApp's reason, with its code (e.g. "463: ..."). */
   error?: string;
 }

@@ -29,6 +29,13 @@ export class FakeGraph {
   readonly files = new Map<string, { data: Buffer; mime: string }>();
   /** The next /messages calls answer these errors, one each. */
   failures: Array<{ code: number; title: string; status: number; details?: string }> = [];
+  /**
+   * Runs before /messages answers (Meta promises no order: its status webhook may come first, botpress#15029,
+   * chatwoot#14529); `lose` then drops the answer as a timed-out connection would, after Meta took the message.
+   */
+  beforeAnswer: ((message: Record<string, any> & { wamid: string }) => Promise<void | 'lose'>) | null = null;
+  /** WhatsApp's own form of a number sent to (`contacts[].wa_id`): Mexico's mobiles are 521…, whatever was sent. */
+  waIdOf: (to: string) => string = (to) => to.replace(/^\+/, '').replace(/^52(\d{10})$/, '521$1');
   /** Media URL answers that are damaged (bytes changed), one each. */
   damagedDownloads = 0;
   requests: string[] = [];
@@ -36,7 +43,7 @@ export class FakeGraph {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        ({ status, body, type }) => res.writeHead(status, { 'Content-Type': type ?? 'application/json' }).end(body),
+        ({ status, body, type }) => (status === 0 ? res.destroy() : res.writeHead(status, { 'Content-Type': type ?? 'application/json' }).end(body)),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
     });
@@ -70,7 +77,8 @@ export class FakeGraph {
       const message = JSON.parse(body.toString('utf8')) as Record<string, any>;
       const wamid = `wamid.${randomBytes(12).toString('hex').toUpperCase()}`;
       this.sent.push({ ...message, wamid });
-      const contact = message.recipient ? { input: message.recipient, user_id: message.recipient } : { input: message.to, wa_id: String(message.to).replace(/^\+/, '') };
+      const contact = message.recipient ? { input: message.recipient, user_id: message.recipient } : { input: message.to, wa_id: this.waIdOf(String(message.to)) };
+      if (this.beforeAnswer && (await this.beforeAnswer({ ...message, wamid })) === 'lose') return { status: 0, body: '' };
       return json(200, { messaging_product: 'whatsapp', contacts: [contact], messages: [{ id: wamid }] });
     }
     if (req.method === 'POST' && path === `${this.phoneNumberId}/media`) {
@@ -142,15 +150,32 @@ export function customerWrites(
   };
 }
 
-/** A `value` with statuses (…/webhooks/reference/messages/status). */
-export function statuses(phoneNumberId: string, ...list: Array<{ id: string; status: string; recipient: string; code?: number; title?: string }>): Record<string, unknown> {
+/**
+ * A `value` with statuses (…/webhooks/reference/messages/status). `recipient` is the wa_id (or, with
+ * `bsuid`, `recipient_user_id` only); `callback` is the send's `biz_opaque_callback_data`, which Meta echoes.
+ */
+export function statuses(
+  phoneNumberId: string,
+  ...list: Array<{ id: string; status: string; recipient?: string; bsuid?: string; code?: number; title?: string; callback?: string }>
+): Record<string, unknown> {
   return {
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: '49301234567', phone_number_id: phoneNumberId },
     statuses: list.map((s) => ({
-      id: s.id, status: s.status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: s.recipient,
+      id: s.id, status: s.status, timestamp: String(Math.floor(Date.now() / 1000)),
+      ...(s.recipient ? { recipient_id: s.recipient } : {}), ...(s.bsuid ? { recipient_user_id: s.bsuid } : {}),
+      ...(s.callback ? { biz_opaque_callback_data: s.callback } : {}),
       ...(s.code ? { errors: [{ code: s.code, title: s.title ?? 'error', message: s.title ?? 'error', error_data: { details: s.title ?? 'error' } }] } : {}),
     })),
+  };
+}
+
+/** A status of a message the fake took, as Meta addresses it: the wa_id (or BSUID) and the echoed callback data. */
+export function statusOf(sent: Record<string, any> & { wamid: string }, status: string, failure?: { code: number; title: string }, waIdOf = (to: string) => to) {
+  return {
+    id: sent.wamid, status, callback: sent.biz_opaque_callback_data as string | undefined,
+    ...(sent.recipient ? { bsuid: sent.recipient as string } : { recipient: waIdOf(String(sent.to)) }),
+    ...(failure ?? {}),
   };
 }
 

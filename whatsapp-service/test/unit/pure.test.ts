@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseChatId } from '../../src/chat-id.js';
 import { parseSendRequest } from '../../src/outbound/send-request.js';
@@ -7,6 +8,7 @@ import { messageEvent } from '../../src/webhook/events.js';
 import { parseAnswer } from '../../src/webhook/answer.js';
 import { backoffDelay } from '../../src/backoff.js';
 import { MapCache } from '../../src/transport/baileys/socket.js';
+import { CONFIGURATION, RETRY, WINDOW } from '../../src/transport/cloud/errors.js';
 import { outcomeOf, outcomeOfError, retryAfterMs } from '../../src/webhook/outcome.js';
 
 test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {
@@ -155,4 +157,23 @@ test('the retry-count cache stays bounded by dropping its oldest entries, never 
   assert.equal(cache.get('recent'), 3);
   assert.equal(cache.get('old0'), undefined, 'the oldest went');
   assert.equal(cache.get('old9999'), 9999);
+});
+
+test("WhatsApp's 521 form of Mexican mobiles is a chat id as WhatsApp gives it (libphonenumber refuses it since 2019)", () => {
+  assert.deepEqual(parseChatId('5215512345678'), { ok: true, chat: '5215512345678' });
+  assert.deepEqual(parseChatId('+52 1 55 1234 5678'), { ok: true, chat: '5215512345678' });
+  assert.deepEqual(parseChatId('+52 55 1234 5678'), { ok: true, chat: '525512345678' });
+});
+
+test("docs/contract.md 3.3 lists the Cloud API's codes as errors.ts classifies them", () => {
+  const contract = readFileSync(new URL('../../../docs/contract.md', import.meta.url), 'utf8');
+  const section = contract.slice(contract.indexOf("### 3.3 The Cloud API's webhook"), contract.indexOf('### 3.4')).replace(/\([^)]*\)/g, '');
+  const listed = (label: string) => {
+    const list = new RegExp(`${label} ([\\d,\\s–]+);`).exec(section)?.[1] ?? '';
+    return { codes: [...list.replace('200–299', '').matchAll(/\d+/g)].map(Number).sort((a, b) => a - b), range: list.includes('200–299') };
+  };
+  const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
+  assert.deepEqual(listed('retry').codes, sorted(RETRY));
+  assert.deepEqual(listed('configuration'), { codes: sorted(CONFIGURATION), range: true }); // errors.ts: 200–299 too
+  assert.deepEqual(listed('window').codes, sorted(WINDOW));
 });

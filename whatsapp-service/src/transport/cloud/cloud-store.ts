@@ -47,6 +47,8 @@ export class CloudStore {
       CREATE INDEX IF NOT EXISTS chats_by_template ON chats (template_wamid);
       CREATE INDEX IF NOT EXISTS chats_by_phone ON chats (phone);
       CREATE INDEX IF NOT EXISTS chats_by_bsuid ON chats (bsuid);
+      CREATE TABLE IF NOT EXISTS addresses (address TEXT PRIMARY KEY, chat TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS window_refusals (message_id TEXT PRIMARY KEY, chat TEXT NOT NULL, count INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS foreign_notifications (
         id INTEGER PRIMARY KEY, phone_number_id TEXT NOT NULL, display TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL
       );
@@ -70,6 +72,13 @@ export class CloudStore {
          ON CONFLICT (chat) DO UPDATE SET closed = 1 WHERE last_inbound_at <= @before`,
       ),
       byTemplate: this.db.prepare('SELECT * FROM chats WHERE template_wamid = ?'),
+      byAddress: this.db.prepare('SELECT chat FROM addresses WHERE address = ?'),
+      address: this.db.prepare('INSERT INTO addresses (address, chat) VALUES (?, ?) ON CONFLICT (address) DO NOTHING'),
+      windowRefused: this.db.prepare(
+        'INSERT INTO window_refusals (message_id, chat, count) VALUES (?, ?, 1) ON CONFLICT (message_id) DO UPDATE SET count = count + 1 RETURNING count',
+      ),
+      refusals: this.db.prepare('SELECT count FROM window_refusals WHERE message_id = ?'),
+      wroteAgain: this.db.prepare('DELETE FROM window_refusals WHERE chat = ?'),
       uninvite: this.db.prepare('UPDATE chats SET template_sent_at = NULL, template_wamid = NULL WHERE chat = ?'),
       purgeForeign: this.db.prepare('DELETE FROM foreign_notifications WHERE received_at < ?'),
       forget: this.db.prepare('DELETE FROM chats WHERE chat = ?'),
@@ -85,6 +94,9 @@ export class CloudStore {
    * else `bsuid:<id>`. A customer first known by BSUID keeps that chat when the phone appears.
    */
   chatOf(phone: string | null, bsuid: string | null): string | null {
+    // WhatsApp's own form of a number we sent to in another (Mexico's 521…, the wa_id of Meta's answer).
+    const aliased = phone ? (this.statements.byAddress.get(phone) as { chat: string } | undefined) : undefined;
+    if (aliased) return aliased.chat;
     const known = (bsuid && (this.statements.byBsuid.get(bsuid) as CloudChat | undefined)) || (phone && (this.statements.byPhone.get(phone) as CloudChat | undefined));
     if (known) return known.chat;
     return phone ?? (bsuid ? bsuidChat(bsuid) : null);
@@ -98,7 +110,25 @@ export class CloudStore {
 
   /** The customer wrote (at `at`, when they sent it): their window is open for 24 hours from then. */
   wrote(chat: string, phone: string | null, bsuid: string | null, at: number): void {
-    this.statements.upsert.run({ chat, phone, bsuid, at });
+    this.db.transaction(() => {
+      this.statements.upsert.run({ chat, phone, bsuid, at });
+      this.statements.wroteAgain.run(chat);
+    })();
+  }
+
+  /** Meta answered a send to `chat` with another form of the number (`contacts[].wa_id`): both are that chat from now on. */
+  rememberAddress(chat: string, waId: string): void {
+    if (waId !== chat) this.statements.address.run(waId, chat);
+  }
+
+  /** WhatsApp refused a message for the window (131047); returns how often in a row, since the customer last wrote. */
+  windowRefused(messageId: string, chat: string): number {
+    return (this.statements.windowRefused.get(messageId, chat) as { count: number }).count;
+  }
+
+  /** How often WhatsApp refused this message for the window since the customer last wrote. */
+  windowRefusals(messageId: string): number {
+    return (this.statements.refusals.get(messageId) as { count: number } | undefined)?.count ?? 0;
   }
 
   get(chat: string): CloudChat | undefined {
@@ -138,7 +168,11 @@ export class CloudStore {
   }
 
   forget(chat: string): void {
-    this.statements.forget.run(chat);
+    this.db.transaction(() => {
+      this.statements.forget.run(chat);
+      this.db.prepare('DELETE FROM addresses WHERE chat = ?').run(chat);
+      this.statements.wroteAgain.run(chat);
+    })();
   }
 
   /** Keeps a notification for another number (for `retentionMs`, like everything else). */

@@ -58,6 +58,8 @@ export class CloudTransport implements Transport {
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null };
   /** WhatsApp's last refusal of the invitation template, for /health. */
   private templateProblem: string | null = null;
+  /** Sends waiting for Graph's answer, by callback, with the statuses that came first. */
+  private readonly inFlight = new Map<string, CloudStatusIn[]>();
 
   constructor(private readonly options: CloudTransportOptions) {
     this.now = options.now ?? Date.now;
@@ -177,6 +179,9 @@ export class CloudTransport implements Transport {
   private onStatus(store: CloudStore, status: CloudStatusIn): void {
     const handlers = this.handlers;
     if (!handlers) return;
+    // Meta promises no order: a status can come before the send's answer. It waits for the answer (see post()).
+    const waiting = status.callback ? this.inFlight.get(status.callback) : undefined;
+    if (waiting) return void waiting.push(status);
     const state = status.status === 'played' ? 'read' : status.status;
     if (state === 'failed') {
       const error = status.errors[0];
@@ -188,36 +193,56 @@ export class CloudTransport implements Transport {
         this.options.log.error({ reason }, 'WhatsApp refused the invitation template');
         return;
       }
-      if (error && classify(error.code, null) === 'window') {
-        // Taken, then refused: the window had closed. The gateway sends it again, which invites the customer first.
-        const chat = store.chatOf(status.recipient.phone, status.recipient.bsuid);
-        if (chat) store.closeWindow(chat, status.at);
-        return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
+      const sent = parseCallback(status.callback);
+      switch (error ? classify(error.code, null) : 'final') {
+        case 'window': {
+          // Taken, then refused: the window had closed — for the chat the reply was filed under, whatever address Meta
+          // names. The gateway sends it again, which invites the customer first; twice refused, it is held (see send()).
+          const chat = sent?.chat ?? store.chatOf(status.recipient.phone, status.recipient.bsuid);
+          if (chat) store.closeWindow(chat, status.at);
+          if (sent && chat) store.windowRefused(sent.messageId, chat);
+          return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
+        }
+        case 'retry':
+          return handlers.receipt({ whatsappId: status.id, state: 'retry', error: `WhatsApp could not deliver it for now (${reason}); sending it again` });
+        case 'configuration':
+          this.refused(new GraphError(error!.title, null, error!.code, error!.details));
+          return handlers.receipt({ whatsappId: status.id, state: 'retry', error: `WhatsApp refused it for this account (${reason}); sending it again once that is fixed` });
+        default:
+          return handlers.receipt({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
       }
-      return handlers.receipt({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
     }
     if (state === 'sent' || state === 'delivered' || state === 'read') handlers.receipt({ whatsappId: status.id, state });
   }
 
+  /** Statuses that came before their send's answer, handled once the caller has recorded the answer. */
+  private replay(store: CloudStore, early: CloudStatusIn[]): void {
+    if (early.length > 0) setImmediate(() => early.forEach((status) => this.onStatus(store, status)));
+  }
+
   // ---- we call Meta ----
 
-  async send(chat: string, text: string, _messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult> {
+  async send(chat: string, text: string, messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult> {
     const store = this.store;
     if (!store || this.current.status !== 'connected') {
       throw new SendError(`the Cloud API is not usable now (${this.current.status})`, 'not_connected', true);
     }
-    if (!store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, context?.ticket ?? null);
+    // Refused for the window twice since the customer last wrote: held, whatever the window looks like from here.
+    const refusedTwice = store.windowRefusals(messageId) >= 2;
+    if (refusedTwice || !store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, messageId, context?.ticket ?? null, refusedTwice);
     const startedAt = this.now();
     try {
       const content = media ? await this.mediaContent(media, text) : { type: 'text', text: { body: text, preview_url: /https?:\/\//.test(text) } };
-      return { whatsappId: await this.post(store, chat, content) };
+      const { wamid, early } = await this.post(store, chat, content, callbackOf(messageId, chat));
+      this.replay(store, early); // after the gateway recorded the id
+      return { whatsappId: wamid };
     } catch (error) {
       const graph = error instanceof GraphError ? error : null;
       if (!graph) throw error;
       switch (classify(graph.code, graph.status)) {
         case 'window':
           store.closeWindow(chat, startedAt);
-          return this.outsideWindow(store, chat, context?.ticket ?? null);
+          return this.outsideWindow(store, chat, messageId, context?.ticket ?? null);
         case 'configuration':
           this.refused(graph);
           throw new SendError(`the Cloud API refused the access token or its permissions (${graph.reason})`, 'configuration', true);
@@ -233,7 +258,7 @@ export class CloudTransport implements Transport {
    * The customer last wrote more than 24 hours ago: free-form messages may not go. Invite them with the
    * template (once until they answer) and hold the reply; without a template, the reply cannot go at all.
    */
-  private async outsideWindow(store: CloudStore, chat: string, ticket: string | null): Promise<never> {
+  private async outsideWindow(store: CloudStore, chat: string, messageId: string, ticket: string | null, held = false): Promise<never> {
     const template = this.options.config.template;
     if (!template) {
       throw new SendError(
@@ -242,16 +267,16 @@ export class CloudTransport implements Transport {
       );
     }
     if (!store.invitedSinceLastMessage(chat, this.now())) {
-      let wamid: string;
+      let answer: { wamid: string; early: CloudStatusIn[] };
       try {
-        wamid = await this.post(store, chat, {
+        answer = await this.post(store, chat, {
           type: 'template',
           template: {
             name: template.name,
             language: { code: template.language },
             components: [{ type: 'body', parameters: [{ type: 'text', text: ticket ?? '-' }] }],
           },
-        });
+        }, callbackOf(`T${messageId}`, chat));
       } catch (error) {
         const graph = asGraphError(error);
         const kind = classify(graph.code, graph.status);
@@ -260,28 +285,46 @@ export class CloudTransport implements Transport {
         this.options.log.error({ code: graph.code, template: template.name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
         throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
       }
-      store.invited(chat, wamid, this.now());
+      store.invited(chat, answer.wamid, this.now());
+      this.replay(store, answer.early);
       this.templateProblem = null;
       this.options.log.info({ template: template.name }, 'outside the 24-hour window: the customer was invited by template');
     }
     // The customer may have written while the template was on its way: then the reply is due now, not held.
-    if (store.windowOpen(chat, this.now())) throw new SendError('the customer wrote meanwhile; sending now', 'window_reopened', true);
+    if (!held && store.windowOpen(chat, this.now())) throw new SendError('the customer wrote meanwhile; sending now', 'window_reopened', true);
     throw new SendError(
       `outside WhatsApp's 24-hour window: the customer was sent the template "${template.name}" inviting them to answer; the reply follows when they do`,
       'window_closed', true, true,
     );
   }
 
-  /** Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. */
-  private async post(store: CloudStore, chat: string, content: Record<string, unknown>): Promise<string> {
-    const to = store.addressOf(chat);
-    const answer = await this.graph.json<{ messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
-      messaging_product: 'whatsapp', recipient_type: 'individual', ...to, ...content,
-    });
-    const id = answer.messages?.[0]?.id;
-    // A 200 is not delivery: WhatsApp's refusals come later as a failed status.
-    if (!id) throw new GraphError('the Cloud API answered without a message id', 200, null, '');
-    return id;
+  /**
+   * Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. `callback`
+   * rides along as `biz_opaque_callback_data` and comes back in its statuses: a status that comes before this
+   * answer waits in `early` for the caller to handle once it recorded the answer; and if the answer is lost
+   * (timeout, reset) while a status says Meta took the message, that is the answer — not a second send.
+   */
+  private async post(store: CloudStore, chat: string, content: Record<string, unknown>, callback: string): Promise<{ wamid: string; early: CloudStatusIn[] }> {
+    const early: CloudStatusIn[] = [];
+    this.inFlight.set(callback, early);
+    try {
+      const to = store.addressOf(chat);
+      const answer = await this.graph.json<{ contacts?: Array<{ wa_id?: string }>; messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
+        messaging_product: 'whatsapp', recipient_type: 'individual', ...to, ...content, biz_opaque_callback_data: callback,
+      });
+      const id = answer.messages?.[0]?.id;
+      // A 200 is not delivery: WhatsApp's refusals come later as a failed status.
+      if (!id) throw new GraphError('the Cloud API answered without a message id', 200, null, '');
+      const waId = answer.contacts?.[0]?.wa_id;
+      if (typeof waId === 'string' && /^\d{6,15}$/.test(waId)) store.rememberAddress(chat, waId);
+      return { wamid: id, early };
+    } catch (error) {
+      const taken = early.find((status) => status.status !== 'failed') ?? early[0];
+      if (taken && asGraphError(error).status === null) return { wamid: taken.id, early };
+      throw error;
+    } finally {
+      this.inFlight.delete(callback);
+    }
   }
 
   /** Uploads an agent's file and describes it by its Cloud media id: pictures as images, the rest as documents. */
@@ -344,6 +387,16 @@ export class CloudTransport implements Transport {
       problems,
     };
   }
+}
+
+/** `biz_opaque_callback_data` of a send (at most 512 characters): our message id and the chat the message is filed under. */
+function callbackOf(messageId: string, chat: string): string {
+  return `${messageId} ${chat}`;
+}
+
+function parseCallback(data: string | null): { messageId: string; chat: string } | null {
+  const match = data ? /^(\S+) (\S+)$/.exec(data) : null;
+  return match ? { messageId: match[1]!, chat: match[2]! } : null;
 }
 
 /** WhatsApp gives the sha256 in base64 in webhooks and (by third-party accounts) in hex from Graph: either is accepted. */

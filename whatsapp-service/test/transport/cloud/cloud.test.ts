@@ -9,7 +9,7 @@ import { createLogger } from '../../../src/log.js';
 import { CloudTransport, type CloudConfig } from '../../../src/transport/cloud/cloud-transport.js';
 import { SECRET, api, startService, type RunningService } from '../../helpers/service.js';
 import { Receiver, waitFor } from '../../helpers/receiver.js';
-import { customerWrites, FakeGraph, hubSignature, notification, statuses } from '../../helpers/fake-graph.js';
+import { customerWrites, FakeGraph, hubSignature, notification, statuses, statusOf } from '../../helpers/fake-graph.js';
 
 const APP_SECRET = 'meta-app-secret-0123456789abcdef';
 const VERIFY_TOKEN = 'verify-token-0123456789';
@@ -336,6 +336,95 @@ test('a notification for another phone_number_id is kept and named on /health, n
     assert.match(health.problems.join(' '), /cloud: notifications for number 49301234567 \(phone_number_id 555000111222333\) arrive here \(1 kept\)/);
     assert.equal(receiver.messages().length, 0);
   } finally {
+    await s.stop();
+  }
+});
+
+test('a 131047 status that comes before the send\'s answer: the template with the ticket number, the reply held, sent once the customer writes', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110020', text('Frage von vorgestern')));
+    graph.beforeAnswer = async (message) => {
+      if (message.text?.body !== 'Antwort vorab') return;
+      graph.beforeAnswer = null;
+      await s.post(notification(statuses(graph.phoneNumberId, statusOf(message, 'failed', { code: 131047, title: 'Re-engagement message' }))));
+    };
+    await reply(s, '4917011110020', 'Antwort vorab', 'entry:20', '777777');
+    await waitFor(() => graph.sent.some((m) => m.template), 'the template');
+    assert.equal(graph.sent.find((m) => m.template)!.template.components[0].parameters[0].text, '777777');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:20' && x.state === 'held'), 'held');
+    await s.post(say('4917011110020', text('Ja?')));
+    await waitFor(() => graph.sent.filter((m) => m.text?.body === 'Antwort vorab').length === 2, 'sent after the answer');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(graph.sent.filter((m) => m.text?.body === 'Antwort vorab').length, 2, 'the refused one and the one that went: no more');
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('a passing failure by status (131000 after 200): sent again after a pause, then delivered', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110021', text('Frage')));
+    await reply(s, '4917011110021', 'Zweiter Versuch', 'entry:21');
+    await waitFor(() => graph.sent.length === 1, 'sent');
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent[0]!, 'failed', { code: 131000, title: 'Something went wrong' }))));
+    await waitFor(() => graph.sent.length === 2, 'sent again', 10_000);
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent[1]!, 'delivered'))));
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:21' && x.state === 'delivered'), 'delivered');
+    assert.ok(!receiver.statuses().some((x) => x.key === 'entry:21' && x.state === 'failed'), 'never failed');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('no send loop: a customer known by BSUID replied to by phone, and a Mexican number Meta knows as 521…: the reply once, the template once, then held', async () => {
+  const s = await cloudService();
+  try {
+    // Known by BSUID; the agent replies to the phone; Meta addresses the refusal by BSUID.
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid: 'DE.55501', name: 'Kundin' }, text('Hallo'))));
+    graph.beforeAnswer = async (message) => {
+      if (message.text?.body !== 'per Telefon') return;
+      graph.beforeAnswer = null;
+      setTimeout(() => void s.post(notification(statuses(graph.phoneNumberId, { ...statusOf(message, 'failed', { code: 131047, title: 'Re-engagement message' }), recipient: undefined, bsuid: 'DE.55501' }))), 50);
+    };
+    await reply(s, '4917011110022', 'per Telefon', 'entry:22');
+    // Mexico: sent to +52 55…, Meta's wa_id is 521 55…
+    assert.equal((await api(`${s.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '5215512345678', message: 'Prüfung', key: 'check' }) })).status, 202, "WhatsApp's 521 form is a valid chat id");
+    await reply(s, '525512345678', 'nach Mexiko', 'entry:23');
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'nach Mexiko'), 'sent to Mexico');
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent.find((m) => m.text?.body === 'nach Mexiko')!, 'failed', { code: 131047, title: 'Re-engagement message' }, graph.waIdOf))));
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // SEND_INTERVAL_MS=0: a loop would send hundreds
+    const count = (body: string) => graph.sent.filter((m) => m.text?.body === body).length;
+    const templates = (to: string) => graph.sent.filter((m) => m.template && m.to === to).length;
+    assert.deepEqual([count('per Telefon'), templates('4917011110022'), count('nach Mexiko'), templates('525512345678')], [1, 1, 1, 1]);
+    // The Mexican customer answers from the 521 form: the same chat, the reply goes.
+    await s.post(say('5215512345678', text('Sí')));
+    await waitFor(() => count('nach Mexiko') === 2, 'sent once they wrote');
+    assert.equal(receiver.messages().find((m) => m.text === 'Sí')?.chat, '525512345678', 'one chat whichever form Meta uses');
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('the answer is lost after Meta took the message (a status says so): recorded by that status, not sent twice', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110024', text('Frage')));
+    graph.beforeAnswer = async (message) => {
+      if (message.text?.body !== 'einmal') return;
+      graph.beforeAnswer = null;
+      await s.post(notification(statuses(graph.phoneNumberId, statusOf(message, 'sent'))));
+      return 'lose';
+    };
+    await reply(s, '4917011110024', 'einmal', 'entry:24');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:24' && x.state === 'sent'), 'sent');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(graph.sent.filter((m) => m.text?.body === 'einmal').length, 1);
+  } finally {
+    graph.beforeAnswer = null;
     await s.stop();
   }
 });

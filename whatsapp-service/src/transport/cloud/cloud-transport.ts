@@ -36,6 +36,8 @@ export interface CloudTransportOptions {
 
 /** What Meta may send in one POST: up to 1000 updates. */
 const WEBHOOK_BODY_BYTES = 8 * 1024 * 1024;
+/** Signed WhatsApp notifications refused in a row before /health calls it CLOUD_APP_SECRET (one could be anyone's). */
+const REFUSED_NOTIFICATIONS_ALARM = 3;
 /** A file transfer is given 2 minutes plus what a 50 kB/s link needs for it. */
 const transferTimeout = (bytes: number) => 120_000 + Math.ceil(bytes / 50);
 
@@ -55,7 +57,7 @@ export class CloudTransport implements Transport {
   private readonly graph: GraphClient;
   private recheck: NodeJS.Timeout | null = null;
   private readonly now: () => number;
-  private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null };
+  private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null, refusedNotifications: 0 };
   /** WhatsApp's last refusal of the invitation template, for /health. */
   private templateProblem: string | null = null;
   /** Sends waiting for Graph's answer, by callback, with the statuses that came first. */
@@ -132,13 +134,16 @@ export class CloudTransport implements Transport {
     maxBodyBytes: WEBHOOK_BODY_BYTES,
     receive: async (body, signature) => {
       if (!signatureMatches(this.options.config.appSecret, body, signature)) {
-        // Anyone can post here: noted in /status and logged at most once a minute, never a /health problem of its own.
+        // Anyone can post here: logged at most once a minute. Signed WhatsApp notifications refused again and again
+        // are Meta's (after an App Secret reset): a /health problem, since Meta gives up on them after 7 days.
         const last = this.seen.badSignatureAt ? Date.parse(this.seen.badSignatureAt) : 0;
         if (this.now() - last > 60_000) this.options.log.warn('a webhook POST without a valid X-Hub-Signature-256 was refused (is CLOUD_APP_SECRET the Meta app\'s secret?)');
         this.seen.badSignatureAt = new Date(this.now()).toISOString();
+        if (signature && looksLikeMeta(body)) this.seen.refusedNotifications++;
         return { status: 401, body: 'bad signature' };
       }
       this.seen.signedPostAt = new Date(this.now()).toISOString();
+      this.seen.refusedNotifications = 0;
       let notification;
       try {
         notification = readNotification(JSON.parse(body.toString('utf8')), this.options.config.phoneNumberId);
@@ -377,15 +382,33 @@ export class CloudTransport implements Transport {
     const template = this.options.config.template;
     const problems = foreign.map((f) => `notifications for number ${f.display || '?'} (phone_number_id ${f.phone_number_id}) arrive here (${f.count} kept): point that number's webhook at its own gateway`);
     if (this.templateProblem) problems.push(this.templateProblem);
+    if (this.seen.refusedNotifications >= REFUSED_NOTIFICATIONS_ALARM) {
+      problems.push(
+        `Meta's webhook signature does not match CLOUD_APP_SECRET: ${this.seen.refusedNotifications} signed WhatsApp notifications refused since ${this.seen.signedPostAt ? `the last good one at ${this.seen.signedPostAt}` : 'the start'}; ` +
+          'set CLOUD_APP_SECRET to the Meta app\'s secret (App settings › Basic) — Meta sends them again for up to 7 days',
+      );
+    }
     return {
       details: {
         phone_number_id: this.options.config.phoneNumberId,
         template: template ? { name: template.name, language: template.language } : null,
-        webhook: { verified_at: this.seen.verifiedAt, last_signed_post_at: this.seen.signedPostAt, last_bad_signature_at: this.seen.badSignatureAt },
+        webhook: {
+          verified_at: this.seen.verifiedAt, last_signed_post_at: this.seen.signedPostAt, last_bad_signature_at: this.seen.badSignatureAt,
+          refused_notifications: this.seen.refusedNotifications,
+        },
         foreign_numbers: foreign.map((f) => ({ phone_number_id: f.phone_number_id, display: f.display, kept: f.count })),
       },
       problems,
     };
+  }
+}
+
+/** Whether a body is shaped like Meta's notifications (`object: whatsapp_business_account`). */
+function looksLikeMeta(body: Buffer): boolean {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { object?: unknown }).object === 'whatsapp_business_account';
+  } catch {
+    return false;
   }
 }
 

@@ -428,3 +428,23 @@ test('the answer is lost after Meta took the message (a status says so): recorde
     await s.stop();
   }
 });
+
+test('a wrong CLOUD_APP_SECRET is named on /health after three signed WhatsApp notifications were refused; stray unsigned POSTs never turn it red', async () => {
+  const s = await cloudService();
+  try {
+    for (let n = 0; n < 5; n++) assert.equal((await s.post(say('4917011110030', text(`fremd ${n}`)), null)).status, 401, 'unsigned');
+    assert.equal((await s.post('{"object":"page"}', hubSignature('guess', '{"object":"page"}'))).status, 401, 'signed, but not a WhatsApp notification');
+    assert.equal((await api(`${s.url}/health`, { key: null })).status, 200, 'anyone can post there');
+    for (let n = 0; n < 3; n++) {
+      const body = JSON.stringify(say('4917011110030', text(`nach dem Zurücksetzen ${n}`)));
+      assert.equal((await s.post(body, hubSignature('the-old-app-secret', body))).status, 401);
+    }
+    const health = await api(`${s.url}/health`, { key: null });
+    assert.equal(health.status, 503);
+    assert.match(health.body.problems.join(' '), /Meta's webhook signature does not match CLOUD_APP_SECRET: 3 signed WhatsApp notifications refused/);
+    assert.equal((await s.post(say('4917011110030', text('wieder da')))).status, 200, 'fixed: Meta\'s next one is taken');
+    assert.equal((await api(`${s.url}/health`, { key: null })).status, 200);
+  } finally {
+    await s.stop();
+  }
+});

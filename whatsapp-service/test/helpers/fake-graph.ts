@@ -75,6 +75,12 @@ export class FakeGraph {
       const failure = this.failures.shift();
       if (failure) return error(failure.status, failure.code, failure.title, 'OAuthException', failure.details);
       const message = JSON.parse(body.toString('utf8')) as Record<string, any>;
+      // Meta's limits (…/cloud-api/reference/messages): a text body up to 4,096 characters, a caption up to 1,024,
+      // a picture up to 5 MB.
+      if ([...String(message.text?.body ?? '')].length > 4096) return error(400, 100, 'Invalid parameter', 'OAuthException', 'Param text[\'body\'] must be at most 4096 characters long.');
+      const media = message.image ?? message.document ?? message.video ?? message.audio;
+      if ([...String(media?.caption ?? '')].length > 1024) return error(400, 100, 'Invalid parameter', 'OAuthException', 'Param caption must be at most 1024 characters long.');
+      if (message.image && (this.uploads.get(String(message.image.id))?.data.length ?? 0) > 5 * 1024 * 1024) return error(400, 131053, 'Media upload error', 'OAuthException', 'Image file size exceeds 5 MB.');
       const wamid = `wamid.${randomBytes(12).toString('hex').toUpperCase()}`;
       this.sent.push({ ...message, wamid });
       const contact = message.recipient ? { input: message.recipient, user_id: message.recipient } : { input: message.to, wa_id: this.waIdOf(String(message.to)) };
@@ -85,6 +91,7 @@ export class FakeGraph {
       const form = await new Request(url, { method: 'POST', headers: { 'Content-Type': req.headers['content-type'] ?? '' }, body }).formData();
       const file = form.get('file');
       if (form.get('messaging_product') !== 'whatsapp' || !(file instanceof Blob)) return error(400, 100, 'Invalid parameter', 'OAuthException');
+      if (!UPLOAD_TYPES.includes(String(form.get('type')))) return error(400, 100, `Param file must be a file with one of the following types: ${UPLOAD_TYPES.join(', ')}. Received file of type '${String(form.get('type'))}'.`, 'OAuthException');
       const id = String(1_000_000_000_000 + this.uploads.size);
       this.uploads.set(id, { data: Buffer.from(await file.arrayBuffer()), type: String(form.get('type')), filename: (file as File).name });
       return json(200, { id });
@@ -115,6 +122,14 @@ export class FakeGraph {
     return { id, mime_type: mime, sha256: createHash('sha256').update(data).digest('base64') };
   }
 }
+
+/** The types the media upload takes (…/business-phone-numbers/media#supported-media-types). */
+const UPLOAD_TYPES = [
+  'audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg', 'text/plain', 'application/pdf', 'application/vnd.ms-powerpoint', 'application/msword',
+  'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'image/jpeg', 'image/png', 'image/webp', 'video/3gpp', 'video/mp4',
+];
 
 function json(status: number, value: unknown) {
   return { status, body: JSON.stringify(value) };

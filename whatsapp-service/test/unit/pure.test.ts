@@ -9,6 +9,7 @@ import { parseAnswer } from '../../src/webhook/answer.js';
 import { backoffDelay } from '../../src/backoff.js';
 import { MapCache } from '../../src/transport/baileys/socket.js';
 import { CONFIGURATION, RETRY, WINDOW } from '../../src/transport/cloud/errors.js';
+import { textParts } from '../../src/transport/cloud/limits.js';
 import { outcomeOf, outcomeOfError, retryAfterMs } from '../../src/webhook/outcome.js';
 
 test('chat ids: phone numbers in common notations become digits, LIDs stay', () => {
@@ -176,4 +177,13 @@ test("docs/contract.md 3.3 lists the Cloud API's codes as errors.ts classifies t
   assert.deepEqual(listed('retry').codes, sorted(RETRY));
   assert.deepEqual(listed('configuration'), { codes: sorted(CONFIGURATION), range: true }); // errors.ts: 200–299 too
   assert.deepEqual(listed('window').codes, sorted(WINDOW));
+});
+
+test('Cloud API text parts: within 4,096 characters each, marked, never cutting a character; a short text unchanged', () => {
+  assert.deepEqual(textParts('kurz'), ['kurz']);
+  const emoji = '😀'.repeat(5000); // no line break, no space, 2 UTF-16 units each
+  const parts = textParts(emoji);
+  assert.equal(parts.length, 2);
+  assert.ok(parts.every((part) => [...part].length <= 4096 && !/\p{Surrogate}/u.test(part.replace(/\p{Extended_Pictographic}/gu, ''))));
+  assert.equal(parts.map((part) => part.replace(/ \(\d\/2\)$/, '')).join(''), emoji);
 });

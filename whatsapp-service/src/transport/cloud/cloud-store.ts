@@ -48,6 +48,7 @@ export class CloudStore {
       CREATE INDEX IF NOT EXISTS chats_by_phone ON chats (phone);
       CREATE INDEX IF NOT EXISTS chats_by_bsuid ON chats (bsuid);
       CREATE TABLE IF NOT EXISTS addresses (address TEXT PRIMARY KEY, chat TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS parts (wamid TEXT PRIMARY KEY, whole TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS window_refusals (message_id TEXT PRIMARY KEY, chat TEXT NOT NULL, count INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS foreign_notifications (
         id INTEGER PRIMARY KEY, phone_number_id TEXT NOT NULL, display TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL
@@ -119,6 +120,20 @@ export class CloudStore {
   /** Meta answered a send to `chat` with another form of the number (`contacts[].wa_id`): both are that chat from now on. */
   rememberAddress(chat: string, waId: string): void {
     if (waId !== chat) this.statements.address.run(waId, chat);
+  }
+
+  /** The earlier parts of a reply sent in parts, known by its last part's id; kept 30 days (Meta's statuses come within days). */
+  rememberParts(wamids: string[], whole: string): void {
+    const at = Date.now();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM parts WHERE at < ?').run(at - 30 * 86_400_000);
+      for (const wamid of wamids) this.db.prepare('INSERT OR REPLACE INTO parts (wamid, whole, at) VALUES (?, ?, ?)').run(wamid, whole, at);
+    })();
+  }
+
+  /** The reply a part belongs to (its last part's id), or undefined. */
+  wholeOf(wamid: string): string | undefined {
+    return (this.db.prepare('SELECT whole FROM parts WHERE wamid = ?').get(wamid) as { whole: string } | undefined)?.whole;
   }
 
   /** WhatsApp refused a message for the window (131047); returns how often in a row, since the customer last wrote. */

@@ -7,6 +7,7 @@ import {
 import { CloudStore } from './cloud-store.js';
 import { classify, PAIR_RATE_LIMIT } from './errors.js';
 import { asGraphError, GraphClient, GraphError } from './graph.js';
+import { mediaKind, MAX_CAPTION_CHARS, TAKEN_TYPES, textParts } from './limits.js';
 import { normalizeCloudMessage } from './normalize.js';
 import { answerSubscription, readNotification, signatureMatches, type CloudMessageIn, type CloudStatusIn } from './notification.js';
 
@@ -181,12 +182,18 @@ export class CloudTransport implements Transport {
     });
   }
 
-  private onStatus(store: CloudStore, status: CloudStatusIn): void {
+  private onStatus(store: CloudStore, received: CloudStatusIn): void {
+    let status = received;
     const handlers = this.handlers;
     if (!handlers) return;
     // Meta promises no order: a status can come before the send's answer. It waits for the answer (see post()).
-    const waiting = status.callback ? this.inFlight.get(status.callback) : undefined;
+    const sent = parseCallback(status.callback);
+    const waiting = sent ? this.inFlight.get(sent.messageId.replace(/#\d+$/, '')) : undefined;
     if (waiting) return void waiting.push(status);
+    // A part of a long reply: its refusal is the reply's; its receipts say less than the last part's.
+    const whole = store.wholeOf(status.id);
+    if (whole && status.status !== 'failed') return;
+    if (whole) status = { ...status, id: whole };
     const state = status.status === 'played' ? 'read' : status.status;
     if (state === 'failed') {
       const error = status.errors[0];
@@ -198,14 +205,13 @@ export class CloudTransport implements Transport {
         this.options.log.error({ reason }, 'WhatsApp refused the invitation template');
         return;
       }
-      const sent = parseCallback(status.callback);
       switch (error ? classify(error.code, null) : 'final') {
         case 'window': {
           // Taken, then refused: the window had closed — for the chat the reply was filed under, whatever address Meta
           // names. The gateway sends it again, which invites the customer first; twice refused, it is held (see send()).
           const chat = sent?.chat ?? store.chatOf(status.recipient.phone, status.recipient.bsuid);
           if (chat) store.closeWindow(chat, status.at);
-          if (sent && chat) store.windowRefused(sent.messageId, chat);
+          if (sent && chat) store.windowRefused(sent.messageId.replace(/#\d+$/, ''), chat);
           return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
         }
         case 'retry':
@@ -235,12 +241,21 @@ export class CloudTransport implements Transport {
     // Refused for the window twice since the customer last wrote: held, whatever the window looks like from here.
     const refusedTwice = store.windowRefusals(messageId) >= 2;
     if (refusedTwice || !store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, messageId, context?.ticket ?? null, refusedTwice);
+    const parts = this.partsOf(text, media); // refuses a file type the Cloud API takes in no message, before any upload
     const startedAt = this.now();
+    const early: CloudStatusIn[] = [];
+    this.inFlight.set(messageId, early);
     try {
-      const content = media ? await this.mediaContent(media, text) : { type: 'text', text: { body: text, preview_url: /https?:\/\//.test(text) } };
-      const { wamid, early } = await this.post(store, chat, content, callbackOf(messageId, chat));
+      const wamids: string[] = [];
+      for (const [index, part] of parts.entries()) {
+        const callback = callbackOf(parts.length > 1 ? `${messageId}#${index + 1}` : messageId, chat);
+        wamids.push(await this.post(store, chat, await part(), callback, early));
+      }
+      // The reply is known by its last part; a refusal of an earlier one is a refusal of the reply.
+      const whatsappId = wamids[wamids.length - 1]!;
+      store.rememberParts(wamids.slice(0, -1), whatsappId);
       this.replay(store, early); // after the gateway recorded the id
-      return { whatsappId: wamid };
+      return { whatsappId };
     } catch (error) {
       const graph = error instanceof GraphError ? error : null;
       if (!graph) throw error;
@@ -256,7 +271,28 @@ export class CloudTransport implements Transport {
         default:
           throw new SendError(`the Cloud API refused the message (${graph.reason})`, 'cloud_refused', false);
       }
+    } finally {
+      this.inFlight.delete(messageId);
     }
+  }
+
+  /**
+   * What one reply becomes within Meta's limits: a text over 4,096 characters in marked parts; a file with
+   * its caption, or without it and the caption as text when it is over 1,024 characters.
+   */
+  private partsOf(text: string, media?: OutboundMedia): Array<() => Promise<Record<string, unknown>>> {
+    const texts = (body: string) => textParts(body).map((part) => async () => ({ type: 'text', text: { body: part, preview_url: /https?:\/\//.test(part) } }));
+    if (!media) return texts(text);
+    const kind = mediaKind(media.mimetype, media.data.length);
+    if (!kind) {
+      throw new SendError(
+        `the Cloud API does not take this file: "${media.filename}" (${media.mimetype}, ${Math.ceil(media.data.length / 1024)} kB); it takes ${TAKEN_TYPES}, documents up to 100 MB`,
+        'unsupported_file', false,
+      );
+    }
+    const captioned = [...text].length <= MAX_CAPTION_CHARS && kind !== 'audio';
+    const file = async () => this.mediaContent(media, kind, captioned ? text : '');
+    return captioned || text === '' ? [file] : [file, ...texts(text)];
   }
 
   /**
@@ -272,16 +308,19 @@ export class CloudTransport implements Transport {
       );
     }
     if (!store.invitedSinceLastMessage(chat, this.now())) {
-      let answer: { wamid: string; early: CloudStatusIn[] };
+      const key = `T${messageId}`;
+      const early: CloudStatusIn[] = [];
+      this.inFlight.set(key, early);
+      let wamid: string;
       try {
-        answer = await this.post(store, chat, {
+        wamid = await this.post(store, chat, {
           type: 'template',
           template: {
             name: template.name,
             language: { code: template.language },
             components: [{ type: 'body', parameters: [{ type: 'text', text: ticket ?? '-' }] }],
           },
-        }, callbackOf(`T${messageId}`, chat));
+        }, callbackOf(key, chat), early);
       } catch (error) {
         const graph = asGraphError(error);
         const kind = classify(graph.code, graph.status);
@@ -289,9 +328,11 @@ export class CloudTransport implements Transport {
         if (kind === 'retry' || kind === 'configuration') throw new SendError(`the invitation template could not be sent now (${graph.reason})`, 'cloud_retry', true);
         this.options.log.error({ code: graph.code, template: template.name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
         throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
+      } finally {
+        this.inFlight.delete(key);
       }
-      store.invited(chat, answer.wamid, this.now());
-      this.replay(store, answer.early);
+      store.invited(chat, wamid, this.now());
+      this.replay(store, early);
       this.templateProblem = null;
       this.options.log.info({ template: template.name }, 'outside the 24-hour window: the customer was invited by template');
     }
@@ -305,13 +346,11 @@ export class CloudTransport implements Transport {
 
   /**
    * Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. `callback`
-   * rides along as `biz_opaque_callback_data` and comes back in its statuses: a status that comes before this
-   * answer waits in `early` for the caller to handle once it recorded the answer; and if the answer is lost
-   * (timeout, reset) while a status says Meta took the message, that is the answer — not a second send.
+   * rides along as `biz_opaque_callback_data` and comes back in its statuses; statuses that come before the
+   * answer wait in `early` (see onStatus). If the answer is lost (timeout, reset) while a status says Meta took
+   * the message, that is the answer — not a second send.
    */
-  private async post(store: CloudStore, chat: string, content: Record<string, unknown>, callback: string): Promise<{ wamid: string; early: CloudStatusIn[] }> {
-    const early: CloudStatusIn[] = [];
-    this.inFlight.set(callback, early);
+  private async post(store: CloudStore, chat: string, content: Record<string, unknown>, callback: string, early: CloudStatusIn[]): Promise<string> {
     try {
       const to = store.addressOf(chat);
       const answer = await this.graph.json<{ contacts?: Array<{ wa_id?: string }>; messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
@@ -322,18 +361,17 @@ export class CloudTransport implements Transport {
       if (!id) throw new GraphError('the Cloud API answered without a message id', 200, null, '');
       const waId = answer.contacts?.[0]?.wa_id;
       if (typeof waId === 'string' && /^\d{6,15}$/.test(waId)) store.rememberAddress(chat, waId);
-      return { wamid: id, early };
+      return id;
     } catch (error) {
-      const taken = early.find((status) => status.status !== 'failed') ?? early[0];
-      if (taken && asGraphError(error).status === null) return { wamid: taken.id, early };
+      const mine = early.filter((status) => status.callback === callback);
+      const taken = mine.find((status) => status.status !== 'failed') ?? mine[0];
+      if (taken && asGraphError(error).status === null) return taken.id;
       throw error;
-    } finally {
-      this.inFlight.delete(callback);
     }
   }
 
-  /** Uploads an agent's file and describes it by its Cloud media id: pictures as images, the rest as documents. */
-  private async mediaContent(media: OutboundMedia, caption: string): Promise<Record<string, unknown>> {
+  /** Uploads an agent's file and describes it by its Cloud media id, as the kind of message its type and size allow. */
+  private async mediaContent(media: OutboundMedia, kind: 'image' | 'audio' | 'video' | 'document', caption: string): Promise<Record<string, unknown>> {
     const form = new FormData();
     form.set('messaging_product', 'whatsapp');
     form.set('type', media.mimetype);
@@ -341,9 +379,8 @@ export class CloudTransport implements Transport {
     const { id } = await this.graph.json<{ id?: string }>('POST', `${this.options.config.phoneNumberId}/media`, form, transferTimeout(media.data.length));
     if (!id) throw new GraphError('the Cloud API answered the upload without a media id', 200, null, '');
     const captioned = caption === '' ? {} : { caption };
-    return media.mimetype === 'image/jpeg' || media.mimetype === 'image/png'
-      ? { type: 'image', image: { id, ...captioned } }
-      : { type: 'document', document: { id, filename: media.filename, ...captioned } };
+    if (kind === 'document') return { type: 'document', document: { id, filename: media.filename, ...captioned } };
+    return { type: kind, [kind]: { id, ...(kind === 'audio' ? {} : captioned) } };
   }
 
   /** A customer's file: its URL from Graph (valid about 5 minutes), then the bytes, checked against the sha256 WhatsApp gave. */

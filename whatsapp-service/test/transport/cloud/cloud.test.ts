@@ -448,3 +448,41 @@ test('a wrong CLOUD_APP_SECRET is named on /health after three signed WhatsApp n
     await s.stop();
   }
 });
+
+test("Meta's limits before sending: a 5,000-character reply in two marked parts; a 10 MB picture as a document; a long caption as its own text; a .zip named to the agent, never uploaded", async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110040', text('Bitte die Anleitung')));
+    const long = Array.from({ length: 500 }, (_, i) => `Zeile ${String(i).padStart(3, '0')}`).join('\n'); // 5,499 characters
+    await reply(s, '4917011110040', long, 'entry:40');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:40' && x.state === 'sent'), 'sent');
+    const parts = graph.sent.filter((m) => m.text?.body.startsWith('Zeile') || m.text?.body.includes('(2/2)')).map((m) => m.text.body as string);
+    assert.equal(parts.length, 2);
+    assert.ok(parts.every((part) => [...part].length <= 4096));
+    assert.deepEqual(parts.map((part) => / \((\d)\/2\)$/.exec(part)?.[1]), ['1', '2']);
+    assert.equal(parts.map((part) => part.replace(/ \(\d\/2\)$/, '')).join('\n'), long, 'the whole text');
+
+    const send = (key: string, message: string, media: { filename: string; mimetype: string; data: Buffer }) =>
+      api(`${s.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917011110040', key, message, media: { ...media, data: media.data.toString('base64') } }) });
+    const uploads = graph.uploads.size;
+    await send('entry:41', 'Das Foto', { filename: 'gross.jpg', mimetype: 'image/jpeg', data: Buffer.alloc(10 * 1024 * 1024, 1) });
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:41'), 'the big picture');
+    assert.equal(receiver.statuses().find((x) => x.key === 'entry:41').state, 'sent');
+    assert.deepEqual([graph.sent.at(-1)!.type, graph.sent.at(-1)!.document?.filename, graph.sent.at(-1)!.document?.caption], ['document', 'gross.jpg', 'Das Foto']);
+
+    const caption = 'Erklärung '.repeat(150); // 1,500 characters
+    await send('entry:42', caption, { filename: 'Plan.pdf', mimetype: 'application/pdf', data: Buffer.from('%PDF-1.4 plan') });
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:42' && x.state === 'sent'), 'the PDF');
+    const [file, words] = graph.sent.slice(-2);
+    assert.deepEqual([file!.document?.filename, file!.document?.caption, words!.text?.body], ['Plan.pdf', undefined, caption]);
+
+    await send('entry:43', '', { filename: 'Logs.zip', mimetype: 'application/zip', data: Buffer.from('PK\u0003\u0004 zip') });
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:43'), 'the zip');
+    const refused = receiver.statuses().find((x) => x.key === 'entry:43');
+    assert.equal(refused.state, 'failed');
+    assert.match(refused.error, /does not take this file: "Logs\.zip" \(application\/zip/);
+    assert.equal(graph.uploads.size, uploads + 2, 'the zip was never uploaded');
+  } finally {
+    await s.stop();
+  }
+});

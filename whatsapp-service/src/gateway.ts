@@ -142,6 +142,12 @@ export class Gateway {
     message: async (message) => this.storing(message, () => this.accept(message)),
     unreadable: async (message) => this.storing(message, () => this.holdUnreadable(message)),
     receipt: (receipt) => this.receipt(receipt),
+    failHeld: (chat, reason) => {
+      for (const row of this.options.outbox.heldOf(chat)) this.settle(row, { error: reason });
+    },
+    releaseHeld: (chat) => {
+      if (this.options.outbox.release(chat, this.now()) > 0) this.sender.wake();
+    },
     state: (state) => {
       this.connection = state;
       if (state.status === 'connected') {

@@ -68,6 +68,7 @@ export class OutboxStore {
       requeue: db.prepare(`UPDATE outbox SET state = 'queued', whatsapp_id = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'delivered')`),
       claimId: db.prepare(`UPDATE outbox SET whatsapp_id = ? WHERE id = ? AND whatsapp_id IS NULL`),
       heldCount: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' AND held = 1`),
+      heldOf: db.prepare(`SELECT * FROM outbox WHERE chat = ? AND state = 'queued' AND held = 1 ORDER BY id`),
       sent: db.prepare(`UPDATE outbox SET state = 'sent', whatsapp_id = ?, sent_message = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'queued'`),
       retry: db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`),
       setState: db.prepare('UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?'),
@@ -156,6 +157,11 @@ export class OutboxStore {
    */
   claimId(id: number, whatsappId: string): void {
     this.statements.claimId.run(whatsappId, id);
+  }
+
+  /** The chat's messages waiting for the customer, oldest first. */
+  heldOf(chat: string): OutboxRow[] {
+    return this.statements.heldOf.all(chat) as OutboxRow[];
   }
 
   heldCount(): number {

@@ -101,6 +101,10 @@ export interface TransportHandlers {
   /** A message WhatsApp could not decrypt (type "unreadable"); the real one may follow under the same id. */
   unreadable(message: InboundMessage): Promise<void>;
   receipt(receipt: Receipt): void;
+  /** What waits for the customer in this chat (held) will not go: it fails with `reason` (the Cloud API refused its invitation). */
+  failHeld(chat: string, reason: string): void;
+  /** What waits for the customer in this chat is tried again now (its invitation failed for a passing reason). */
+  releaseHeld(chat: string): void;
   state(state: ConnectionState): void;
 }
 

@@ -199,12 +199,7 @@ export class CloudTransport implements Transport {
       const error = status.errors[0];
       const reason = error ? `${error.code ?? '?'}: ${error.title}${error.details && error.details !== error.title ? ` (${error.details})` : ''}` : 'WhatsApp reported an error';
       const invited = store.templateRefused(status.id);
-      if (invited) {
-        // Nobody was invited after all: the next reply tries again; the operator hears why.
-        this.templateProblem = `WhatsApp refused the template "${this.options.config.template?.name}" (${reason}) at ${new Date(this.now()).toISOString()}: check it in WhatsApp Manager`;
-        this.options.log.error({ reason }, 'WhatsApp refused the invitation template');
-        return;
-      }
+      if (invited) return this.invitationFailed(invited.chat, error?.code ?? null, reason);
       switch (error ? classify(error.code, null) : 'final') {
         case 'window': {
           // Taken, then refused: the window had closed — for the chat the reply was filed under, whatever address Meta
@@ -224,6 +219,28 @@ export class CloudTransport implements Transport {
       }
     }
     if (state === 'sent' || state === 'delivered' || state === 'read') handlers.receipt({ whatsappId: status.id, state });
+  }
+
+  /**
+   * WhatsApp refused the template that was to invite the customer (at once or later by status). Passing trouble:
+   * what waits is tried again (inviting anew). Otherwise what waits fails with the reason, unless the customer
+   * wrote meanwhile (then it went already); the operator hears of it only when it is our template, not the customer.
+   */
+  private invitationFailed(chat: string, code: number | null, reason: string): void {
+    const kind = classify(code, null);
+    if (kind === 'retry' || kind === 'configuration') return this.handlers?.releaseHeld(chat);
+    const name = this.options.config.template?.name;
+    const ours = code === null || code === 100 || code === 131008 || code === 131009 || (code >= 132000 && code < 133000);
+    if (ours) {
+      this.templateProblem = `WhatsApp refused the template "${name}" (${reason}) at ${new Date(this.now()).toISOString()}: check it, its language (CLOUD_TEMPLATE_LANGUAGE) and its one body parameter in WhatsApp Manager`;
+      this.options.log.error({ code, template: name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
+    } else {
+      this.options.log.warn({ code, template: name }, 'WhatsApp did not deliver the invitation template to this customer');
+    }
+    const why = ours
+      ? `WhatsApp refused the template "${name}" that was to invite the customer to answer (${reason})`
+      : `WhatsApp did not deliver the template "${name}" inviting the customer to answer (${reason}: on the customer's side)`;
+    this.handlers?.failHeld(chat, `outside WhatsApp's 24-hour window, and ${why}; the reply was not delivered`);
   }
 
   /** Statuses that came before their send's answer, handled once the caller has recorded the answer. */
@@ -326,7 +343,7 @@ export class CloudTransport implements Transport {
         const kind = classify(graph.code, graph.status);
         if (kind === 'configuration') this.refused(graph);
         if (kind === 'retry' || kind === 'configuration') throw new SendError(`the invitation template could not be sent now (${graph.reason})`, 'cloud_retry', true);
-        this.options.log.error({ code: graph.code, template: template.name }, 'WhatsApp refused the invitation template: check CLOUD_TEMPLATE and CLOUD_TEMPLATE_LANGUAGE');
+        this.invitationFailed(chat, graph.code, graph.reason);
         throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
       } finally {
         this.inFlight.delete(key);

@@ -209,6 +209,25 @@ test('a chat this gateway never saw (a number moved from Baileys): tried; WhatsA
     // WhatsApp refuses the template later (say, paused): the operator hears of it.
     await s.post(notification(statuses(graph.phoneNumberId, { id: graph.sent[1]!.wamid, status: 'failed', recipient: '4917011110014', code: 132015, title: 'Template is paused' })));
     await waitFor(async () => /cloud: WhatsApp refused the template "ticket_reply_waiting" \(132015: Template is paused\)/.test((await api(`${s.url}/health`, { key: null })).body.problems.join(' ')), 'named');
+    // The held reply is not left waiting for 72 hours: it fails, and the agent's note says why.
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:20' && x.state === 'failed'), 'the reply failed');
+    assert.match(receiver.statuses().find((x) => x.key === 'entry:20' && x.state === 'failed').error, /refused the template "ticket_reply_waiting" that was to invite the customer to answer \(132015: Template is paused\); the reply was not delivered/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the customer cannot get the invitation (131026 by status): the held replies fail with that reason, and /health stays green (it is not our template)', async () => {
+  const s = await cloudService();
+  try {
+    await reply(s, '4917011110015', 'Antwort', 'entry:25');
+    await waitFor(() => graph.sent.length === 1, 'tried');
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent[0]!, 'failed', { code: 131047, title: 'Re-engagement message' }))));
+    await waitFor(() => graph.sent.some((m) => m.template), 'the template');
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent.find((m) => m.template)!, 'failed', { code: 131026, title: 'Message undeliverable' }))));
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:25' && x.state === 'failed'), 'failed');
+    assert.match(receiver.statuses().find((x) => x.key === 'entry:25' && x.state === 'failed').error, /did not deliver the template .*131026: Message undeliverable: on the customer's side/);
+    assert.equal((await api(`${s.url}/health`, { key: null })).status, 200);
   } finally {
     await s.stop();
   }

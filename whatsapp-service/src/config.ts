@@ -6,7 +6,7 @@ import type { CloudConfig } from './transport/cloud/cloud-transport.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const TRANSPORTS = ['baileys', 'cloud', 'sandbox'] as const;
 /** Meta's Graph API with the version this service was built against. */
-export const DEFAULT_CLOUD_API_URL = 'https://graph.facebook.com/v24.0';
+export const DEFAULT_CLOUD_API_URL = 'https://graph.facebook.com/v26.0';
 
 export interface Config {
   port: number;

@@ -49,7 +49,7 @@ export class FakeGraph {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-    return `${this.base}/v24.0`;
+    return `${this.base}/v26.0`;
   }
 
   async stop(): Promise<void> {
@@ -67,7 +67,7 @@ export class FakeGraph {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const path = url.pathname.replace(/^\/v24\.0\//, '');
+    const path = url.pathname.replace(/^\/v26\.0\//, '');
     if (req.method === 'GET' && path === this.phoneNumberId) {
       return json(200, { display_phone_number: '+49 30 1234567', verified_name: 'Support', id: this.phoneNumberId });
     }
@@ -108,7 +108,7 @@ export class FakeGraph {
     if (req.method === 'GET' && this.files.has(path)) {
       const stored = this.files.get(path)!;
       return json(200, {
-        messaging_product: 'whatsapp', url: `${this.base}/v24.0/bytes/${path}`, mime_type: stored.mime,
+        messaging_product: 'whatsapp', url: `${this.base}/v26.0/bytes/${path}`, mime_type: stored.mime,
         sha256: createHash('sha256').update(stored.data).digest('hex'), file_size: String(stored.data.length), id: path,
       });
     }

@@ -88,7 +88,7 @@ test('TRANSPORT=cloud: the Meta app\'s values are required and checked, one line
   const ok = parseConfig({ ...valid, TRANSPORT: 'cloud', CLOUD_ACCESS_TOKEN: 'EAAG', CLOUD_PHONE_NUMBER_ID: '109876543210987', CLOUD_APP_SECRET: 's'.repeat(32), CLOUD_VERIFY_TOKEN: 'v'.repeat(20) }, '/');
   assert.ok(ok.ok);
   assert.deepEqual(ok.config.cloud, {
-    apiUrl: 'https://graph.facebook.com/v24.0', accessToken: 'EAAG', phoneNumberId: '109876543210987', appSecret: 's'.repeat(32), verifyToken: 'v'.repeat(20), template: null,
+    apiUrl: 'https://graph.facebook.com/v26.0', accessToken: 'EAAG', phoneNumberId: '109876543210987', appSecret: 's'.repeat(32), verifyToken: 'v'.repeat(20), template: null,
   });
   assert.equal(parseConfig(valid, '/').ok && (parseConfig(valid, '/') as { config: { cloud: unknown } }).config.cloud, null);
 });

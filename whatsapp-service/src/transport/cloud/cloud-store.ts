@@ -48,6 +48,8 @@ export class CloudStore {
       CREATE INDEX IF NOT EXISTS chats_by_phone ON chats (phone);
       CREATE INDEX IF NOT EXISTS chats_by_bsuid ON chats (bsuid);
       CREATE TABLE IF NOT EXISTS addresses (address TEXT PRIMARY KEY, chat TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS seen_by_at ON seen (at);
       CREATE TABLE IF NOT EXISTS parts (wamid TEXT PRIMARY KEY, whole TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS window_refusals (message_id TEXT PRIMARY KEY, chat TEXT NOT NULL, count INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS foreign_notifications (
@@ -105,7 +107,7 @@ export class CloudStore {
 
   /** Where to send: the phone (`to`) or the business-scoped user id (`recipient`). */
   addressOf(chat: string): { to: string } | { recipient: string } {
-    if (!chat.startsWith('bsuid:')) return { to: chat };
+    if (!chat.startsWith('bsuid:')) return { to: this.get(chat)?.phone ?? chat }; // a changed number: the new one
     return { recipient: this.get(chat)?.bsuid ?? chat.slice('bsuid:'.length) };
   }
 
@@ -120,6 +122,27 @@ export class CloudStore {
   /** Meta answered a send to `chat` with another form of the number (`contacts[].wa_id`): both are that chat from now on. */
   rememberAddress(chat: string, waId: string): void {
     if (waId !== chat) this.statements.address.run(waId, chat);
+  }
+
+  /** Whether a customer message with this id was taken already (remembered 8 days: Meta retries for 7). */
+  seen(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM seen WHERE id = ?').get(id) !== undefined;
+  }
+
+  noteSeen(id: string, now: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)').run(id, now);
+    if (Math.random() < 0.01) this.db.prepare('DELETE FROM seen WHERE at < ?').run(now - 8 * 86_400_000);
+  }
+
+  /** The customer of `chat` changed their number or user id: both now lead to this chat, and replies go to the new number. */
+  changed(chat: string, phone: string | null, bsuid: string | null): void {
+    this.db.transaction(() => {
+      if (phone) {
+        this.statements.address.run(phone, chat);
+        this.db.prepare('UPDATE chats SET phone = ? WHERE chat = ?').run(phone, chat);
+      }
+      if (bsuid) this.db.prepare('UPDATE chats SET bsuid = ? WHERE chat = ?').run(bsuid, chat);
+    })();
   }
 
   /** The earlier parts of a reply sent in parts, known by its last part's id; kept 30 days (Meta's statuses come within days). */

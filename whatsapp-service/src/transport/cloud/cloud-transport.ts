@@ -12,7 +12,7 @@ import { normalizeCloudMessage } from './normalize.js';
 import { answerSubscription, readNotification, signatureMatches, type CloudMessageIn, type CloudStatusIn } from './notification.js';
 
 export interface CloudConfig {
-  /** Graph API base URL with its version, e.g. https://graph.facebook.com/v24.0 */
+  /** Graph API base URL with its version, e.g. https://graph.facebook.com/v26.0 */
   apiUrl: string;
   accessToken: string;
   phoneNumberId: string;
@@ -31,12 +31,16 @@ export interface CloudTransportOptions {
   retentionMs: number;
   /** How often the token is checked again while it is refused (default 60 s). */
   recheckMs?: number;
+  /** How long sending pauses after Meta refused a message for the account (locked, payment, permission) before one more try (default 15 min). */
+  accountRecheckMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
 }
 
-/** What Meta may send in one POST: up to 1000 updates. */
-const WEBHOOK_BODY_BYTES = 8 * 1024 * 1024;
+/** The most Meta sends in one POST (…/webhooks/overview#payload-size: 3 MB); read, unauthenticated, before the HMAC check. */
+const WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
+/** Meta retries a notification for up to 7 days: its message ids are remembered a day longer, whatever RETENTION_DAYS says. */
+const SEEN_MS = 8 * 86_400_000;
 /** Signed WhatsApp notifications refused in a row before /health calls it CLOUD_APP_SECRET (one could be anyone's). */
 const REFUSED_NOTIFICATIONS_ALARM = 3;
 /** A file transfer is given 2 minutes plus what a 50 kB/s link needs for it. */
@@ -100,21 +104,34 @@ export class CloudTransport implements Transport {
     }
   }
 
-  /** A configuration refusal pauses sending (not connected) and is checked again every minute; the gateway keeps everything. */
+  /**
+   * A configuration refusal pauses sending (not connected); the gateway keeps everything. The token (190, 0, 401)
+   * is checked again every minute by asking for our number. A refusal of the account (locked 131031, payment
+   * 131042, policy 368, not registered 133010, permissions) that question does not see: after a longer pause one
+   * message is tried, and only that shows it fixed.
+   */
   private refused(error: unknown, checkingToken = false): void {
+    if (this.recheck) clearTimeout(this.recheck);
     const graph = asGraphError(error);
     const classified = classify(graph.code, graph.status);
     const kind = checkingToken && classified !== 'retry' ? 'configuration' : classified;
     const status = kind === 'configuration' ? 'misconfigured' : 'reconnecting';
-    const reason = kind === 'configuration'
-      ? `the Cloud API refused the access token or its permissions (${graph.reason}): check CLOUD_ACCESS_TOKEN and CLOUD_PHONE_NUMBER_ID`
-      : `the Cloud API cannot be reached (${graph.reason})`;
+    const token = checkingToken || kind !== 'configuration' || graph.code === 190 || graph.code === 0 || (graph.code === null && graph.status === 401);
+    const reason = kind !== 'configuration'
+      ? `the Cloud API cannot be reached (${graph.reason})`
+      : token
+        ? `the Cloud API refused the access token or its permissions (${graph.reason}): check CLOUD_ACCESS_TOKEN and CLOUD_PHONE_NUMBER_ID`
+        : `the Cloud API refused messages for this account (${graph.reason}): see WhatsApp Manager (account status, payment method, permissions); one message is tried again every ${Math.round((this.options.accountRecheckMs ?? 900_000) / 60_000)} minutes`;
     if (this.current.status !== status) this.options.log.error({ code: graph.code, status: graph.status }, reason);
     this.setState({ status, lastDisconnect: { code: graph.code ?? graph.status, reason, at: new Date(this.now()).toISOString() } });
-    if (this.handlers) {
-      this.recheck = setTimeout(() => void this.checkToken(), this.options.recheckMs ?? 60_000);
-      this.recheck.unref();
-    }
+    if (!this.handlers) return;
+    this.recheck = token
+      ? setTimeout(() => void this.checkToken(), this.options.recheckMs ?? 60_000)
+      : setTimeout(() => {
+          this.options.log.info('trying one message to see whether the Cloud API takes messages for this account again');
+          this.setState({ status: 'connected' });
+        }, this.options.accountRecheckMs ?? 900_000);
+    this.recheck.unref();
   }
 
   private setState(change: Partial<ConnectionState>): void {
@@ -160,6 +177,7 @@ export class CloudTransport implements Transport {
         this.options.log.warn({ phoneNumberId: foreign.phoneNumberId }, 'a notification for a number this gateway does not serve was kept');
       }
       // Stored before Meta hears 200: a failure answers 500 and Meta sends the POST again (ids deduplicate).
+      for (const error of notification.errors) this.options.log.warn({ code: error.code }, `the Cloud API reported a problem with a notification: ${error.title}`);
       for (const message of notification.messages) await this.onMessage(store, message);
       for (const status of notification.statuses) this.onStatus(store, status);
       return { status: 200, body: 'ok' };
@@ -167,9 +185,16 @@ export class CloudTransport implements Transport {
   };
 
   private async onMessage(store: CloudStore, { message, contact }: CloudMessageIn): Promise<void> {
+    if (store.seen(String(message.id))) return; // Meta sends a POST again for up to 7 days
     const normalized = normalizeCloudMessage(message, Math.floor(this.now() / 1000));
     const chat = store.chatOf(contact.phone, contact.bsuid);
-    if (normalized.kind === 'ignore' || !chat || !this.handlers) {
+    if (normalized.kind === 'changed' && chat) {
+      // The customer's new number or user id: the same chat, replies go there.
+      store.changed(chat, normalized.phone, normalized.bsuid);
+      this.options.log.info('a customer changed their WhatsApp number or user id; their chat stays');
+      return store.noteSeen(String(message.id), this.now());
+    }
+    if (normalized.kind !== 'message' || !chat || !this.handlers) {
       this.options.log.debug({ id: message.id, reason: normalized.kind === 'ignore' ? normalized.reason : 'no sender' }, 'message not forwarded');
       return;
     }
@@ -180,6 +205,7 @@ export class CloudTransport implements Transport {
       id, chat, phone: contact.phone, name: contact.name, timestamp, type, text, edited: false, ref,
       media: media ? { mimetype: media.mimetype, filename: media.filename, size: null, source: JSON.stringify({ id: media.mediaId, sha256: media.sha256 }) } : null,
     });
+    store.noteSeen(id, this.now());
   }
 
   private onStatus(store: CloudStore, received: CloudStatusIn): void {
@@ -282,7 +308,7 @@ export class CloudTransport implements Transport {
           return this.outsideWindow(store, chat, messageId, context?.ticket ?? null);
         case 'configuration':
           this.refused(graph);
-          throw new SendError(`the Cloud API refused the access token or its permissions (${graph.reason})`, 'configuration', true);
+          throw new SendError(`the Cloud API refused it for the access token or this account (${graph.reason}); sent once that is fixed`, 'configuration', true);
         case 'retry':
           throw new SendError(`the Cloud API asked to try again later (${graph.reason})`, graph.code === PAIR_RATE_LIMIT ? 'pair_rate_limit' : 'cloud_retry', true);
         default:

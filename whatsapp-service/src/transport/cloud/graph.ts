@@ -31,7 +31,7 @@ export function asGraphError(error: unknown): GraphError {
 }
 
 export interface GraphClientOptions {
-  /** Base URL including the Graph version, e.g. https://graph.facebook.com/v24.0 */
+  /** Base URL including the Graph version, e.g. https://graph.facebook.com/v26.0 */
   baseUrl: string;
   accessToken: string;
   timeoutMs?: number;

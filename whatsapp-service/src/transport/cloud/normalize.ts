@@ -17,7 +17,9 @@ export type CloudNormalized =
       /** The customer's file: Meta's media id (valid about 7 days) and what the webhook says of it. */
       media: { mediaId: string; mimetype: string; filename: string; sha256: string } | null;
     }
-  | { kind: 'ignore'; reason: string };
+  | { kind: 'ignore'; reason: string }
+  /** The customer changed their number or user id (a `system` message): the same chat from now on. */
+  | { kind: 'changed'; phone: string | null; bsuid: string | null };
 
 const FILE_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
 
@@ -27,6 +29,8 @@ export function normalizeCloudMessage(message: Record<string, unknown>, nowSecon
   const timestamp = Number.parseInt(String(message.timestamp ?? ''), 10);
   const base = { kind: 'message' as const, id, timestamp: Number.isFinite(timestamp) ? timestamp : nowSeconds, ref: null, media: null };
   const part = (message[type] ?? {}) as Record<string, unknown>;
+  // Messages in groups (the Groups API) are kept out, as with Baileys: a ticket is one customer's conversation.
+  if (typeof message.group_id === 'string' && message.group_id !== '') return { kind: 'ignore', reason: 'group message' };
 
   if (type === 'text') return { ...base, type: 'text', text: str(part.body) };
   if ((FILE_TYPES as readonly string[]).includes(type)) {
@@ -64,7 +68,11 @@ export function normalizeCloudMessage(message: Record<string, unknown>, nowSecon
     if (!emoji) return { kind: 'ignore', reason: 'reaction removed' };
     return ref ? { ...base, type: 'reaction', text: emoji, ref } : { kind: 'ignore', reason: 'reaction without a message' };
   }
-  if (type === 'system') return { kind: 'ignore', reason: 'system message (number or user id changed)' };
+  if (type === 'system') {
+    const phone = /^\d{6,15}$/.test(str(part.wa_id)) ? str(part.wa_id) : null;
+    const bsuid = str(part.user_id) || null;
+    return phone || bsuid ? { kind: 'changed', phone, bsuid } : { kind: 'ignore', reason: 'system message' };
+  }
   // unsupported (131051, 131060), order, referral-only, ...: the ticket hears that something came.
   return { ...base, type: 'other', text: '' };
 }

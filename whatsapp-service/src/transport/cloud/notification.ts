@@ -51,6 +51,8 @@ export interface CloudNotification {
   statuses: CloudStatusIn[];
   /** Changes for a number this gateway does not serve: kept, never dropped. */
   foreign: Array<{ phoneNumberId: string; display: string; value: unknown }>;
+  /** Problems Meta reports about the notification itself (`value.errors[]`). */
+  errors: Array<{ code: number | null; title: string; details: string }>;
 }
 
 /**
@@ -62,7 +64,7 @@ export function readNotification(body: unknown, phoneNumberId: string): CloudNot
   if (!envelope || typeof envelope !== 'object' || envelope.object !== 'whatsapp_business_account' || !Array.isArray(envelope.entry)) {
     throw new Error('not a whatsapp_business_account notification');
   }
-  const result: CloudNotification = { messages: [], statuses: [], foreign: [] };
+  const result: CloudNotification = { messages: [], statuses: [], foreign: [], errors: [] };
   for (const entry of envelope.entry as Array<{ changes?: unknown }>) {
     for (const change of Array.isArray(entry?.changes) ? (entry.changes as Array<{ field?: unknown; value?: unknown }>) : []) {
       if (change?.field !== 'messages' || !change.value || typeof change.value !== 'object') continue;
@@ -73,6 +75,8 @@ export function readNotification(body: unknown, phoneNumberId: string): CloudNot
         continue;
       }
       const contacts = Array.isArray(value.contacts) ? (value.contacts as Array<Record<string, unknown>>) : [];
+      const errors = (value as { errors?: unknown }).errors;
+      if (Array.isArray(errors)) result.errors.push(...(errors as Array<Record<string, unknown>>).map(errorOf));
       for (const message of Array.isArray(value.messages) ? (value.messages as Array<Record<string, unknown>>) : []) {
         if (!message || typeof message !== 'object' || typeof message.id !== 'string') continue;
         result.messages.push({ message, contact: contactOf(message, contacts) });

@@ -32,7 +32,7 @@ after(async () => {
 const logged: string[] = [];
 const logSink = new Writable({ write(chunk, _encoding, done) { logged.push(String(chunk)); done(); } });
 
-async function cloudService(config: Partial<CloudConfig> = {}, now?: () => number): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
+async function cloudService(config: Partial<CloudConfig> = {}, now?: () => number, accountRecheckMs?: number): Promise<RunningService & { post(body: unknown, signature?: string | null): Promise<Response> }> {
   logged.length = 0;
   receiver.received.length = 0;
   graph.sent.length = 0;
@@ -43,7 +43,7 @@ async function cloudService(config: Partial<CloudConfig> = {}, now?: () => numbe
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wa-cloud-'));
   const running = await startService(
     { WEBHOOK_URL: webhookUrl },
-    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, retentionMs: 86_400_000, log: createLogger('debug', logSink), recheckMs: 100, now }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
+    { dataDir, transport: () => new CloudTransport({ config: cloud, dataDir, retentionMs: 86_400_000, log: createLogger('debug', logSink), recheckMs: 100, accountRecheckMs, now }), tuning: { mediaBackoff: { baseMs: 50, maxMs: 100 } } },
   );
   await waitFor(async () => (await api(`${running.url}/status`)).body.connection !== 'connecting', 'token checked');
   return Object.assign(running, {
@@ -501,6 +501,63 @@ test("Meta's limits before sending: a 5,000-character reply in two marked parts;
     assert.equal(refused.state, 'failed');
     assert.match(refused.error, /does not take this file: "Logs\.zip" \(application\/zip/);
     assert.equal(graph.uploads.size, uploads + 2, 'the zip was never uploaded');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a send refused for the account (131031, locked): sending pauses and stays paused — asking for the number would say all is well — until one message tried later goes', async () => {
+  const s = await cloudService({}, undefined, 2_000);
+  try {
+    await s.post(say('4917011110050', text('Hallo')));
+    graph.failures = [{ code: 131031, title: 'Business Account locked', status: 400 }];
+    await reply(s, '4917011110050', 'gesperrt', 'entry:50');
+    await waitFor(async () => (await api(`${s.url}/health`, { key: null })).status === 503, 'paused');
+    assert.match((await api(`${s.url}/health`, { key: null })).body.problems.join(' '), /refused messages for this account \(131031: Business Account locked\)/);
+    const tries = () => graph.requests.filter((r) => r.endsWith('/messages')).length;
+    const before = tries();
+    for (let n = 0; n < 12; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await api(`${s.url}/health`, { key: null })).status, 503, 'no flapping');
+    }
+    assert.equal(tries(), before, 'no message tried meanwhile');
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'gesperrt'), 'one message tried after the pause: it goes', 5_000);
+    await waitFor(async () => (await api(`${s.url}/health`, { key: null })).status === 200, 'fixed');
+  } finally {
+    await s.stop();
+  }
+});
+
+test("Meta's other notifications: a changed number keeps the chat and replies follow it; group messages are kept out; errors[] logged; a message Meta sends again after the service forgot it stays forgotten", async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110060', text('Hallo')));
+    await waitFor(() => receiver.messages().some((m) => m.text === 'Hallo'), 'first');
+    await s.post(say('4917011110060', { type: 'system', system: { body: 'User A changed from 4917011110060 to 4917011110061', wa_id: '4917011110061', type: 'customer_changed_number' } }));
+    await s.post(say('4917011110061', text('neue Nummer')));
+    await waitFor(() => receiver.messages().some((m) => m.text === 'neue Nummer'), 'from the new number');
+    assert.equal(receiver.messages().find((m) => m.text === 'neue Nummer').chat, '4917011110060', 'the same chat');
+    await reply(s, '4917011110060', 'an die neue Nummer', 'entry:60');
+    await waitFor(() => graph.sent.some((m) => m.text?.body === 'an die neue Nummer'), 'sent');
+    assert.equal(graph.sent.find((m) => m.text?.body === 'an die neue Nummer')!.to, '4917011110061');
+
+    await s.post(say('4917011110062', { type: 'text', text: { body: 'in der Gruppe' }, group_id: 'GROUP.1' }));
+    const withErrors = say('4917011110063', text('mit Fehlerliste'));
+    (withErrors.entry as Array<{ changes: Array<{ value: Record<string, unknown> }> }>)[0]!.changes[0]!.value.errors = [{ code: 131051, title: 'Unsupported message type' }];
+    await s.post(withErrors);
+    await waitFor(() => receiver.messages().some((m) => m.text === 'mit Fehlerliste'), 'the rest of it');
+    assert.ok(!receiver.messages().some((m) => m.text === 'in der Gruppe'));
+    assert.ok(logged.some((line) => /problem with a notification: Unsupported message type/.test(line)));
+
+    const once = say('4917011110064', text('einmal erlaubt'));
+    await s.post(once);
+    await waitFor(() => receiver.messages().some((m) => m.text === 'einmal erlaubt'), 'taken');
+    const id = receiver.messages().find((m) => m.text === 'einmal erlaubt').id;
+    await api(`${s.url}/forget`, { method: 'POST', body: JSON.stringify({ messages: [id] }) });
+    const before = receiver.messages().length;
+    await s.post(once); // days later Meta retries (it does for 7 days): the events are gone, the id is remembered
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.messages().length, before);
   } finally {
     await s.stop();
   }

@@ -36,6 +36,8 @@ export class FakeGraph {
   beforeAnswer: ((message: Record<string, any> & { wamid: string }) => Promise<void | 'lose'>) | null = null;
   /** WhatsApp's own form of a number sent to (`contacts[].wa_id`): Mexico's mobiles are 521…, whatever was sent. */
   waIdOf: (to: string) => string = (to) => to.replace(/^\+/, '').replace(/^52(\d{10})$/, '521$1');
+  /** Media URLs answer with a redirect to the bytes. */
+  redirectMedia = false;
   /** Media URL answers that are damaged (bytes changed), one each. */
   damagedDownloads = 0;
   requests: string[] = [];
@@ -43,7 +45,7 @@ export class FakeGraph {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        ({ status, body, type }) => (status === 0 ? res.destroy() : res.writeHead(status, { 'Content-Type': type ?? 'application/json' }).end(body)),
+        ({ status, body, type, location }) => (status === 0 ? res.destroy() : res.writeHead(status, { 'Content-Type': type ?? 'application/json', ...(location ? { Location: location } : {}) }).end(body)),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
     });
@@ -56,7 +58,7 @@ export class FakeGraph {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: string | Buffer; type?: string }> {
+  private async handle(req: IncomingMessage): Promise<{ status: number; body: string | Buffer; type?: string; location?: string }> {
     const url = new URL(req.url!, this.base);
     this.requests.push(`${req.method} ${url.pathname}`);
     if (req.headers.authorization !== `Bearer ${this.token}`) {
@@ -96,6 +98,10 @@ export class FakeGraph {
       this.uploads.set(id, { data: Buffer.from(await file.arrayBuffer()), type: String(form.get('type')), filename: (file as File).name });
       return json(200, { id });
     }
+    if (req.method === 'GET' && path.startsWith('moved/')) {
+      // Meta's media URLs may answer with a redirect to where the bytes are (the token still needed there).
+      return { status: 302, body: '', type: 'text/plain', location: `${this.base}/v26.0/bytes/${path.slice('moved/'.length)}` };
+    }
     if (req.method === 'GET' && path.startsWith('bytes/')) {
       const stored = this.files.get(path.slice('bytes/'.length));
       if (!stored) return { status: 404, body: '' };
@@ -108,7 +114,7 @@ export class FakeGraph {
     if (req.method === 'GET' && this.files.has(path)) {
       const stored = this.files.get(path)!;
       return json(200, {
-        messaging_product: 'whatsapp', url: `${this.base}/v26.0/bytes/${path}`, mime_type: stored.mime,
+        messaging_product: 'whatsapp', url: `${this.base}/v26.0/${this.redirectMedia ? 'moved' : 'bytes'}/${path}`, mime_type: stored.mime,
         sha256: createHash('sha256').update(stored.data).digest('hex'), file_size: String(stored.data.length), id: path,
       });
     }

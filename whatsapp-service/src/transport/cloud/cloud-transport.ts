@@ -65,6 +65,8 @@ export class CloudTransport implements Transport {
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null, refusedNotifications: 0 };
   /** WhatsApp's last refusal of the invitation template, for /health. */
   private templateProblem: string | null = null;
+  /** Sends whose answer was lost (timeout, reset) with no status to say Meta took them: sent again, perhaps twice. */
+  private lostAnswers = 0;
   /** Sends waiting for Graph's answer, by callback, with the statuses that came first. */
   private readonly inFlight = new Map<string, CloudStatusIn[]>();
 
@@ -408,7 +410,10 @@ export class CloudTransport implements Transport {
     } catch (error) {
       const mine = early.filter((status) => status.callback === callback);
       const taken = mine.find((status) => status.status !== 'failed') ?? mine[0];
-      if (taken && asGraphError(error).status === null) return taken.id;
+      const lost = asGraphError(error).status === null;
+      if (taken && lost) return taken.id;
+      // Meta may have taken it: sent again, the customer may see it twice (the Cloud API has no idempotency key).
+      if (lost) this.lostAnswers++;
       throw error;
     }
   }
@@ -477,6 +482,7 @@ export class CloudTransport implements Transport {
           refused_notifications: this.seen.refusedNotifications,
         },
         foreign_numbers: foreign.map((f) => ({ phone_number_id: f.phone_number_id, display: f.display, kept: f.count })),
+        lost_answers: this.lostAnswers,
       },
       problems,
     };

@@ -38,6 +38,9 @@ export interface GraphClientOptions {
   fetch?: typeof fetch;
 }
 
+/** Where Meta serves media from (lookaside.fbsbx.com, *.fbcdn.net, *.whatsapp.net, graph.facebook.com). */
+const META_HOSTS = /(^|\.)(facebook\.com|fbsbx\.com|fbcdn\.net|whatsapp\.net)$/i;
+
 export class GraphClient {
   private readonly fetch: typeof fetch;
 
@@ -64,16 +67,29 @@ export class GraphClient {
     return parsed as T;
   }
 
-  /** The bytes at a media URL (bearer token), at most `maxBytes`; null when there are more. */
+  /**
+   * The bytes at a media URL (bearer token), at most `maxBytes`; null when there are more. Redirects are
+   * followed (up to 5), with the token only to the same origin or Meta's own hosts over HTTPS.
+   */
   async bytes(url: string, maxBytes: number, timeoutMs?: number): Promise<Buffer | null> {
-    const response = await this.call(url, { method: 'GET', headers: { Authorization: `Bearer ${this.options.accessToken}` } }, timeoutMs);
-    if (!response.ok) throw this.redacted(refusal(response.status, null, await response.text().catch(() => '')));
+    let response: Response | null = null;
+    let at = new URL(url);
+    for (let hop = 0; hop <= 5; hop++) {
+      const token = at.origin === new URL(url).origin || (at.protocol === 'https:' && META_HOSTS.test(at.hostname));
+      response = await this.call(at.href, { method: 'GET', redirect: 'manual', headers: token ? { Authorization: `Bearer ${this.options.accessToken}` } : {} }, timeoutMs);
+      const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+      if (!location) break;
+      await response.body?.cancel().catch(() => undefined);
+      at = new URL(location, at);
+      if (hop === 5) throw new GraphError('the media URL redirected more than 5 times', response.status, null, '');
+    }
+    if (!response!.ok) throw this.redacted(refusal(response!.status, null, await response!.text().catch(() => '')));
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of response.body ?? []) {
+    for await (const chunk of response!.body ?? []) {
       size += (chunk as Uint8Array).length;
       if (size > maxBytes) {
-        await response.body?.cancel().catch(() => undefined);
+        await response!.body?.cancel().catch(() => undefined);
         return null;
       }
       chunks.push(Buffer.from(chunk as Uint8Array));
@@ -83,7 +99,7 @@ export class GraphClient {
 
   private async call(url: string, init: RequestInit, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<Response> {
     try {
-      return await this.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+      return await this.fetch(url, { redirect: 'error', ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       throw this.redacted(new GraphError(`the Graph API could not be reached: ${cause}`, null, null, ''));

@@ -319,6 +319,14 @@ test('files: a customer\'s file is fetched and checked against its sha256 (a dam
     const [message] = receiver.messages();
     assert.deepEqual([message.media.filename, message.media.sha256], ['Rechnung März.pdf', createHash('sha256').update(pdf).digest('hex')]);
 
+    // Meta's media URL redirects to where the bytes are: followed, with the token.
+    graph.redirectMedia = true;
+    const photo = Buffer.from('JPEG-after-a-redirect');
+    await s.post(say('4917011110011', { type: 'image', image: { ...graph.addFile(photo, 'image/jpeg'), caption: 'umgeleitet' } }));
+    await waitFor(() => receiver.messages().some((m) => m.text === 'umgeleitet'), 'delivered after the redirect');
+    assert.equal(receiver.messages().find((m) => m.text === 'umgeleitet').media.sha256, createHash('sha256').update(photo).digest('hex'));
+    graph.redirectMedia = false;
+
     const png = Buffer.from('\x89PNG agent screenshot', 'binary');
     await api(`${s.url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: '4917011110011', key: 'entry:14:file:1', media: { filename: 'screen.png', mimetype: 'image/png', data: png.toString('base64') } }) });
     await waitFor(() => graph.sent.some((m) => m.type === 'image'), 'sent');

@@ -388,16 +388,16 @@ export class Gateway {
     })();
   }
 
-  private receipt(receipt: Receipt): void {
+  private receipt(receipt: Receipt): { chat: string } | null {
     const row = this.options.outbox.byWhatsappId(receipt.whatsappId);
-    if (!row) return;
+    if (!row) return null;
     if (receipt.state === 'held' || receipt.state === 'retry') {
       // Taken, then refused for now: queued again. Held: the transport holds it (and does what it needs to) when it
       // is tried. Retry: tried again after the pause a send failing now would get.
       const now = this.now();
       const dueAt = receipt.state === 'retry' ? now + backoffDelay(row.attempts, this.options.backoff ?? DEFAULT_BACKOFF) : now;
       if (this.options.outbox.requeue(row.id, receipt.error ?? 'refused for now', now, dueAt)) this.sender.wake();
-      return;
+      return { chat: row.chat };
     }
     const state = receipt.state;
     this.options.db.transaction(() => {
@@ -409,6 +409,7 @@ export class Gateway {
         this.report(row, state, receipt.whatsappId, receipt.error, 'note');
       }
     })();
+    return { chat: row.chat };
   }
 
   /** Queues a `status` event; must run inside the transaction that changed the row. */

@@ -100,7 +100,8 @@ export interface TransportHandlers {
   message(message: InboundMessage): Promise<void>;
   /** A message WhatsApp could not decrypt (type "unreadable"); the real one may follow under the same id. */
   unreadable(message: InboundMessage): Promise<void>;
-  receipt(receipt: Receipt): void;
+  /** The chat of the message it is about, or null when no message has that id (yet: its send's answer may still be on its way). */
+  receipt(receipt: Receipt): { chat: string } | null;
   /** What waits for the customer in this chat (held) will not go: it fails with `reason` (the Cloud API refused its invitation). */
   failHeld(chat: string, reason: string): void;
   /** What waits for the customer in this chat is tried again now (its invitation failed for a passing reason). */

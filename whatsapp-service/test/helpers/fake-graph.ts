@@ -191,10 +191,13 @@ export function statuses(
   };
 }
 
-/** A status of a message the fake took, as Meta addresses it: the wa_id (or BSUID) and the echoed callback data. */
+/**
+ * A status of a message the fake took, as Meta addresses it: the wa_id (or BSUID), and the callback data echoed
+ * only in sent, delivered and read statuses (…/cloud-api/reference/messages: `biz_opaque_callback_data`), not in failed ones.
+ */
 export function statusOf(sent: Record<string, any> & { wamid: string }, status: string, failure?: { code: number; title: string }, waIdOf = (to: string) => to) {
   return {
-    id: sent.wamid, status, callback: sent.biz_opaque_callback_data as string | undefined,
+    id: sent.wamid, status, callback: status === 'failed' ? undefined : (sent.biz_opaque_callback_data as string | undefined),
     ...(sent.recipient ? { bsuid: sent.recipient as string } : { recipient: waIdOf(String(sent.to)) }),
     ...(failure ?? {}),
   };

@@ -51,7 +51,11 @@ export class CloudStore {
       CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS seen_by_at ON seen (at);
       CREATE TABLE IF NOT EXISTS parts (wamid TEXT PRIMARY KEY, whole TEXT NOT NULL, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS window_refusals (message_id TEXT PRIMARY KEY, chat TEXT NOT NULL, count INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS window_refusals (chat TEXT NOT NULL, wamid TEXT NOT NULL, PRIMARY KEY (chat, wamid));
+      CREATE TABLE IF NOT EXISTS sent_parts (callback TEXT PRIMARY KEY, wamid TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS sent_parts_by_wamid ON sent_parts (wamid);
+      CREATE TABLE IF NOT EXISTS orphans (id INTEGER PRIMARY KEY, wamid TEXT NOT NULL, callback TEXT, status TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS orphans_by_wamid ON orphans (wamid);
       CREATE TABLE IF NOT EXISTS foreign_notifications (
         id INTEGER PRIMARY KEY, phone_number_id TEXT NOT NULL, display TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL
       );
@@ -77,10 +81,8 @@ export class CloudStore {
       byTemplate: this.db.prepare('SELECT * FROM chats WHERE template_wamid = ?'),
       byAddress: this.db.prepare('SELECT chat FROM addresses WHERE address = ?'),
       address: this.db.prepare('INSERT INTO addresses (address, chat) VALUES (?, ?) ON CONFLICT (address) DO NOTHING'),
-      windowRefused: this.db.prepare(
-        'INSERT INTO window_refusals (message_id, chat, count) VALUES (?, ?, 1) ON CONFLICT (message_id) DO UPDATE SET count = count + 1 RETURNING count',
-      ),
-      refusals: this.db.prepare('SELECT count FROM window_refusals WHERE message_id = ?'),
+      windowRefused: this.db.prepare('INSERT OR IGNORE INTO window_refusals (chat, wamid) VALUES (?, ?)'),
+      refusals: this.db.prepare('SELECT COUNT(*) AS n FROM window_refusals WHERE chat = ?'),
       wroteAgain: this.db.prepare('DELETE FROM window_refusals WHERE chat = ?'),
       uninvite: this.db.prepare('UPDATE chats SET template_sent_at = NULL, template_wamid = NULL WHERE chat = ?'),
       purgeForeign: this.db.prepare('DELETE FROM foreign_notifications WHERE received_at < ?'),
@@ -159,14 +161,52 @@ export class CloudStore {
     return (this.db.prepare('SELECT whole FROM parts WHERE wamid = ?').get(wamid) as { whole: string } | undefined)?.whole;
   }
 
-  /** WhatsApp refused a message for the window (131047); returns how often in a row, since the customer last wrote. */
-  windowRefused(messageId: string, chat: string): number {
-    return (this.statements.windowRefused.get(messageId, chat) as { count: number }).count;
+  /** WhatsApp refused a message (`wamid`) to the chat for the window (131047); the same status delivered again counts once. */
+  windowRefused(chat: string, wamid: string): void {
+    this.statements.windowRefused.run(chat, wamid);
   }
 
-  /** How often WhatsApp refused this message for the window since the customer last wrote. */
-  windowRefusals(messageId: string): number {
-    return (this.statements.refusals.get(messageId) as { count: number } | undefined)?.count ?? 0;
+  /** How many messages WhatsApp refused for the window in this chat since the customer last wrote. */
+  windowRefusals(chat: string): number {
+    return (this.statements.refusals.get(chat) as { n: number }).n;
+  }
+
+  /** The message id Meta gave a part (or a whole reply) we sent under `callback`, unless WhatsApp refused it since. */
+  partSent(callback: string): string | undefined {
+    return (this.db.prepare('SELECT wamid FROM sent_parts WHERE callback = ?').get(callback) as { wamid: string } | undefined)?.wamid;
+  }
+
+  notePart(callback: string, wamid: string, now: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO sent_parts (callback, wamid, at) VALUES (?, ?, ?)').run(callback, wamid, now);
+    if (Math.random() < 0.01) this.db.prepare('DELETE FROM sent_parts WHERE at < ?').run(now - 30 * 86_400_000);
+  }
+
+  /** WhatsApp refused what it had taken: sent again, it goes again. */
+  partRefused(wamid: string): void {
+    this.db.prepare('DELETE FROM sent_parts WHERE wamid = ?').run(wamid);
+  }
+
+  /**
+   * A status for a message id nobody knows yet, kept (a day): Meta may send it before the send's answer, and
+   * failed statuses carry no `biz_opaque_callback_data`. Handled when the send's answer names the id.
+   */
+  keepOrphan(status: { id: string; status: string; callback: string | null }, now: number): void {
+    this.db.prepare('DELETE FROM orphans WHERE at < ?').run(now - 86_400_000);
+    this.db.prepare('INSERT INTO orphans (wamid, callback, status, body, at) VALUES (?, ?, ?, ?, ?)').run(status.id, status.callback, status.status, JSON.stringify(status), now);
+  }
+
+  /** The kept statuses of a message id, oldest first, forgotten as they are handed out. */
+  takeOrphans<T>(wamid: string): T[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT body FROM orphans WHERE wamid = ? ORDER BY id').all(wamid) as Array<{ body: string }>;
+      this.db.prepare('DELETE FROM orphans WHERE wamid = ?').run(wamid);
+      return rows.map((row) => JSON.parse(row.body) as T);
+    })();
+  }
+
+  /** The message id of a kept status that says Meta took what we sent under `callback` (its answer was lost). */
+  takenUnder(callback: string): string | undefined {
+    return (this.db.prepare("SELECT wamid FROM orphans WHERE callback = ? AND status <> 'failed' ORDER BY id LIMIT 1").get(callback) as { wamid: string } | undefined)?.wamid;
   }
 
   get(chat: string): CloudChat | undefined {
@@ -196,6 +236,11 @@ export class CloudStore {
 
   invited(chat: string, wamid: string, now: number): void {
     this.statements.invite.run({ ...identity(chat), at: now, wamid });
+  }
+
+  /** Whether a message id is one of our invitation templates. */
+  isTemplate(wamid: string): boolean {
+    return this.statements.byTemplate.get(wamid) !== undefined;
   }
 
   /** WhatsApp refused a template it had taken: the chat it invited, which counts as not invited. */

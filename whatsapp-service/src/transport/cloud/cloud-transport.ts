@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   initialState, MediaError, SendError,
-  type ConnectionState, type InboundWebhook, type OutboundMedia, type SendContext, type SendResult, type Transport, type TransportDetails, type TransportHandlers,
+  type ConnectionState, type InboundWebhook, type OutboundMedia, type Receipt, type SendContext, type SendResult, type Transport, type TransportDetails, type TransportHandlers,
 } from '../transport.js';
 import { CloudStore } from './cloud-store.js';
+import { backoffDelay } from '../../backoff.js';
 import { classify, PAIR_RATE_LIMIT } from './errors.js';
 import { asGraphError, GraphClient, GraphError } from './graph.js';
 import { mediaKind, MAX_CAPTION_CHARS, TAKEN_TYPES, textParts } from './limits.js';
@@ -41,6 +42,10 @@ export interface CloudTransportOptions {
 const WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
 /** Meta retries a notification for up to 7 days: its message ids are remembered a day longer, whatever RETENTION_DAYS says. */
 const SEEN_MS = 8 * 86_400_000;
+/** Pauses before an invitation that failed for a passing reason is tried again: 1 minute, doubling to 1 hour. */
+const INVITATION_BACKOFF = { baseMs: 60_000, maxMs: 3_600_000 };
+/** How long a send whose answer was lost waits for a status saying Meta took it. */
+const LOST_ANSWER_WAIT_MS = 3_000;
 /** Signed WhatsApp notifications refused in a row before /health calls it CLOUD_APP_SECRET (one could be anyone's). */
 const REFUSED_NOTIFICATIONS_ALARM = 3;
 /** A file transfer is given 2 minutes plus what a 50 kB/s link needs for it. */
@@ -65,10 +70,10 @@ export class CloudTransport implements Transport {
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null, refusedNotifications: 0 };
   /** WhatsApp's last refusal of the invitation template, for /health. */
   private templateProblem: string | null = null;
+  /** Invitations that failed for a passing reason, by chat: how often in a row. */
+  private readonly invitationRetries = new Map<string, number>();
   /** Sends whose answer was lost (timeout, reset) with no status to say Meta took them: sent again, perhaps twice. */
   private lostAnswers = 0;
-  /** Sends waiting for Graph's answer, by callback, with the statuses that came first. */
-  private readonly inFlight = new Map<string, CloudStatusIn[]>();
 
   constructor(private readonly options: CloudTransportOptions) {
     this.now = options.now ?? Date.now;
@@ -159,7 +164,7 @@ export class CloudTransport implements Transport {
         const last = this.seen.badSignatureAt ? Date.parse(this.seen.badSignatureAt) : 0;
         if (this.now() - last > 60_000) this.options.log.warn('a webhook POST without a valid X-Hub-Signature-256 was refused (is CLOUD_APP_SECRET the Meta app\'s secret?)');
         this.seen.badSignatureAt = new Date(this.now()).toISOString();
-        if (signature && looksLikeMeta(body)) this.seen.refusedNotifications++;
+        if (signature && looksLikeMeta(body, this.options.config.phoneNumberId)) this.seen.refusedNotifications++;
         return { status: 401, body: 'bad signature' };
       }
       this.seen.signedPostAt = new Date(this.now()).toISOString();
@@ -189,7 +194,8 @@ export class CloudTransport implements Transport {
   private async onMessage(store: CloudStore, { message, contact }: CloudMessageIn): Promise<void> {
     if (store.seen(String(message.id))) return; // Meta sends a POST again for up to 7 days
     const normalized = normalizeCloudMessage(message, Math.floor(this.now() / 1000));
-    const chat = store.chatOf(contact.phone, contact.bsuid);
+    // A user id change names the old one (system.previous_user_id, 2026): that is the chat, whatever `from` says.
+    const chat = store.chatOf(contact.phone, (normalized.kind === 'changed' && normalized.previousBsuid) || contact.bsuid);
     if (normalized.kind === 'changed' && chat) {
       // The customer's new number or user id: the same chat, replies go there.
       store.changed(chat, normalized.phone, normalized.bsuid);
@@ -200,6 +206,7 @@ export class CloudTransport implements Transport {
       this.options.log.debug({ id: message.id, reason: normalized.kind === 'ignore' ? normalized.reason : 'no sender' }, 'message not forwarded');
       return;
     }
+    this.invitationRetries.delete(chat);
     // The window runs from when they wrote (Meta may deliver late, after an outage), never from the future.
     store.wrote(chat, contact.phone, contact.bsuid, Math.min(this.now(), normalized.timestamp * 1000));
     const { id, timestamp, type, text, ref, media } = normalized;
@@ -211,42 +218,48 @@ export class CloudTransport implements Transport {
   }
 
   private onStatus(store: CloudStore, received: CloudStatusIn): void {
-    let status = received;
     const handlers = this.handlers;
     if (!handlers) return;
-    // Meta promises no order: a status can come before the send's answer. It waits for the answer (see post()).
-    const sent = parseCallback(status.callback);
-    const waiting = sent ? this.inFlight.get(sent.messageId.replace(/#\d+$/, '')) : undefined;
-    if (waiting) return void waiting.push(status);
     // A part of a long reply: its refusal is the reply's; its receipts say less than the last part's.
-    const whole = store.wholeOf(status.id);
-    if (whole && status.status !== 'failed') return;
-    if (whole) status = { ...status, id: whole };
+    const whole = store.wholeOf(received.id);
+    if (whole && received.status !== 'failed') return;
+    const status = whole ? { ...received, id: whole } : received;
+    // Meta promises no order: a status for an id nobody knows yet waits for the send's answer to name it.
+    const filed = (receipt: Receipt) => handlers.receipt(receipt) ?? (store.isTemplate(status.id) ? null : void store.keepOrphan(received, this.now()));
     const state = status.status === 'played' ? 'read' : status.status;
     if (state === 'failed') {
+      store.partRefused(received.id); // sent again, it goes again
       const error = status.errors[0];
       const reason = error ? `${error.code ?? '?'}: ${error.title}${error.details && error.details !== error.title ? ` (${error.details})` : ''}` : 'WhatsApp reported an error';
       const invited = store.templateRefused(status.id);
       if (invited) return this.invitationFailed(invited.chat, error?.code ?? null, reason);
       switch (error ? classify(error.code, null) : 'final') {
         case 'window': {
-          // Taken, then refused: the window had closed — for the chat the reply was filed under, whatever address Meta
-          // names. The gateway sends it again, which invites the customer first; twice refused, it is held (see send()).
-          const chat = sent?.chat ?? store.chatOf(status.recipient.phone, status.recipient.bsuid);
-          if (chat) store.closeWindow(chat, status.at);
-          if (sent && chat) store.windowRefused(sent.messageId.replace(/#\d+$/, ''), chat);
-          return handlers.receipt({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
+          // Taken, then refused: the window had closed — for the chat the reply is filed under, whatever address Meta
+          // names. The gateway sends it again, which invites the customer first; twice refused, the chat's replies wait.
+          const row = filed({ whatsappId: status.id, state: 'held', error: `outside WhatsApp's 24-hour window (${reason})` });
+          if (!row) return;
+          store.closeWindow(row.chat, status.at);
+          return store.windowRefused(row.chat, status.id);
         }
         case 'retry':
-          return handlers.receipt({ whatsappId: status.id, state: 'retry', error: `WhatsApp could not deliver it for now (${reason}); sending it again` });
+          return void filed({ whatsappId: status.id, state: 'retry', error: `WhatsApp could not deliver it for now (${reason}); sending it again` });
         case 'configuration':
           this.refused(new GraphError(error!.title, null, error!.code, error!.details));
-          return handlers.receipt({ whatsappId: status.id, state: 'retry', error: `WhatsApp refused it for this account (${reason}); sending it again once that is fixed` });
+          return void filed({ whatsappId: status.id, state: 'retry', error: `WhatsApp refused it for this account (${reason}); sending it again once that is fixed` });
         default:
-          return handlers.receipt({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
+          return void filed({ whatsappId: status.id, state: 'failed', error: `WhatsApp refused the message (${reason})` });
       }
     }
-    if (state === 'sent' || state === 'delivered' || state === 'read') handlers.receipt({ whatsappId: status.id, state });
+    if (state === 'sent' || state === 'delivered' || state === 'read') filed({ whatsappId: status.id, state });
+  }
+
+  /** Statuses that came before their ids were known, handled once the gateway recorded the send (after its settle). */
+  private replayOrphans(store: CloudStore, wamids: string[]): void {
+    setImmediate(() => {
+      if (this.store !== store) return;
+      for (const wamid of wamids) for (const status of store.takeOrphans<CloudStatusIn>(wamid)) this.onStatus(store, status);
+    });
   }
 
   /**
@@ -256,7 +269,15 @@ export class CloudTransport implements Transport {
    */
   private invitationFailed(chat: string, code: number | null, reason: string): void {
     const kind = classify(code, null);
-    if (kind === 'retry' || kind === 'configuration') return this.handlers?.releaseHeld(chat);
+    if (kind === 'retry' || kind === 'configuration') {
+      // Tried again (inviting anew) after a pause that grows while it keeps failing: never a loop of invitations.
+      const tries = (this.invitationRetries.get(chat) ?? 0) + 1;
+      this.invitationRetries.set(chat, tries);
+      const timer = setTimeout(() => this.handlers?.releaseHeld(chat), backoffDelay(tries, INVITATION_BACKOFF));
+      timer.unref();
+      return;
+    }
+    this.invitationRetries.delete(chat);
     const name = this.options.config.template?.name;
     const ours = code === null || code === 100 || code === 131008 || code === 131009 || (code >= 132000 && code < 133000);
     if (ours) {
@@ -271,11 +292,6 @@ export class CloudTransport implements Transport {
     this.handlers?.failHeld(chat, `outside WhatsApp's 24-hour window, and ${why}; the reply was not delivered`);
   }
 
-  /** Statuses that came before their send's answer, handled once the caller has recorded the answer. */
-  private replay(store: CloudStore, early: CloudStatusIn[]): void {
-    if (early.length > 0) setImmediate(() => early.forEach((status) => this.onStatus(store, status)));
-  }
-
   // ---- we call Meta ----
 
   async send(chat: string, text: string, messageId: string, media?: OutboundMedia, context?: SendContext): Promise<SendResult> {
@@ -284,22 +300,23 @@ export class CloudTransport implements Transport {
       throw new SendError(`the Cloud API is not usable now (${this.current.status})`, 'not_connected', true);
     }
     // Refused for the window twice since the customer last wrote: held, whatever the window looks like from here.
-    const refusedTwice = store.windowRefusals(messageId) >= 2;
+    const refusedTwice = store.windowRefusals(chat) >= 2;
     if (refusedTwice || !store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, messageId, context?.ticket ?? null, refusedTwice);
     const parts = this.partsOf(text, media); // refuses a file type the Cloud API takes in no message, before any upload
     const startedAt = this.now();
-    const early: CloudStatusIn[] = [];
-    this.inFlight.set(messageId, early);
     try {
       const wamids: string[] = [];
       for (const [index, part] of parts.entries()) {
         const callback = callbackOf(parts.length > 1 ? `${messageId}#${index + 1}` : messageId, chat);
-        wamids.push(await this.post(store, chat, await part(), callback, early));
+        // Sent before (the rest failed, or the answer was lost but a status says Meta took it): not again.
+        const wamid = store.partSent(callback) ?? store.takenUnder(callback) ?? (await this.post(store, chat, await part(), callback));
+        store.notePart(callback, wamid, this.now());
+        wamids.push(wamid);
       }
       // The reply is known by its last part; a refusal of an earlier one is a refusal of the reply.
       const whatsappId = wamids[wamids.length - 1]!;
       store.rememberParts(wamids.slice(0, -1), whatsappId);
-      this.replay(store, early); // after the gateway recorded the id
+      this.replayOrphans(store, wamids);
       return { whatsappId };
     } catch (error) {
       const graph = error instanceof GraphError ? error : null;
@@ -316,8 +333,6 @@ export class CloudTransport implements Transport {
         default:
           throw new SendError(`the Cloud API refused the message (${graph.reason})`, 'cloud_refused', false);
       }
-    } finally {
-      this.inFlight.delete(messageId);
     }
   }
 
@@ -353,9 +368,6 @@ export class CloudTransport implements Transport {
       );
     }
     if (!store.invitedSinceLastMessage(chat, this.now())) {
-      const key = `T${messageId}`;
-      const early: CloudStatusIn[] = [];
-      this.inFlight.set(key, early);
       let wamid: string;
       try {
         wamid = await this.post(store, chat, {
@@ -365,7 +377,7 @@ export class CloudTransport implements Transport {
             language: { code: template.language },
             components: [{ type: 'body', parameters: [{ type: 'text', text: ticket ?? '-' }] }],
           },
-        }, callbackOf(key, chat), early);
+        }, callbackOf(`T${messageId}`, chat));
       } catch (error) {
         const graph = asGraphError(error);
         const kind = classify(graph.code, graph.status);
@@ -373,11 +385,9 @@ export class CloudTransport implements Transport {
         if (kind === 'retry' || kind === 'configuration') throw new SendError(`the invitation template could not be sent now (${graph.reason})`, 'cloud_retry', true);
         this.invitationFailed(chat, graph.code, graph.reason);
         throw new SendError(`outside WhatsApp's 24-hour window, and WhatsApp refused the template "${template.name}" (${graph.reason})`, 'template_refused', false);
-      } finally {
-        this.inFlight.delete(key);
       }
       store.invited(chat, wamid, this.now());
-      this.replay(store, early);
+      this.replayOrphans(store, [wamid]);
       this.templateProblem = null;
       this.options.log.info({ template: template.name }, 'outside the 24-hour window: the customer was invited by template');
     }
@@ -391,11 +401,10 @@ export class CloudTransport implements Transport {
 
   /**
    * Sends one message to the chat: a phone number in `to`, a business-scoped user id in `recipient`. `callback`
-   * rides along as `biz_opaque_callback_data` and comes back in its statuses; statuses that come before the
-   * answer wait in `early` (see onStatus). If the answer is lost (timeout, reset) while a status says Meta took
-   * the message, that is the answer — not a second send.
+   * rides along as `biz_opaque_callback_data`; Meta echoes it in sent, delivered and read statuses. If the answer
+   * is lost (timeout, reset) while such a status says Meta took the message, that is the answer — not a second send.
    */
-  private async post(store: CloudStore, chat: string, content: Record<string, unknown>, callback: string, early: CloudStatusIn[]): Promise<string> {
+  private async post(store: CloudStore, chat: string, content: Record<string, unknown>, callback: string): Promise<string> {
     try {
       const to = store.addressOf(chat);
       const answer = await this.graph.json<{ contacts?: Array<{ wa_id?: string }>; messages?: Array<{ id?: string }> }>('POST', `${this.options.config.phoneNumberId}/messages`, {
@@ -408,13 +417,21 @@ export class CloudTransport implements Transport {
       if (typeof waId === 'string' && /^\d{6,15}$/.test(waId)) store.rememberAddress(chat, waId);
       return id;
     } catch (error) {
-      const mine = early.filter((status) => status.callback === callback);
-      const taken = mine.find((status) => status.status !== 'failed') ?? mine[0];
       const lost = asGraphError(error).status === null;
-      if (taken && lost) return taken.id;
+      // Meta's "sent" status often comes within a few hundred ms of its answer (botpress#15029): given that long.
+      const taken = lost ? await this.takenWithin(store, callback, LOST_ANSWER_WAIT_MS) : undefined;
+      if (taken) return taken;
       // Meta may have taken it: sent again, the customer may see it twice (the Cloud API has no idempotency key).
       if (lost) this.lostAnswers++;
       throw error;
+    }
+  }
+
+  private async takenWithin(store: CloudStore, callback: string, ms: number): Promise<string | undefined> {
+    for (const until = Date.now() + ms; ; ) {
+      const taken = this.store === store ? store.takenUnder(callback) : undefined;
+      if (taken || Date.now() >= until) return taken;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -489,24 +506,22 @@ export class CloudTransport implements Transport {
   }
 }
 
-/** Whether a body is shaped like Meta's notifications (`object: whatsapp_business_account`). */
-function looksLikeMeta(body: Buffer): boolean {
+/** Whether a body is shaped like Meta's notifications for our number (its phone_number_id, which strangers rarely know). */
+function looksLikeMeta(body: Buffer, phoneNumberId: string): boolean {
+  if (!body.includes(phoneNumberId)) return false; // cheap before parsing what anyone may post
   try {
-    return (JSON.parse(body.toString('utf8')) as { object?: unknown }).object === 'whatsapp_business_account';
+    const value = JSON.parse(body.toString('utf8')) as { object?: unknown; entry?: Array<{ changes?: Array<{ value?: { metadata?: { phone_number_id?: unknown } } }> }> };
+    return value.object === 'whatsapp_business_account' && !!value.entry?.some((entry) => entry.changes?.some((change) => change.value?.metadata?.phone_number_id === phoneNumberId));
   } catch {
     return false;
   }
 }
 
-/** `biz_opaque_callback_data` of a send (at most 512 characters): our message id and the chat the message is filed under. */
+/** `biz_opaque_callback_data` of a send (at most 512 characters): our message id (and part) and the chat. */
 function callbackOf(messageId: string, chat: string): string {
   return `${messageId} ${chat}`;
 }
 
-function parseCallback(data: string | null): { messageId: string; chat: string } | null {
-  const match = data ? /^(\S+) (\S+)$/.exec(data) : null;
-  return match ? { messageId: match[1]!, chat: match[2]! } : null;
-}
 
 /** WhatsApp gives the sha256 in base64 in webhooks and (by third-party accounts) in hex from Graph: either is accepted. */
 function hashMatches(data: Buffer, announced: string): boolean {

@@ -19,7 +19,7 @@ export type CloudNormalized =
     }
   | { kind: 'ignore'; reason: string }
   /** The customer changed their number or user id (a `system` message): the same chat from now on. */
-  | { kind: 'changed'; phone: string | null; bsuid: string | null };
+  | { kind: 'changed'; phone: string | null; bsuid: string | null; previousBsuid: string | null };
 
 const FILE_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
 
@@ -71,7 +71,7 @@ export function normalizeCloudMessage(message: Record<string, unknown>, nowSecon
   if (type === 'system') {
     const phone = /^\d{6,15}$/.test(str(part.wa_id)) ? str(part.wa_id) : null;
     const bsuid = str(part.user_id) || null;
-    return phone || bsuid ? { kind: 'changed', phone, bsuid } : { kind: 'ignore', reason: 'system message' };
+    return phone || bsuid ? { kind: 'changed', phone, bsuid, previousBsuid: str(part.previous_user_id) || null } : { kind: 'ignore', reason: 'system message' };
   }
   // unsupported (131051, 131060), order, referral-only, ...: the ticket hears that something came.
   return { ...base, type: 'other', text: '' };

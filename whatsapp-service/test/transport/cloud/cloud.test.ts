@@ -570,3 +570,109 @@ test("Meta's other notifications: a changed number keeps the chat and replies fo
     await s.stop();
   }
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a failed 131047 before the send\'s answer, without biz_opaque_callback_data (Meta echoes it only in sent, delivered and read): held all the same', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110120', text('Frage')));
+    graph.beforeAnswer = async (message) => {
+      if (message.text?.body !== 'ohne callback') return;
+      graph.beforeAnswer = null;
+      await s.post(notification(statuses(graph.phoneNumberId, { ...statusOf(message, 'failed', { code: 131047, title: 'Re-engagement message' }), callback: undefined })));
+    };
+    await reply(s, '4917011110120', 'ohne callback', 'entry:120');
+    await sleep(1500);
+    const st = receiver.statuses().filter((x) => x.key === 'entry:120').map((x) => x.state);
+    assert.ok(st.includes('held'), `states: ${JSON.stringify(st)}; sent: ${graph.sent.map((m) => m.type).join(',')}`);
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('the answer is lost and Meta\'s sent status comes a moment later: no second send', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110121', text('Frage')));
+    graph.beforeAnswer = async (message) => {
+      if (message.text?.body !== 'spaet') return;
+      graph.beforeAnswer = null;
+      setTimeout(() => void s.post(notification(statuses(graph.phoneNumberId, statusOf(message, 'sent')))), 30);
+      return 'lose';
+    };
+    await reply(s, '4917011110121', 'spaet', 'entry:121');
+    await sleep(4000);
+    assert.equal(graph.sent.filter((m) => m.text?.body === 'spaet').length, 1, 'sent twice');
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('a reply in two parts whose second part fails for a passing reason: part 1 is not sent again', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(say('4917011110122', text('Frage')));
+    const long = Array.from({ length: 500 }, (_, i) => `Zeile ${String(i).padStart(3, '0')}`).join('\n');
+    graph.beforeAnswer = async (message) => {
+      if (!String(message.text?.body ?? '').endsWith('(1/2)')) return;
+      graph.beforeAnswer = null;
+      graph.failures = [{ code: 131000, title: 'Something went wrong', status: 500 }];
+    };
+    await reply(s, '4917011110122', long, 'entry:122');
+    await waitFor(() => receiver.statuses().some((x) => x.key === 'entry:122' && x.state === 'sent'), 'sent', 15_000);
+    assert.equal(graph.sent.filter((m) => String(m.text?.body ?? '').endsWith('(1/2)')).length, 1, 'part 1 twice');
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('forged POSTs shaped like WhatsApp notifications but not for our number never turn /health red', async () => {
+  const s = await cloudService();
+  try {
+    for (let n = 0; n < 3; n++) {
+      const body = '{"object":"whatsapp_business_account","entry":[]}';
+      await s.post(body, `sha256=${'0'.repeat(64)}`);
+    }
+    assert.equal((await api(`${s.url}/health`, { key: null })).status, 200, 'strangers cannot turn /health red');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the invitation template fails by status for a passing reason again and again: invitations are not sent in a loop', async () => {
+  const s = await cloudService();
+  try {
+    graph.beforeAnswer = async (message) => {
+      if (!message.template) return;
+      setTimeout(() => void s.post(notification(statuses(graph.phoneNumberId, statusOf(message, 'failed', { code: 131000, title: 'Something went wrong' })))), 20);
+    };
+    await reply(s, '4917011110124', 'Antwort', 'entry:124');
+    await waitFor(() => graph.sent.length === 1, 'tried');
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent[0]!, 'failed', { code: 131047, title: 'Re-engagement message' }))));
+    await sleep(3000);
+    const templates = graph.sent.filter((m) => m.template).length;
+    assert.ok(templates <= 2, `${templates} templates in 3 s`);
+  } finally {
+    graph.beforeAnswer = null;
+    await s.stop();
+  }
+});
+
+test('a BSUID-only customer changes their user id (system.previous_user_id): the same chat', async () => {
+  const s = await cloudService();
+  try {
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid: 'DE.OLD1', name: 'K' }, text('Hallo'))));
+    await waitFor(() => receiver.messages().some((m) => m.text === 'Hallo'), 'first');
+    const oldChat = receiver.messages().find((m) => m.text === 'Hallo').chat;
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid: 'DE.OLD1' }, { type: 'system', system: { body: 'changed', type: 'user_changed_user_id', user_id: 'DE.NEW1', previous_user_id: 'DE.OLD1' } })));
+    await s.post(notification(customerWrites(graph.phoneNumberId, { bsuid: 'DE.NEW1', name: 'K' }, text('wieder da'))));
+    await waitFor(() => receiver.messages().some((m) => m.text === 'wieder da'), 'second');
+    assert.equal(receiver.messages().find((m) => m.text === 'wieder da').chat, oldChat);
+  } finally {
+    await s.stop();
+  }
+});

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { customerWrites, FakeGraph, hubSignature, notification, statuses } from '../whatsapp-service/test/helpers/fake-graph.js';
+import { customerWrites, FakeGraph, hubSignature, notification, statuses, statusOf } from '../whatsapp-service/test/helpers/fake-graph.js';
 import { AdminPanel } from './admin-panel.js';
 import { agent, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until, servicePort } from './osticket.js';
 
@@ -82,6 +82,31 @@ describe('the Cloud API transport against a running osTicket', { skip: skipUnles
     assert.equal(after.length, 2, 'the refused one and the one that arrived');
     await until('logged as sent', () => sql(o, `SELECT status FROM ${t(o, 'whatsapp_messages')} WHERE direction = 'out' AND phone = '${chat}' AND message_id LIKE 'entry:%'`), (rows) => rows[0]?.status === 'sent');
     assert.equal(mapping(chat).length, 1, 'the answer went into the same ticket');
+  });
+
+  test('the 131047 comes before the send\'s answer (a failed status carries no callback data): the note, the template, and the reply once the customer answers; a 5,000-character reply arrives whole in two parts', async () => {
+    const chat = phone(3);
+    await says(chat, 'Frage von letzter Woche');
+    const [map] = await until('ticket', () => mapping(chat), (rows) => rows.length === 1);
+    await until('confirmation', () => sentTo(chat), (m) => m.length === 1);
+    graph.beforeAnswer = async (message) => {
+      if (message.to !== chat || !/Antwort vorab/.test(message.text?.body ?? '')) return;
+      graph.beforeAnswer = null;
+      await meta(notification(statuses(graph.phoneNumberId, statusOf(message, 'failed', { code: 131047, title: 'Re-engagement message' }))));
+    };
+    agent(o, 'reply', map!.ticket_id, 'Antwort vorab');
+    const template = await until('the template', () => sentTo(chat).filter((m) => m.type === 'template'), (m) => m.length === 1);
+    assert.deepEqual(template[0]!.template.components[0].parameters, [{ type: 'text', text: map!.ticket_number }]);
+    await until('the note for the agent', () => entries(map!.ticket_id).filter((e) => e.type === 'N'), (rows) => rows.some((e) => /(noch nicht beim Kunden|not reached the customer yet)/.test(e.body!)));
+    await says(chat, 'Hallo?');
+    await until('the reply after the answer', () => sentTo(chat).filter((m) => /Antwort vorab/.test(m.text?.body ?? '')), (m) => m.length === 2);
+
+    const long = Array.from({ length: 400 }, (_, i) => `Schritt ${i + 1}: prüfen.`).join(' '); // about 6,300 characters
+    agent(o, 'reply', map!.ticket_id, long);
+    const parts = await until('the long reply', () => sentTo(chat).filter((m) => /^Schritt|\(2\/2\)$/.test(m.text?.body ?? '')), (m) => m.length === 2);
+    assert.ok(parts.every((m) => [...m.text.body].length <= 4096));
+    const whole = parts.map((m) => m.text.body.replace(/ \(\d\/2\)$/, '')).join(' ');
+    assert.equal(whole.replace(/\s+/g, ' '), long);
   });
 
   test('the settings page names the transport and the template', async () => {

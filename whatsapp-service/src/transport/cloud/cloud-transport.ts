@@ -70,6 +70,8 @@ export class CloudTransport implements Transport {
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null, refusedNotifications: 0 };
   /** WhatsApp's last refusal of the invitation template, for /health. */
   private templateProblem: string | null = null;
+  /** After an account refusal: the one message tried, until its status comes (`wamid` null: not sent yet). */
+  private probe: { wamid: string | null; at: number } | null = null;
   /** Invitations that failed for a passing reason, by chat: how often in a row. */
   private readonly invitationRetries = new Map<string, number>();
   /** Sends whose answer was lost (timeout, reset) with no status to say Meta took them: sent again, perhaps twice. */
@@ -119,6 +121,7 @@ export class CloudTransport implements Transport {
    */
   private refused(error: unknown, checkingToken = false): void {
     if (this.recheck) clearTimeout(this.recheck);
+    this.probe = null;
     const graph = asGraphError(error);
     const classified = classify(graph.code, graph.status);
     const kind = checkingToken && classified !== 'retry' ? 'configuration' : classified;
@@ -135,7 +138,9 @@ export class CloudTransport implements Transport {
     this.recheck = token
       ? setTimeout(() => void this.checkToken(), this.options.recheckMs ?? 60_000)
       : setTimeout(() => {
+          // One message only, until its status says whether the account takes messages again (refusals may come by status).
           this.options.log.info('trying one message to see whether the Cloud API takes messages for this account again');
+          this.probe = { wamid: null, at: this.now() };
           this.setState({ status: 'connected' });
         }, this.options.accountRecheckMs ?? 900_000);
     this.recheck.unref();
@@ -227,6 +232,10 @@ export class CloudTransport implements Transport {
     // Meta promises no order: a status for an id nobody knows yet waits for the send's answer to name it.
     const filed = (receipt: Receipt) => handlers.receipt(receipt) ?? (store.isTemplate(status.id) ? null : void store.keepOrphan(received, this.now()));
     const state = status.status === 'played' ? 'read' : status.status;
+    if (this.probe?.wamid === status.id && state !== 'failed') {
+      this.probe = null; // the account takes messages again
+      this.options.log.info('the Cloud API takes messages for this account again');
+    }
     if (state === 'failed') {
       store.partRefused(received.id); // sent again, it goes again
       const error = status.errors[0];
@@ -299,6 +308,8 @@ export class CloudTransport implements Transport {
     if (!store || this.current.status !== 'connected') {
       throw new SendError(`the Cloud API is not usable now (${this.current.status})`, 'not_connected', true);
     }
+    // Its status is waited for 10 minutes at most: no word then is no refusal.
+    if (this.probe?.wamid && this.now() - this.probe.at < 600_000) throw new SendError('waiting for WhatsApp\'s word on the one message tried after the account was refused', 'not_connected', true);
     // Refused for the window twice since the customer last wrote: held, whatever the window looks like from here.
     const refusedTwice = store.windowRefusals(chat) >= 2;
     if (refusedTwice || !store.windowOpen(chat, this.now())) return this.outsideWindow(store, chat, messageId, context?.ticket ?? null, refusedTwice);
@@ -317,6 +328,7 @@ export class CloudTransport implements Transport {
       const whatsappId = wamids[wamids.length - 1]!;
       store.rememberParts(wamids.slice(0, -1), whatsappId);
       this.replayOrphans(store, wamids);
+      if (this.probe) this.probe = { wamid: whatsappId, at: this.now() };
       return { whatsappId };
     } catch (error) {
       const graph = error instanceof GraphError ? error : null;

@@ -531,6 +531,16 @@ test('a send refused for the account (131031, locked): sending pauses and stays 
     assert.equal(tries(), before, 'no message tried meanwhile');
     await waitFor(() => graph.sent.some((m) => m.text?.body === 'gesperrt'), 'one message tried after the pause: it goes', 5_000);
     await waitFor(async () => (await api(`${s.url}/health`, { key: null })).status === 200, 'fixed');
+
+    // Refused by status (Meta: synchronously, asynchronously or both): after the pause one message goes, not the queue.
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(graph.sent.find((m) => m.text?.body === 'gesperrt')!, 'failed', { code: 131042, title: 'Business eligibility payment issue' }))));
+    await waitFor(async () => (await api(`${s.url}/health`, { key: null })).status === 503, 'paused again');
+    for (const n of [1, 2, 3]) await reply(s, '4917011110050', `wartet ${n}`, `entry:5${n}`);
+    await sleep(2_600); // the pause, and the one message tried
+    assert.equal(graph.sent.filter((m) => /^(gesperrt|wartet)/.test(m.text?.body ?? '')).length, 2, 'one more try, no more, until its status comes');
+    const probe = graph.sent.at(-1)!;
+    await s.post(notification(statuses(graph.phoneNumberId, statusOf(probe, 'delivered'))));
+    await waitFor(() => graph.sent.filter((m) => /^wartet/.test(m.text?.body ?? '')).length === 3, 'the rest once it was delivered', 5_000);
   } finally {
     await s.stop();
   }

@@ -1,7 +1,7 @@
 <?php
 /**
  * An agent's actions through osTicket's own classes, for the end-to-end
- * suite: php agent.php <osticket-root> reply|replyfiles|replyall|note|close|delete|newticket <ticket-id> [text]
+ * suite: php agent.php <osticket-root> reply|replyfiles|replyzip|replyall|note|close|delete|newticket <ticket-id> [text]
  *        php agent.php <osticket-root> user <phone> <name>   (a customer entered by hand)
  *        php agent.php <osticket-root> edit <entry-id> <text>    (as the staff panel's "Edit" does)
  *        php agent.php <osticket-root> files <entry-id>          (attachments of an entry, with sha256)
@@ -104,9 +104,12 @@ switch ($action) {
         $entry = $ticket->postReply(['response' => $text, 'reply-to' => 'none', 'emailcollab' => false], $errors, false, false);
         break;
     case 'replyfiles':
-        // A reply with two files, as the staff panel's upload field hands them over.
+    case 'replyzip':
+        // A reply with two files (or a ZIP archive), as the staff panel's upload field hands them over.
         $files = [];
-        foreach ([['screenshot.png', 'image/png', 40000], ['Anleitung.pdf', 'application/pdf', 60000]] as list($name, $type, $size)) {
+        $list = $action === 'replyzip' ? [['Logs.zip', 'application/zip', 3000]]
+            : [['screenshot.png', 'image/png', 40000], ['Anleitung.pdf', 'application/pdf', 60000]];
+        foreach ($list as list($name, $type, $size)) {
             $data = substr(str_repeat(hash('sha256', $name . $ticketId, true), (int) ceil($size / 32)), 0, $size);
             $file = ['name' => $name, 'type' => $type, 'data' => $data];
             $saved = AttachmentFile::create($file);

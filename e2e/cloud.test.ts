@@ -84,7 +84,7 @@ describe('the Cloud API transport against a running osTicket', { skip: skipUnles
     assert.equal(mapping(chat).length, 1, 'the answer went into the same ticket');
   });
 
-  test('the 131047 comes before the send\'s answer (a failed status carries no callback data): the note, the template, and the reply once the customer answers; a 5,000-character reply arrives whole in two parts', async () => {
+  test('the 131047 comes before the send\'s answer (a failed status carries no callback data): the note, the template, and the reply once the customer answers; a 5,200-character reply arrives whole in two parts', async () => {
     const chat = phone(3);
     await says(chat, 'Frage von letzter Woche');
     const [map] = await until('ticket', () => mapping(chat), (rows) => rows.length === 1);
@@ -101,12 +101,25 @@ describe('the Cloud API transport against a running osTicket', { skip: skipUnles
     await says(chat, 'Hallo?');
     await until('the reply after the answer', () => sentTo(chat).filter((m) => /Antwort vorab/.test(m.text?.body ?? '')), (m) => m.length === 2);
 
-    const long = Array.from({ length: 400 }, (_, i) => `Schritt ${i + 1}: prüfen.`).join(' '); // about 6,300 characters
+    const long = Array.from({ length: 250 }, (_, i) => `Schritt ${i + 1}: prüfen.`).join(' '); // about 5,200 characters
     agent(o, 'reply', map!.ticket_id, long);
-    const parts = await until('the long reply', () => sentTo(chat).filter((m) => /^Schritt|\(2\/2\)$/.test(m.text?.body ?? '')), (m) => m.length === 2);
+    const parts = await until('the long reply in parts', () => sentTo(chat).filter((m) => / \(\d\/\d\)$/.test(m.text?.body ?? '')), (m) => m.length > 0 && m.length === Number(/\/(\d)\)$/.exec(m[0]!.text.body)![1]));
+    assert.equal(parts.length, 2);
     assert.ok(parts.every((m) => [...m.text.body].length <= 4096));
-    const whole = parts.map((m) => m.text.body.replace(/ \(\d\/2\)$/, '')).join(' ');
-    assert.equal(whole.replace(/\s+/g, ' '), long);
+    const whole = parts.map((m) => m.text.body.replace(/ \(\d\/\d\)$/, '')).join(' ').replace(/\s+/g, ' ');
+    assert.ok(whole.includes(long), 'the whole text, in order');
+  });
+
+  test('an agent attaches a ZIP archive, which the Cloud API takes in no message: the ticket gets a note naming the file, the text still goes', async () => {
+    const chat = phone(4);
+    await says(chat, 'Bitte die Protokolle');
+    const [map] = await until('ticket', () => mapping(chat), (rows) => rows.length === 1);
+    await until('confirmation', () => sentTo(chat), (m) => m.length === 1);
+    agent(o, 'replyzip', map!.ticket_id, 'Anbei die Protokolle.');
+    await until('the text', () => sentTo(chat).filter((m) => /Anbei die Protokolle/.test(m.text?.body ?? '')), (m) => m.length === 1);
+    const notes = await until('the note for the agent', () => entries(map!.ticket_id).filter((e) => e.type === 'N'), (rows) => rows.some((e) => /Logs\.zip/.test(e.body!)));
+    assert.match(notes.map((e) => e.body).join(' '), /does not take this file: .*Logs\.zip.*application\/zip/);
+    assert.equal(graph.uploads.size, [...graph.uploads.values()].filter((u) => u.filename !== 'Logs.zip').length, 'never uploaded');
   });
 
   test('the settings page names the transport and the template', async () => {

@@ -12,8 +12,8 @@ export type CloudErrorKind =
   /** This one message will never go. */
   | 'final';
 
-export const RETRY = new Set([1, 2, 4, 130429, 131000, 131016, 131045, 131048, 131056, 131057, 133004, 80007]);
-export const CONFIGURATION = new Set([0, 3, 10, 190, 368, 131005, 131031, 131042, 133010]);
+export const RETRY = new Set([1, 2, 4, 130429, 131000, 131016, 131048, 131056, 131057, 133004, 80007]);
+export const CONFIGURATION = new Set([0, 3, 10, 190, 368, 131005, 131031, 131042, 131045, 133010]);
 export const WINDOW = new Set([131047]);
 
 export function classify(code: number | null, httpStatus: number | null): CloudErrorKind {

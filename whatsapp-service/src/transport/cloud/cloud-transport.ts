@@ -40,8 +40,6 @@ export interface CloudTransportOptions {
 
 /** The most Meta sends in one POST (…/webhooks/overview#payload-size: 3 MB); read, unauthenticated, before the HMAC check. */
 const WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
-/** Meta retries a notification for up to 7 days: its message ids are remembered a day longer, whatever RETENTION_DAYS says. */
-const SEEN_MS = 8 * 86_400_000;
 /** Pauses before an invitation that failed for a passing reason is tried again: 1 minute, doubling to 1 hour. */
 const INVITATION_BACKOFF = { baseMs: 60_000, maxMs: 3_600_000 };
 /** How long a send whose answer was lost waits for a status saying Meta took it. */

@@ -39,8 +39,6 @@ export interface CloudStatusIn {
   status: string;
   /** When it happened (ms). */
   at: number;
-  /** The recipient's phone or, for a BSUID-only customer, their BSUID. */
-  recipient: { phone: string | null; bsuid: string | null };
   errors: Array<{ code: number | null; title: string; details: string }>;
   /** What we sent along as `biz_opaque_callback_data`, echoed by Meta; null without. */
   callback: string | null;
@@ -87,7 +85,6 @@ export function readNotification(body: unknown, phoneNumberId: string): CloudNot
           id: status.id,
           status: status.status,
           at: Number.parseInt(text(status.timestamp), 10) * 1000 || Date.now(),
-          recipient: { phone: digits(status.recipient_id), bsuid: text(status.recipient_user_id) || null },
           errors: (Array.isArray(status.errors) ? (status.errors as Array<Record<string, unknown>>) : []).map(errorOf),
           callback: text(status.biz_opaque_callback_data) || null,
         });

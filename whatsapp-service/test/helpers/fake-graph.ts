@@ -55,6 +55,7 @@ export class FakeGraph {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections(); // a test that failed half-way may leave a request open: never wait for it
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 

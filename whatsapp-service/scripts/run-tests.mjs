@@ -12,5 +12,6 @@ const files = readdirSync(path.join(root, 'test'), { recursive: true })
   .sort()
   .map((file) => path.join('test', file));
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { cwd: root, stdio: 'inherit' });
+// A test file that hangs (a failure that leaves something running) fails after 10 minutes instead of holding CI up.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET, api, customerSays, startService, type RunningService } from '../helpers/service.js';
-import { Receiver, waitFor } from '../helpers/receiver.js';
+import { fileReceiver, waitFor } from '../helpers/receiver.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
 async function withService(run: (s: RunningService) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
   receiver.received.length = 0;
-  const service = await startService({ WEBHOOK_URL: webhookUrl, DELIVERY_CONCURRENCY: '4', ...env });
+  const service = await startService({ WEBHOOK_URL: receiver.url, DELIVERY_CONCURRENCY: '4', ...env });
   try {
     await run(service);
   } finally {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { verifySignature } from '../../src/webhook/signature.js';
 
 export interface ReceivedEvent {
@@ -25,6 +26,8 @@ export class Receiver {
   readonly received: ReceivedEvent[] = [];
   respond: Responder = () => ({ status: 200, body: { ok: true, replies: [] } });
   private server: Server | null = null;
+  /** Where it listens, once started. */
+  url = '';
 
   /** Public so a test can "fix" the plugin's secret while the service runs. */
   constructor(public secret: string) {}
@@ -51,7 +54,8 @@ export class Receiver {
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhook`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhook`;
+    return this.url;
   }
 
   messages(): any[] {
@@ -75,4 +79,12 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A receiver for a whole test file: listening before its first test, closed after its last (`url` from then on). */
+export function fileReceiver(secret: string): Receiver {
+  const receiver = new Receiver(secret);
+  before(() => receiver.start());
+  after(() => receiver.stop());
+  return receiver;
 }

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET, api } from '../../helpers/service.js';
-import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { fileReceiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage, type FakeSocket } from './fake-socket.js';
 import { startHarness, untilConnected, type Harness } from './harness.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
 /**
  * A linked device after a reconnect, as rc14 has it: the socket buffers from its first tick
@@ -33,7 +27,7 @@ const offline = (prefix: string) => [1, 2, 3].map((n) => waMessage({ id: `${pref
 const delivered = (prefix: string) => receiver.messages().filter((m) => m.id.startsWith(prefix)).map((m) => m.id).sort();
 
 test('buffered messages are stored and delivered once when the connection drops (428) before WhatsApp says the offline messages are through', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     const s = await bufferingSocket(h);
     s.deliver(offline('DROP'), 'append');
@@ -49,7 +43,7 @@ test('buffered messages are stored and delivered once when the connection drops 
 });
 
 test('while rc14 still waits for the end of the offline messages (up to 30 s), what it holds is stored within a fraction of a second: a crash then loses at most that', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     const s = await bufferingSocket(h);
     s.deliver(offline('HOLD'), 'append');
@@ -68,7 +62,7 @@ test('while rc14 still waits for the end of the offline messages (up to 30 s), w
 });
 
 test('buffered messages survive a 515 restart and a send watchdog restart', async () => {
-  const h = await startHarness(webhookUrl, { sendTimeoutMs: 300 });
+  const h = await startHarness(receiver.url, { sendTimeoutMs: 300 });
   try {
     const s = await bufferingSocket(h);
     s.deliver(offline('RST'), 'append');
@@ -96,7 +90,7 @@ test('SIGTERM while WhatsApp still delivers offline messages: they are stored be
   s.deliver(offline('TERM'), 'append');
   await h.close(true); // service.stop(): what SIGTERM does
   assert.ok(s.ended);
-  const again = await startHarness(webhookUrl, { authDir, dataDir });
+  const again = await startHarness(receiver.url, { authDir, dataDir });
   try {
     await waitFor(() => delivered('TERM').length === 3, 'delivered after the restart');
   } finally {
@@ -105,7 +99,7 @@ test('SIGTERM while WhatsApp still delivers offline messages: they are stored be
 });
 
 test('one buffered batch: album, poll, button reply, broadcast list, an edit and a deletion of buffered messages, a call and a reaction to an agent reply', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     const customer = '4917055500001@s.whatsapp.net';
     // An agent's reply went out before the reconnect; the customer reacts to it.
@@ -155,7 +149,7 @@ test('one buffered batch: album, poll, button reply, broadcast list, an edit and
 });
 
 test('out of order, as WhatsApp may deliver: an edit before its original, live and in a buffered catch-up; both reach the plugin, the edit naming its original', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     h.socket().open();
     await untilConnected(h);
@@ -186,7 +180,7 @@ test('out of order, as WhatsApp may deliver: an edit before its original, live a
 });
 
 test('a message our code cannot read does not take the rest of rc14\'s batch with it (a throw inside flush() would abort it)', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     const s = await bufferingSocket(h);
     const broken = waMessage({ id: 'BROKEN', from: '4917055500088@s.whatsapp.net' });

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET } from '../../helpers/service.js';
 import { exited } from '../../helpers/process.js';
-import { Receiver } from '../../helpers/receiver.js';
+import { fileReceiver } from '../../helpers/receiver.js';
 import { startHarness } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,17 +18,11 @@ const SCHEDULING_SLACK_MS = 150;
 const COUNT = 500;
 const RUNS = Number(process.env.CATCH_UP_RUNS ?? 10);
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
 /** A linked device's folders (creds.me set: rc14 buffers from connect until `<ib><offline>`). */
 async function linkedFolders(): Promise<{ authDir: string; dataDir: string; receipts: string }> {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   h.socket().open();
   await h.close(true);
   const receipts = path.join(mkdtempSync(path.join(tmpdir(), 'wa-receipts-')), 'receipts');
@@ -39,7 +33,7 @@ async function linkedFolders(): Promise<{ authDir: string; dataDir: string; rece
 function play(folders: { authDir: string; dataDir: string; receipts: string }, prefix: string, type: 'append' | 'notify'): { child: ChildProcess; playing: Promise<void>; done: Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'catch-up-child.ts')], {
     cwd: serviceDir,
-    env: { ...process.env, AUTH_DIR: folders.authDir, DATA_DIR: folders.dataDir, WEBHOOK_URL: webhookUrl, RECEIPTS: folders.receipts, COUNT: String(COUNT), PREFIX: prefix, TYPE: type },
+    env: { ...process.env, AUTH_DIR: folders.authDir, DATA_DIR: folders.dataDir, WEBHOOK_URL: receiver.url, RECEIPTS: folders.receipts, COUNT: String(COUNT), PREFIX: prefix, TYPE: type },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { outboundMessageId } from '../../../src/outbound/message-id.js';
 import { SECRET, api } from '../../helpers/service.js';
-import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { fileReceiver, waitFor } from '../../helpers/receiver.js';
 import { boom, serverLid, waMessage } from './fake-socket.js';
 import { connectedHarness, startHarness, untilConnected, type Harness } from './harness.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
 async function connected(options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
   receiver.received.length = 0;
-  return connectedHarness(webhookUrl, options);
+  return connectedHarness(receiver.url, options);
 }
 const status = async (h: Harness) => (await api(`${h.running.url}/status`)).body;
 const send = (h: Harness, phone: string, key: string, message = `Antwort ${key}`) =>
@@ -102,7 +96,7 @@ test("WhatsApp's refusal (bad ack 463) reaches the plugin as failed with the cod
 
 test('linking never stuck: expired QR codes -> GET /qr starts a fresh attempt; POST /pair while a code is shown returns it', async () => {
   receiver.received.length = 0;
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     h.socket().showQr('FIRST');
     h.socket().close(408, 'QR refs attempts ended');
@@ -167,7 +161,7 @@ test('undecryptable: a stub followed by the real message is one message; one nev
 
 test('a first start without network says WhatsApp cannot be reached, not that a connection was lost; a later drop is a lost connection', async () => {
   receiver.received.length = 0;
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     // What Baileys reports when the WebSocket cannot open: close with 408/503 before any "open" (Socket/socket.js end()).
     h.socket().close(503, 'getaddrinfo EAI_AGAIN web.whatsapp.com');

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET, api } from '../../helpers/service.js';
-import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { fileReceiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage } from './fake-socket.js';
 import { connectedHarness, type Harness } from './harness.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
-const connected = (): Promise<Harness> => connectedHarness(webhookUrl);
+const connected = (): Promise<Harness> => connectedHarness(receiver.url);
 const chatsOf = (...ids: string[]) => ids.map((id) => receiver.messages().find((m) => m.id === id)?.chat);
 
 test('one customer, one chat: LID first, then the mapping, then the phone — and phone first, then the mapping, then the LID', async () => {

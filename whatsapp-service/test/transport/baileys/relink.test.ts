@@ -1,35 +1,35 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET } from '../../helpers/service.js';
-import { Receiver, waitFor } from '../../helpers/receiver.js';
-import { waMessage } from './fake-socket.js';
-import { connectedHarness, startHarness, untilConnected } from './harness.js';
+import { fileReceiver, waitFor } from '../../helpers/receiver.js';
+import { waMessage, type FakeSocket } from './fake-socket.js';
+import { connectedHarness, startHarness, untilConnected, type Harness } from './harness.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
+
+/** The phone removes the device (401) and a number is scanned again: the same, or `phone`. */
+async function logOutAndRelink(h: Harness, phone?: string): Promise<FakeSocket> {
+  h.socket().close(401, 'Connection Failure');
+  await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
+  const s = h.socket();
+  s.showQr();
+  s.open(phone);
+  await untilConnected(h, 'relinked');
+  return s;
+}
 
 const hoursAgo = (hours: number) => Math.floor(Date.now() / 1000 - hours * 3600);
 const delivered = (prefix: string) => receiver.messages().filter((m) => m.id.startsWith(prefix)).map((m) => m.id);
 
 test('relinked after a logout (401): the 3 messages customers sent meanwhile come from the history sync, in order and once; no old chat, none of ours, nothing older than DELIVERY_MAX_AGE_HOURS', async () => {
-  const h = await connectedHarness(webhookUrl);
+  const h = await connectedHarness(receiver.url);
   try {
     const customer = '4917020000001@s.whatsapp.net';
     const last = waMessage({ id: 'HLAST', from: customer, timestamp: hoursAgo(100), message: { conversation: 'vor dem Abmelden' } });
     h.socket().deliver([last]);
     await waitFor(() => delivered('HLAST').length === 1, 'the last message before the logout');
 
-    h.socket().close(401, 'Connection Failure'); // removed on the phone
-    await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
-    const s = h.socket();
-    s.showQr();
-    s.open(); // scanned again
-    await untilConnected(h, 'relinked');
+    const s = await logOutAndRelink(h);
     s.historySync([
       waMessage({ id: 'HOLDCHAT', from: '4917020000009@s.whatsapp.net', timestamp: hoursAgo(300), message: { conversation: 'ein alter Chat' } }),
       waMessage({ id: 'HBEFORE', from: customer, timestamp: hoursAgo(101), message: { conversation: 'schon bekannt' } }),
@@ -54,18 +54,13 @@ test('relinked after a logout (401): the 3 messages customers sent meanwhile com
 });
 
 test('the import starts where the old link ended, for every chunk: a live message first, chunks in any order, another customer in the same second as the last stored message', async () => {
-  const h = await connectedHarness(webhookUrl);
+  const h = await connectedHarness(receiver.url);
   try {
     const customer = '4917020000011@s.whatsapp.net';
     const lastAt = hoursAgo(50);
     h.socket().deliver([waMessage({ id: 'CLAST', from: customer, timestamp: lastAt })]);
     await waitFor(() => delivered('CLAST').length === 1, 'the last message before the logout');
-    h.socket().close(401, 'Connection Failure');
-    await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
-    const s = h.socket();
-    s.showQr();
-    s.open();
-    await untilConnected(h, 'relinked');
+    const s = await logOutAndRelink(h);
 
     s.deliver([waMessage({ id: 'CLIVE', from: '4917020000013@s.whatsapp.net', timestamp: hoursAgo(0) })]); // before the history comes
     await waitFor(() => delivered('CLIVE').length === 1, 'live');
@@ -81,16 +76,11 @@ test('the import starts where the old link ended, for every chunk: a live messag
 });
 
 test('another number linked on the same folder takes nothing from before its link', async () => {
-  const h = await connectedHarness(webhookUrl);
+  const h = await connectedHarness(receiver.url);
   try {
     h.socket().deliver([waMessage({ id: 'ALAST', from: '4917020000021@s.whatsapp.net', timestamp: hoursAgo(50) })]);
     await waitFor(() => delivered('ALAST').length === 1, 'a message for the first number');
-    h.socket().close(401, 'Connection Failure');
-    await waitFor(() => h.sockets.length === 2, 'a new linking attempt', 5_000);
-    const s = h.socket();
-    s.showQr();
-    s.open('4940999888777'); // another business number scanned
-    await untilConnected(h, 'linked');
+    const s = await logOutAndRelink(h, '4940999888777'); // another business number scanned
     s.historySync([waMessage({ id: 'AOTHER', from: '4917020000022@s.whatsapp.net', timestamp: hoursAgo(5), message: { conversation: 'ein Chat der anderen Nummer' } })]);
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.deepEqual(delivered('AOTHER'), []);
@@ -100,7 +90,7 @@ test('another number linked on the same folder takes nothing from before its lin
 });
 
 test('a first link takes nothing from the history sync: the phone\'s chats are old conversations, not tickets', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     h.socket().showQr();
     h.socket().open();
@@ -114,7 +104,7 @@ test('a first link takes nothing from the history sync: the phone\'s chats are o
 });
 
 test('a first link: a live message rc14 folded into the history it still held (Utils/event-buffer.js:414-416) is delivered', async () => {
-  const h = await startHarness(webhookUrl);
+  const h = await startHarness(receiver.url);
   try {
     const s = h.socket();
     s.showQr();

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { SECRET, api } from '../../helpers/service.js';
-import { Receiver, waitFor } from '../../helpers/receiver.js';
+import { fileReceiver, waitFor } from '../../helpers/receiver.js';
 import { waMessage } from './fake-socket.js';
 import { connectedHarness, startHarness, untilConnected } from './harness.js';
 
-let receiver: Receiver;
-let webhookUrl: string;
-before(async () => {
-  receiver = new Receiver(SECRET);
-  webhookUrl = await receiver.start();
-});
-after(() => receiver.stop());
+const receiver = fileReceiver(SECRET);
 
 const messages = (prefix: string) => [1, 2, 3].map((n) => waMessage({ id: `${prefix}${n}`, from: `49171000000${n}@s.whatsapp.net`, message: { conversation: `unterwegs ${n}` } }));
 const delivered = (prefix: string) => [...new Set(receiver.messages().filter((m) => m.id.startsWith(prefix)).map((m) => m.id))].sort();
@@ -31,7 +25,7 @@ test('a stop while rc14 still handles messages it has receipted (receipt before 
   assert.ok(s.ended);
   assert.equal(await s.receive(messages('LATE')[0]!), false, 'nothing is received (or receipted) once the socket is ending');
 
-  const again = await startHarness(webhookUrl, { authDir, dataDir });
+  const again = await startHarness(receiver.url, { authDir, dataDir });
   try {
     again.socket().open();
     await untilConnected(again);
@@ -43,7 +37,7 @@ test('a stop while rc14 still handles messages it has receipted (receipt before 
 });
 
 test('POST /logout while messages are being handled: rc14 ends the socket itself, and what it receipted is delivered', async () => {
-  const h = await connectedHarness(webhookUrl);
+  const h = await connectedHarness(receiver.url);
   try {
     const s = h.socket();
     s.closeHandshakeMs = 300;
@@ -60,7 +54,7 @@ test('POST /logout while messages are being handled: rc14 ends the socket itself
 });
 
 test('the send watchdog leaves a stuck socket without losing what it was handling', async () => {
-  const h = await connectedHarness(webhookUrl, { sendTimeoutMs: 200 });
+  const h = await connectedHarness(receiver.url, { sendTimeoutMs: 200 });
   try {
     const s = h.socket();
     s.stallNextSend = true;
@@ -77,7 +71,7 @@ test('the send watchdog leaves a stuck socket without losing what it was handlin
 });
 
 test('"sent" only when WhatsApp acknowledged it: a reply written to a half-open connection is sent again, under the same id, after the reconnect', async () => {
-  const h = await connectedHarness(webhookUrl, { sendTimeoutMs: 300 });
+  const h = await connectedHarness(receiver.url, { sendTimeoutMs: 300 });
   try {
     const first = h.socket();
     first.halfOpen = true; // the write succeeds locally; WhatsApp never sees it

@@ -50,9 +50,8 @@ export class CloudStore {
       CREATE TABLE IF NOT EXISTS addresses (address TEXT PRIMARY KEY, chat TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS seen_by_at ON seen (at);
-      CREATE TABLE IF NOT EXISTS parts (wamid TEXT PRIMARY KEY, whole TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS window_refusals (chat TEXT NOT NULL, wamid TEXT NOT NULL, PRIMARY KEY (chat, wamid));
-      CREATE TABLE IF NOT EXISTS sent_parts (callback TEXT PRIMARY KEY, wamid TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sent_parts (callback TEXT PRIMARY KEY, wamid TEXT NOT NULL, whole TEXT, refused INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS sent_parts_by_wamid ON sent_parts (wamid);
       CREATE TABLE IF NOT EXISTS orphans (id INTEGER PRIMARY KEY, wamid TEXT NOT NULL, callback TEXT, status TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS orphans_by_wamid ON orphans (wamid);
@@ -85,7 +84,6 @@ export class CloudStore {
       refusals: this.db.prepare('SELECT COUNT(*) AS n FROM window_refusals WHERE chat = ?'),
       wroteAgain: this.db.prepare('DELETE FROM window_refusals WHERE chat = ?'),
       uninvite: this.db.prepare('UPDATE chats SET template_sent_at = NULL, template_wamid = NULL WHERE chat = ?'),
-      purgeForeign: this.db.prepare('DELETE FROM foreign_notifications WHERE received_at < ?'),
       forget: this.db.prepare('DELETE FROM chats WHERE chat = ?'),
       keepForeign: this.db.prepare('INSERT INTO foreign_notifications (phone_number_id, display, body, received_at) VALUES (?, ?, ?, ?)'),
       foreign: this.db.prepare(
@@ -133,7 +131,6 @@ export class CloudStore {
 
   noteSeen(id: string, now: number): void {
     this.db.prepare('INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)').run(id, now);
-    if (Math.random() < 0.01) this.db.prepare('DELETE FROM seen WHERE at < ?').run(now - 8 * 86_400_000);
   }
 
   /** The customer of `chat` changed their number or user id: both now lead to this chat, and replies go to the new number. */
@@ -147,18 +144,16 @@ export class CloudStore {
     })();
   }
 
-  /** The earlier parts of a reply sent in parts, known by its last part's id; kept 30 days (Meta's statuses come within days). */
+  /** The earlier parts of a reply sent in parts are known by its last part's id. */
   rememberParts(wamids: string[], whole: string): void {
-    const at = Date.now();
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM parts WHERE at < ?').run(at - 30 * 86_400_000);
-      for (const wamid of wamids) this.db.prepare('INSERT OR REPLACE INTO parts (wamid, whole, at) VALUES (?, ?, ?)').run(wamid, whole, at);
+      for (const wamid of wamids) this.db.prepare('UPDATE sent_parts SET whole = ? WHERE wamid = ?').run(whole, wamid);
     })();
   }
 
   /** The reply a part belongs to (its last part's id), or undefined. */
   wholeOf(wamid: string): string | undefined {
-    return (this.db.prepare('SELECT whole FROM parts WHERE wamid = ?').get(wamid) as { whole: string } | undefined)?.whole;
+    return (this.db.prepare('SELECT whole FROM sent_parts WHERE wamid = ? AND whole IS NOT NULL').get(wamid) as { whole: string } | undefined)?.whole;
   }
 
   /** WhatsApp refused a message (`wamid`) to the chat for the window (131047); the same status delivered again counts once. */
@@ -173,25 +168,23 @@ export class CloudStore {
 
   /** The message id Meta gave a part (or a whole reply) we sent under `callback`, unless WhatsApp refused it since. */
   partSent(callback: string): string | undefined {
-    return (this.db.prepare('SELECT wamid FROM sent_parts WHERE callback = ?').get(callback) as { wamid: string } | undefined)?.wamid;
+    return (this.db.prepare('SELECT wamid FROM sent_parts WHERE callback = ? AND refused = 0').get(callback) as { wamid: string } | undefined)?.wamid;
   }
 
   notePart(callback: string, wamid: string, now: number): void {
     this.db.prepare('INSERT OR REPLACE INTO sent_parts (callback, wamid, at) VALUES (?, ?, ?)').run(callback, wamid, now);
-    if (Math.random() < 0.01) this.db.prepare('DELETE FROM sent_parts WHERE at < ?').run(now - 30 * 86_400_000);
   }
 
   /** WhatsApp refused what it had taken: sent again, it goes again. */
   partRefused(wamid: string): void {
-    this.db.prepare('DELETE FROM sent_parts WHERE wamid = ?').run(wamid);
+    this.db.prepare('UPDATE sent_parts SET refused = 1 WHERE wamid = ?').run(wamid);
   }
 
   /**
-   * A status for a message id nobody knows yet, kept (a day): Meta may send it before the send's answer, and
+   * A status for a message id nobody knows yet, kept (a day, see purge): Meta may send it before the send's answer, and
    * failed statuses carry no `biz_opaque_callback_data`. Handled when the send's answer names the id.
    */
   keepOrphan(status: { id: string; status: string; callback: string | null }, now: number): void {
-    this.db.prepare('DELETE FROM orphans WHERE at < ?').run(now - 86_400_000);
     this.db.prepare('INSERT INTO orphans (wamid, callback, status, body, at) VALUES (?, ?, ?, ?, ?)').run(status.id, status.callback, status.status, JSON.stringify(status), now);
   }
 
@@ -258,10 +251,23 @@ export class CloudStore {
     })();
   }
 
-  /** Keeps a notification for another number (for `retentionMs`, like everything else). */
-  keepForeign(phoneNumberId: string, display: string, body: unknown, now: number, retentionMs: number): void {
-    this.statements.purgeForeign.run(now - retentionMs);
+  /** Keeps a notification for another number (purged after RETENTION_DAYS, like everything else). */
+  keepForeign(phoneNumberId: string, display: string, body: unknown, now: number): void {
     this.statements.keepForeign.run(phoneNumberId, display, JSON.stringify(body), now);
+  }
+
+  /**
+   * Forgets what has served its time: notifications for other numbers after RETENTION_DAYS, message ids after
+   * 8 days (Meta retries for 7), the parts we sent after 30 days (their statuses come within days), statuses
+   * nobody claimed after a day.
+   */
+  purge(now: number, retentionMs: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM foreign_notifications WHERE received_at < ?').run(now - retentionMs);
+      this.db.prepare('DELETE FROM seen WHERE at < ?').run(now - 8 * 86_400_000);
+      this.db.prepare('DELETE FROM sent_parts WHERE at < ?').run(now - 30 * 86_400_000);
+      this.db.prepare('DELETE FROM orphans WHERE at < ?').run(now - 86_400_000);
+    })();
   }
 
   foreign(): Array<{ phone_number_id: string; display: string; count: number; last: number }> {

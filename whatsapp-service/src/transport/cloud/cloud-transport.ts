@@ -64,6 +64,7 @@ export class CloudTransport implements Transport {
   private current: ConnectionState = initialState('connecting');
   private readonly graph: GraphClient;
   private recheck: NodeJS.Timeout | null = null;
+  private housekeeping: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly seen = { verifiedAt: null as string | null, signedPostAt: null as string | null, badSignatureAt: null as string | null, refusedNotifications: 0 };
   /** WhatsApp's last refusal of the invitation template, for /health. */
@@ -82,12 +83,18 @@ export class CloudTransport implements Transport {
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
-    this.store = new CloudStore(this.options.dataDir);
+    const store = new CloudStore(this.options.dataDir);
+    this.store = store;
+    const purge = () => store.purge(this.now(), this.options.retentionMs);
+    purge();
+    this.housekeeping = setInterval(purge, 3_600_000);
+    this.housekeeping.unref();
     this.setState({ status: 'connecting' });
     await this.checkToken();
   }
 
   async stop(): Promise<void> {
+    if (this.housekeeping) clearInterval(this.housekeeping);
     if (this.recheck) clearTimeout(this.recheck);
     this.recheck = null;
     this.setState({ status: 'stopped' });
@@ -183,7 +190,7 @@ export class CloudTransport implements Transport {
       if (!store) return { status: 503, body: 'not running' };
       for (const foreign of notification.foreign) {
         // Not ours (another number on the same Meta app): kept, named on /health, never dropped.
-        store.keepForeign(foreign.phoneNumberId, foreign.display, foreign.value, this.now(), this.options.retentionMs);
+        store.keepForeign(foreign.phoneNumberId, foreign.display, foreign.value, this.now());
         this.options.log.warn({ phoneNumberId: foreign.phoneNumberId }, 'a notification for a number this gateway does not serve was kept');
       }
       // Stored before Meta hears 200: a failure answers 500 and Meta sends the POST again (ids deduplicate).
@@ -228,7 +235,11 @@ export class CloudTransport implements Transport {
     if (whole && received.status !== 'failed') return;
     const status = whole ? { ...received, id: whole } : received;
     // Meta promises no order: a status for an id nobody knows yet waits for the send's answer to name it.
-    const filed = (receipt: Receipt) => handlers.receipt(receipt) ?? (store.isTemplate(status.id) ? null : void store.keepOrphan(received, this.now()));
+    const filed = (receipt: Receipt): { chat: string } | null => {
+      const row = handlers.receipt(receipt);
+      if (!row && !store.isTemplate(status.id)) store.keepOrphan(received, this.now());
+      return row;
+    };
     const state = status.status === 'played' ? 'read' : status.status;
     if (this.probe?.wamid === status.id && state !== 'failed') {
       this.probe = null; // the account takes messages again

@@ -72,6 +72,23 @@ export class AdminPanel {
     await this.expectOk(status === 201 ? 200 : status, what);
   }
 
+  /** A ticket's More menu › Continue on WhatsApp, confirmed in osTicket's dialog (screenshot `screenshot`); returns the dialog's text. */
+  async continueOnWhatsApp(ticketId: string, screenshot: string): Promise<string> {
+    await this.visit(`/scp/tickets.php?id=${ticketId}`);
+    // (the menu opens once osTicket's scripts have bound it: clicked again until it shows)
+    for (let tries = 0; !(await this.page.$('#whatsapp-continue').then((e) => e?.isVisible())) && tries < 10; tries++) {
+      await this.page.click('[data-dropdown="#action-dropdown-more"]');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await this.page.click('#whatsapp-continue');
+    await this.page.waitForSelector('#popup #whatsapp-dialog input[type=submit]', { visible: true });
+    const text = await this.page.$eval('#popup', (e) => (e as HTMLElement).innerText);
+    await this.screenshot(screenshot);
+    await this.page.click('#popup #whatsapp-dialog input[type=submit]');
+    await this.page.waitForSelector('#overlay', { hidden: true });
+    return text;
+  }
+
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const file = path.join(SCREENSHOTS, `${name}.png`);

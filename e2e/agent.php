@@ -11,6 +11,7 @@
  *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
  *        php agent.php <osticket-root> ticketfor <user-id>          (a ticket an agent opened for an existing user, by phone)
+ *        php agent.php <osticket-root> limitedagent <username> <password>  (an agent of the Sales department only)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -33,6 +34,17 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'limitedagent') {
+    // An agent who works in Sales (department 2) only: tickets of Support are not theirs to see.
+    $agent = Staff::lookup(['username' => $ticketId]) ?: Staff::create(['username' => $ticketId, 'firstname' => 'Limited', 'lastname' => 'Agent',
+        'email' => $ticketId . '@example.com', 'dept_id' => 2, 'role_id' => 1, 'isactive' => 1, 'phone' => '', 'mobile' => '', 'signature' => '',
+        'notes' => '', 'default_signature_type' => 'none', 'default_paper_size' => 'A4', 'timezone' => 'UTC', 'permissions' => '[]']);
+    $agent->save();
+    $agent->setPassword($text);
+    $agent->save();
+    echo json_encode(['id' => $agent->getId()]), "\n";
+    exit(0);
 }
 if ($action === 'ticketfor') {
     $user = User::lookup((int) $ticketId);

@@ -135,4 +135,31 @@ describe('the Cloud API transport against a running osTicket', { skip: skipUnles
       await admin.close();
     }
   });
+  test('an agent continues a phone ticket on WhatsApp: the first contact goes as the template, the reply follows the customer\'s answer', async () => {
+    const chat = phone(9);
+    const user = agent(o, 'user', `+${chat}`, 'Cloud Kundin').id as number;
+    const ticket = String(agent(o, 'ticketfor', String(user)).ticket);
+    const staff = await AdminPanel.open(o);
+    try {
+      const dialog = await staff.continueOnWhatsApp(ticket, 'cloud-continue-dialog');
+      assert.match(dialog, /(approved template|genehmigte Vorlage)/, 'the dialog says the first message is the template');
+    } finally {
+      await staff.close();
+    }
+    agent(o, 'reply', ticket, 'Ihre Ersatzteile sind da');
+    // The customer never wrote: WhatsApp takes the free-form message and refuses it (131047), as Meta does,
+    // and the customer's first message from the business is the template.
+    const [refused] = await until('the reply tried', () => sentTo(chat), (m) => m.length === 1);
+    await meta(notification(statuses(graph.phoneNumberId, { id: refused!.wamid, status: 'failed', recipient: chat, code: 131047, title: 'Re-engagement message' })));
+    const [template] = await until('the template', () => sentTo(chat).filter((m) => m.type === 'template'), (m) => m.length === 1);
+    const number = sql(o, `SELECT number FROM ${t(o, 'ticket')} WHERE ticket_id = ${ticket}`)[0]!.number;
+    assert.deepEqual(template!.template.components[0].parameters, [{ type: 'text', text: number }]);
+    await until('the note for the agent', () => entries(ticket).filter((e) => e.type === 'N'), (rows) => rows.some((e) => /(noch nicht beim Kunden|not reached the customer yet)/.test(e.body!)));
+
+    await says(chat, 'Ja, bitte schicken');
+    const sent = await until('the reply after the answer', () => sentTo(chat), (m) => m.length === 3);
+    assert.equal(sent[2]!.type, 'text');
+    assert.match(sent[2]!.text.body, /Ihre Ersatzteile sind da/);
+    await until('the answer in the ticket', () => entries(ticket), (rows) => rows.some((e) => /Ja, bitte schicken/.test(e.body!)));
+  });
 });

@@ -193,7 +193,7 @@ export function storedSettings(ost: OsTicket, installed: Installed, index: numbe
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
-export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyzip' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'ticketfor', target = '', text = ''): any {
+export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyzip' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'ticketfor' | 'limitedagent', target = '', text = ''): any {
   const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -234,8 +234,8 @@ export async function startSandboxService(env: Record<string, string>, dataDir =
   };
 }
 
-/** An agent replies in the staff panel over HTTP, with the panel's defaults (reply to all active recipients). */
-export async function staffPanelReply(ost: OsTicket, ticketId: string, html: string, login = ost.staff): Promise<number> {
+/** A staff login over HTTP (cookies kept): `call` fetches as that agent, `page` reads a page's HTML. */
+export async function staffSession(ost: OsTicket, login = ost.staff): Promise<{ call(url: string, init?: RequestInit): Promise<Response>; page(url: string): Promise<string> }> {
   const cookies = new Map<string, string>();
   const call = async (url: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
@@ -248,12 +248,18 @@ export async function staffPanelReply(ost: OsTicket, ticketId: string, html: str
     }
     return response;
   };
-  const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-  const token = (page: string, pattern: RegExp) => page.match(pattern)?.[1] ?? '';
   const loginPage = await (await call(`${ost.url}/scp/login.php`)).text();
   await call(`${ost.url}/scp/login.php`, form({ __CSRFToken__: token(loginPage, /name="__CSRFToken__" value="([^"]+)"/), do: 'scplogin', userid: login.user, passwd: login.password }));
-  const ticketPage = await (await call(`${ost.url}/scp/tickets.php?id=${ticketId}`)).text();
-  const csrf = token(ticketPage, /name="csrf_token" content="([^"]+)"/);
+  return { call, page: async (url: string) => (await call(url)).text() };
+}
+
+const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+const token = (page: string, pattern: RegExp) => page.match(pattern)?.[1] ?? '';
+
+/** An agent replies in the staff panel over HTTP, with the panel's defaults (reply to all active recipients). */
+export async function staffPanelReply(ost: OsTicket, ticketId: string, html: string, login = ost.staff): Promise<number> {
+  const { call, page } = await staffSession(ost, login);
+  const csrf = token(await page(`${ost.url}/scp/tickets.php?id=${ticketId}`), /name="csrf_token" content="([^"]+)"/);
   if (!csrf) throw new Error('staff login failed');
   const lock = (await (await call(`${ost.url}/scp/ajax.php/lock/ticket/${ticketId}`, { method: 'POST', headers: { 'X-CSRFToken': csrf, 'X-Requested-With': 'XMLHttpRequest' } })).json()) as { code?: string };
   const answer = await call(`${ost.url}/scp/tickets.php?id=${ticketId}`, form({

@@ -365,6 +365,8 @@ class WhatsAppPluginConfig extends PluginConfig
      */
     public function connectionHtml()
     {
+        // The plugin's fields on osTicket's Ticket Details form, added when an administrator first looks here.
+        WhatsAppTicketFields::ensure(WhatsAppDesk::language());
         $instance = $this->getInstance();
         if (!$instance || !$instance->getId()) {
             return '<p>The connection to the WhatsApp service is shown here once this instance is added.</p>';

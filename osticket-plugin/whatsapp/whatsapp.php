@@ -19,6 +19,8 @@ class WhatsAppPlugin extends Plugin
     /** Stored values per active instance id; osTicket drops the config after bootstrap. */
     private static $values = [];
     private static $settings = [];
+    /** Each active instance's name, as the administrator named the number. */
+    private static $names = [];
     private static $connected = false;
 
     public function bootstrap()
@@ -29,6 +31,7 @@ class WhatsAppPlugin extends Plugin
         $config = $this->getConfig();
         $instanceId = $config->getInstance() ? (int) $config->getInstance()->getId() : 0;
         self::$values[$instanceId] = $config->getInfo();
+        self::$names[$instanceId] = $config->getInstance() ? (string) $config->getInstance()->getName() : '';
         ksort(self::$values);
         // (osTicket's language is not known yet here; nothing below depends on it.)
         $early = WhatsAppSettings::from(self::$values[$instanceId], 'en');
@@ -77,6 +80,11 @@ class WhatsAppPlugin extends Plugin
             Signal::connect('model.created', function () { WhatsAppFault::at('in_entry_create'); }, 'ThreadEntry');
             Signal::connect('threadentry.created', function () { WhatsAppFault::at('in_entry_done'); });
         }
+        // Agents take tickets to WhatsApp: the More menu, delivery states, staff-opened tickets (glue/AgentChannel.php).
+        WhatsAppStaffPages::connect();
+        Signal::connect('ticket.created', function ($ticket) {
+            WhatsAppAgentChannel::onTicketCreated($ticket);
+        });
         // osTicket's data goes, the WhatsApp data that belongs to it goes too (glue/Erasure.php).
         Signal::connect('model.deleted', function ($ticket) {
             WhatsAppErasure::ticketDeleted($ticket->getId());
@@ -94,6 +102,7 @@ class WhatsAppPlugin extends Plugin
             }
             WhatsAppErasure::sendQueued([__CLASS__, 'settings']);
             WhatsAppPhoneIndex::maintain(self::countries(), self::emailDomains());
+            WhatsAppTicketFields::ensure(WhatsAppDesk::language());
         });
     }
 
@@ -143,6 +152,12 @@ class WhatsAppPlugin extends Plugin
     public static function instanceIds()
     {
         return array_keys(self::$values);
+    }
+
+    /** The name the administrator gave a number (plugin instance). */
+    public static function instanceName($instanceId)
+    {
+        return isset(self::$names[$instanceId]) && self::$names[$instanceId] !== '' ? self::$names[$instanceId] : '#' . (int) $instanceId;
     }
 
     public function enable()

@@ -183,7 +183,11 @@ final class WhatsAppOutbound
     {
         $key = $status['key'];
         $error = isset($status['error']) && is_string($status['error']) ? $status['error'] : null;
-        $changed = WhatsAppStore::recordStatus($key, $status['state'], isset($status['whatsapp_id']) && is_string($status['whatsapp_id']) ? $status['whatsapp_id'] : null, $error);
+        $changed = WhatsAppStore::recordStatus($key, $status['state'], isset($status['whatsapp_id']) && is_string($status['whatsapp_id']) ? $status['whatsapp_id'] : null, $error,
+            isset($status['timestamp']) && is_int($status['timestamp']) ? $status['timestamp'] : null);
+        if ($changed) {
+            self::showState($key);
+        }
         if ($changed && $status['state'] === 'failed') {
             self::tellTheAgent($key, $error ?: 'WhatsApp reported an error', $settings);
         }
@@ -226,12 +230,30 @@ final class WhatsAppOutbound
         return array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], $rows), 'phone'));
     }
 
+    /** A text for the customer of this conversation, sent once per key (after what waits for them). */
+    public static function tell(array $mapping, $text, $key, array $settings)
+    {
+        self::queue($mapping, $text, $key, $settings);
+    }
+
     /** A text, or a file (`$text` then is its name, as logged): written now, handed over at the end of the request. */
     private static function queue(array $mapping, $text, $key, array $settings, $fileType = null)
     {
         $type = $fileType === null ? 'text' : (strpos($fileType, 'image/') === 0 ? 'image' : 'document');
         if (WhatsAppStore::log($settings['instance_id'], 'out', $mapping['phone'], $key, $type, $text, 'pending', $mapping['id'])) {
+            self::showState($key);
             self::deliverSoon($settings, $mapping['phone']);
+        }
+    }
+
+    /** An agent's reply changed its state: when it is its ticket's newest, the ticket's "WhatsApp" field says so. */
+    private static function showState($key)
+    {
+        if (!preg_match('/^entry:\d+$/', $key) || !($row = WhatsAppStore::outbound($key)) || !($mapping = WhatsAppStore::mapping($row['mapping_id']))) {
+            return;
+        }
+        if (WhatsAppStore::newestReplyOfTicket($mapping['ticket_id']) === $key) {
+            WhatsAppTicketFields::recordLastReply($mapping['ticket_id'], $row['status']);
         }
     }
 
@@ -299,6 +321,7 @@ final class WhatsAppOutbound
                 WhatsAppStore::update('out', $key, [
                     'error' => ['sql' => "IF(status = 'pending', NULL, error)"], 'status' => ['sql' => "IF(status = 'pending', 'queued', status)"], 'attempts' => $attempts + 1,
                 ]);
+                self::showState($key);
                 WhatsAppServiceHealth::ok($settings['instance_id']);
                 return 'queued';
             case 'failed':
@@ -307,6 +330,7 @@ final class WhatsAppOutbound
                     self::tellTheAgent($key, $error, $settings);
                 }
                 WhatsAppStore::update('out', $key, ['status' => 'failed', 'error' => $error, 'attempts' => $attempts + 1]);
+                self::showState($key);
                 return 'failed';
             default: // retry, configuration: kept until the service is back, and the administrator and the agent are told why
                 WhatsAppStore::update('out', $key, ['status' => 'pending', 'error' => $error, 'attempts' => $attempts + 1]);

@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 6;
+    const VERSION = 7;
 
     public static function mappingTable()
     {
@@ -90,6 +90,7 @@ final class WhatsAppSchema
         foreach (self::tables() as $table) {
             db_query(sprintf('DROP TABLE IF EXISTS `%s`', $table));
         }
+        WhatsAppTicketFields::remove();
         db_query(sprintf("DELETE FROM `%sconfig` WHERE namespace LIKE 'plugin.whatsapp.%%'", TABLE_PREFIX));
     }
 
@@ -261,6 +262,12 @@ final class WhatsAppSchema
                 function () {
                     return self::hasKey(self::erasuresTable(), 'request_hash') || db_query(sprintf('ALTER TABLE `%s` ADD UNIQUE KEY `request_hash` (`request_hash`)', self::erasuresTable()));
                 },
+            ],
+            7 => [
+                // When WhatsApp reported a message sent, delivered and read: the ticket view shows them to agents.
+                [$messages, 'sent_at', 'datetime DEFAULT NULL AFTER `attempts`'],
+                [$messages, 'delivered_at', 'datetime DEFAULT NULL AFTER `sent_at`'],
+                [$messages, 'read_at', 'datetime DEFAULT NULL AFTER `delivered_at`'],
             ],
         ];
     }

@@ -41,6 +41,21 @@ final class WhatsAppServiceHealth
         }
     }
 
+    /** The service's hello names its transport: remembered, so agents are told what a first message means on it. */
+    public static function hello($instanceId, $transport)
+    {
+        $state = self::state($instanceId);
+        if (in_array($transport, ['baileys', 'cloud', 'sandbox'], true) && $state->get('transport') !== $transport) {
+            $state->set('transport', $transport);
+        }
+    }
+
+    /** 'baileys', 'cloud', 'sandbox', or '' before the first hello. */
+    public static function transport($instanceId)
+    {
+        return (string) self::state($instanceId)->get('transport', '');
+    }
+
     /** When this number's service last called its webhook (unix time, to the minute), or null. */
     public static function lastHeard($instanceId)
     {

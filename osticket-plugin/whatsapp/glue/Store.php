@@ -29,9 +29,10 @@ final class WhatsAppStore
         return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND active_phone = %s', WhatsAppSchema::mappingTable(), $instanceId, self::quote($phone)));
     }
 
+    /** The ticket's conversation replies go to: the active one, else the newest. */
     public static function mappingForTicket($ticketId)
     {
-        return self::row(sprintf('SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY id DESC LIMIT 1', WhatsAppSchema::mappingTable(), $ticketId));
+        return self::row(sprintf("SELECT * FROM `%s` WHERE ticket_id = %d ORDER BY status = 'open' DESC, id DESC LIMIT 1", WhatsAppSchema::mappingTable(), $ticketId));
     }
 
     /** The phones this user wrote from on this number, most recent first. */
@@ -73,6 +74,12 @@ final class WhatsAppStore
             $table, self::quote($phone), $userId, self::quote($open ? ($free ? 'open' : 'inactive') : 'closed'),
             $open && $free ? self::quote($phone) : 'NULL', $mapping['id']));
         return self::mapping($mapping['id']);
+    }
+
+    /** The phone's conversation (mapping row) with this ticket, on whichever number, or null. */
+    public static function mappingForPhoneAndTicket($phone, $ticketId)
+    {
+        return self::row(sprintf('SELECT * FROM `%s` WHERE phone = %s AND ticket_id = %d', WhatsAppSchema::mappingTable(), self::quote($phone), $ticketId));
     }
 
     /** Every conversation (mapping row) of a ticket: one per phone that wrote to it. */
@@ -171,17 +178,53 @@ final class WhatsAppStore
      * `held` (waiting for the customer, outside WhatsApp's 24-hour window) may follow `sent`, and `sent` follows it.
      * Returns whether the row changed.
      */
-    public static function recordStatus($key, $state, $whatsappId, $error)
+    public static function recordStatus($key, $state, $whatsappId, $error, $at = null)
     {
         $steps = "'pending', 'queued', 'held', 'sent', 'delivered', 'read'";
         $note = $error === null ? 'NULL' : self::quote(mb_substr($error, 0, 255));
-        db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()
+        // When WhatsApp said so (the event's time, else now); a read message was delivered too.
+        $when = $at !== null && $at > 0 ? sprintf('FROM_UNIXTIME(%d)', $at) : 'NOW()';
+        $times = [];
+        foreach (['sent_at' => ['sent', 'delivered', 'read'], 'delivered_at' => ['delivered', 'read'], 'read_at' => ['read']] as $column => $states) {
+            if (in_array($state, $states, true)) {
+                $times[] = sprintf('%s = COALESCE(%s, %s)', $column, $column, $when);
+            }
+        }
+        db_query(sprintf("UPDATE `%s` SET status = %s, whatsapp_id = COALESCE(%s, whatsapp_id), error = %s, updated = NOW()%s
             WHERE direction = 'out' AND message_id = %s AND status <> 'failed'
               AND (%s = 'failed' OR FIELD(status, %s) < FIELD(%s, %s) OR (%s = 'held' AND status = 'sent') OR (status = %s AND %s IS NOT NULL AND NOT (error <=> %s)))",
             WhatsAppSchema::messagesTable(), self::quote($state), $whatsappId === null ? 'NULL' : self::quote($whatsappId),
-            $note, self::quote($key), self::quote($state), $steps, self::quote($state), $steps,
+            $note, $times ? ', ' . implode(', ', $times) : '', self::quote($key), self::quote($state), $steps, self::quote($state), $steps,
             self::quote($state), self::quote($state), $note, $note));
         return db_affected_rows() > 0;
+    }
+
+    /** The key of the newest agent reply (not a file) sent in a ticket's conversations, or null. */
+    public static function newestReplyOfTicket($ticketId)
+    {
+        $row = self::row(sprintf("SELECT m.message_id FROM `%s` m JOIN `%s` c ON c.id = m.mapping_id
+            WHERE c.ticket_id = %d AND m.direction = 'out' AND m.message_id REGEXP '^entry:[0-9]+$' ORDER BY m.id DESC LIMIT 1",
+            WhatsAppSchema::messagesTable(), WhatsAppSchema::mappingTable(), $ticketId));
+        return $row ? $row['message_id'] : null;
+    }
+
+    /**
+     * What WhatsApp made of the messages sent in a ticket's conversations, and the customer
+     * entries the plugin's answers belong to: ['out' => rows, 'answered' => [inbound message id => entry id]].
+     * Times as unix seconds. Two indexed queries: the ticket view asks every few seconds.
+     */
+    public static function deliveryOfTicket($ticketId)
+    {
+        $out = self::rows(sprintf("SELECT m.message_id, m.type, m.content, m.status, m.error, UNIX_TIMESTAMP(m.created) AS created_at,
+                UNIX_TIMESTAMP(m.sent_at) AS sent_at, UNIX_TIMESTAMP(m.delivered_at) AS delivered_at, UNIX_TIMESTAMP(m.read_at) AS read_at
+            FROM `%s` m JOIN `%s` c ON c.id = m.mapping_id WHERE c.ticket_id = %d AND m.direction = 'out' ORDER BY m.id",
+            WhatsAppSchema::messagesTable(), WhatsAppSchema::mappingTable(), $ticketId));
+        $answered = [];
+        foreach (self::rows(sprintf("SELECT message_id, thread_entry_id FROM `%s` WHERE ticket_id = %d AND direction = 'in' AND thread_entry_id IS NOT NULL",
+                WhatsAppSchema::messagesTable(), $ticketId)) as $row) {
+            $answered[$row['message_id']] = (int) $row['thread_entry_id'];
+        }
+        return ['out' => $out, 'answered' => $answered];
     }
 
     /**

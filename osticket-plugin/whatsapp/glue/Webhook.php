@@ -32,6 +32,7 @@ final class WhatsAppWebhook
         $event = json_decode($body, true);
         $kind = is_array($event) && isset($event['event']) ? $event['event'] : null;
         if ($kind === 'hello') {
+            WhatsAppServiceHealth::hello($settings['instance_id'], isset($event['hello']['transport']) ? $event['hello']['transport'] : null);
             // The service started or reconnected: what waited for it goes now, while it listens for our answer
             // (within half of its time limit, so the answer is not cut off).
             $limit = isset($event['hello']['timeout_ms']) && is_int($event['hello']['timeout_ms']) ? $event['hello']['timeout_ms'] / 2000 : self::HELLO_SECONDS;

@@ -52,6 +52,11 @@ final class WhatsAppTemplates
         'delete_note' => 'Der Kunde hat seine WhatsApp-Nachricht „{before}“ für alle gelöscht; im Ticket bleibt sie stehen.',
         'reaction_note' => 'Der Kunde hat auf die Antwort „{before}“ mit {text} reagiert.',
         'unknown_message' => 'eine Nachricht, die nicht im Ticket steht',
+        'continued_note' => '{agent} hat dieses Ticket auf WhatsApp fortgesetzt: öffentliche Antworten gehen an {phone} (WhatsApp-Nummer „{instance}“).',
+        'continued_switched_note' => '{agent} hat dieses Ticket auf WhatsApp fortgesetzt: öffentliche Antworten gehen an {phone} (WhatsApp-Nummer „{instance}“). Bisher war Ticket #{ticket_number} die aktive Unterhaltung dieser Nummer; der Kunde wurde informiert.',
+        'opened_note' => 'Von {agent} mit „Antwort über WhatsApp“ eröffnet: Antworten gehen an {phone} (WhatsApp-Nummer „{instance}“).',
+        'opened_no_number_note' => '„Antwort über WhatsApp“ war angekreuzt, aber {user} hat keine WhatsApp-Nummer, der das Plugin traut: Antworten gehen nicht über WhatsApp.',
+        'owner_kept_note' => 'Der Besitzer des Tickets ist jetzt {user}; {agent} hat die WhatsApp-Unterhaltung bei {phone} belassen.',
         'whatsapp_title' => 'WhatsApp',
     ];
 
@@ -99,6 +104,11 @@ final class WhatsAppTemplates
         'delete_note' => 'The customer deleted their WhatsApp message "{before}" for everyone; it stays in the ticket.',
         'reaction_note' => 'The customer reacted with {text} to the reply "{before}".',
         'unknown_message' => 'a message that is not in the ticket',
+        'continued_note' => '{agent} continued this ticket on WhatsApp: public replies go to {phone} (WhatsApp number "{instance}").',
+        'continued_switched_note' => '{agent} continued this ticket on WhatsApp: public replies go to {phone} (WhatsApp number "{instance}"). Until now ticket #{ticket_number} was this number\'s active conversation; the customer was told.',
+        'opened_note' => 'Opened by {agent} with "Reply on WhatsApp": replies go to {phone} (WhatsApp number "{instance}").',
+        'opened_no_number_note' => '"Reply on WhatsApp" was ticked, but {user} has no WhatsApp number the plugin trusts: replies do not go over WhatsApp.',
+        'owner_kept_note' => 'The ticket\'s owner is now {user}; {agent} kept the WhatsApp conversation on {phone}.',
         'whatsapp_title' => 'WhatsApp',
     ];
 

@@ -119,3 +119,22 @@ test('/qr says why there is no code while connected; /status describes the conne
   assert.equal(status.body.transport, 'sandbox');
   assert.equal(status.body.qr_available, false);
 });
+
+test('the sandbox plays a phone that is off: a reply stays sent until it is on again, then delivered, then read when looked at', async () => {
+  const chat = '49123450077';
+  const contacts = (body: Record<string, unknown>) => api(`${url}/sandbox/contacts`, { method: 'POST', body: JSON.stringify({ phone: chat, ...body }) });
+  assert.equal((await contacts({})).status, 400, 'says what to play');
+  assert.equal((await contacts({ phone_online: 'no' })).status, 400);
+  assert.deepEqual((await contacts({ phone_online: false })).body, { phone: chat, phone_online: false });
+  const sent = await api(`${url}/send-secure`, { method: 'POST', body: JSON.stringify({ phone: chat, message: 'Hallo', key: 'entry:77' }) });
+  assert.equal(sent.status, 202);
+  const states = () => receiver.received.filter((r) => r.event.event === 'status' && r.event.status.key === 'entry:77').map((r) => r.event.status.state);
+  await waitFor(() => states().includes('sent'), 'sent');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(states(), ['sent'], 'not delivered while the phone is off');
+  await contacts({ phone_online: true });
+  await waitFor(() => states().includes('delivered'), 'delivered once the phone is on');
+  await api(`${url}/sandbox/outbound?phone=${chat}&read=1`);
+  await waitFor(() => states().includes('read'), 'read once the chat is looked at');
+  assert.deepEqual(states(), ['sent', 'delivered', 'read']);
+});

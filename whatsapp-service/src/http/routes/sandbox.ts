@@ -81,9 +81,13 @@ export function sandboxRoutes(sandbox: SandboxTransport, defaultCountryCode: str
         const body = ((await readJsonBody(req)) ?? {}) as Record<string, unknown>;
         const chat = parseChatId(body.phone, defaultCountryCode);
         if (!chat.ok) throw new HttpError(400, 'invalid_phone', chat.reason);
-        if (typeof body.on_whatsapp !== 'boolean') throw new HttpError(400, 'bad_request', 'on_whatsapp must be true or false');
-        sandbox.setOnWhatsApp(chat.chat, body.on_whatsapp);
-        sendJson(res, 200, { phone: chat.chat, on_whatsapp: body.on_whatsapp });
+        const { on_whatsapp: onWhatsApp, phone_online: phoneOnline } = body;
+        if (onWhatsApp === undefined && phoneOnline === undefined) throw new HttpError(400, 'bad_request', 'give on_whatsapp or phone_online (true or false)');
+        if (onWhatsApp !== undefined && typeof onWhatsApp !== 'boolean') throw new HttpError(400, 'bad_request', 'on_whatsapp must be true or false');
+        if (phoneOnline !== undefined && typeof phoneOnline !== 'boolean') throw new HttpError(400, 'bad_request', 'phone_online must be true or false');
+        if (onWhatsApp !== undefined) sandbox.setOnWhatsApp(chat.chat, onWhatsApp);
+        if (phoneOnline !== undefined) sandbox.setPhoneOnline(chat.chat, phoneOnline);
+        sendJson(res, 200, { phone: chat.chat, ...(onWhatsApp !== undefined ? { on_whatsapp: onWhatsApp } : {}), ...(phoneOnline !== undefined ? { phone_online: phoneOnline } : {}) });
       },
     },
     {

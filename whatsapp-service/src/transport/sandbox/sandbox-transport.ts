@@ -67,6 +67,8 @@ export class SandboxTransport implements Transport {
   private readonly received = new Map<string, SandboxCustomerEntry[]>();
   /** Chats played as "not on WhatsApp", to try what agents see when a reply cannot arrive. */
   private readonly notOnWhatsApp = new Set<string>();
+  /** Chats whose phone is played as switched off: sent, not delivered until it is on again (the ids waiting for that). */
+  private readonly phoneOff = new Map<string, string[]>();
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
@@ -111,8 +113,11 @@ export class SandboxTransport implements Transport {
       whatsappId, chat, text, at: new Date().toISOString(), read: false,
       ...(media ? { media: { filename: media.filename, mimetype: media.mimetype, size: media.data.length, sha256: media.sha256, url: `/media/${media.id}` } } : {}),
     });
-    // As on a real phone, the receipt comes after the send has returned (unless the service stopped meanwhile).
-    setTimeout(() => this.handlers?.receipt({ whatsappId, state: 'delivered' }), 5);
+    // As on a real phone, the receipt comes after the send has returned (unless the service stopped meanwhile);
+    // a phone that is off gets the message, and says so, when it is on again.
+    const waiting = this.phoneOff.get(chat);
+    if (waiting) waiting.push(whatsappId);
+    else setTimeout(() => this.handlers?.receipt({ whatsappId, state: 'delivered' }), 5);
     return { whatsappId };
   }
 
@@ -128,6 +133,18 @@ export class SandboxTransport implements Transport {
     this.sent.delete(chat);
     this.received.delete(chat);
     this.notOnWhatsApp.delete(chat);
+    this.phoneOff.delete(chat);
+  }
+
+  /** Plays the customer's phone switched off (messages stay "sent") and on again (what waited is delivered). */
+  setPhoneOnline(chat: string, online: boolean): void {
+    const waiting = this.phoneOff.get(chat);
+    if (!online) {
+      if (!waiting) this.phoneOff.set(chat, []);
+      return;
+    }
+    this.phoneOff.delete(chat);
+    for (const whatsappId of waiting ?? []) this.handlers?.receipt({ whatsappId, state: 'delivered' });
   }
 
   /** Plays a number that is (not) on WhatsApp: sends to it then fail as they would for real. */

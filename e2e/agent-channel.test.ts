@@ -121,19 +121,15 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     await until('told', () => customer.outbound(chat), (m) => m.some((x) => x.includes(`#${other.number}`)));
     await customer.say(chat, 'Danke, die Rechnung ist vom Mai');
     await until('in the continued ticket', () => threadEntries(o, String(other.id)), (rows) => rows.some((e) => /die Rechnung ist vom Mai/.test(e.body!)));
+    // And back: told again, now of the first ticket.
+    await staff.continueOnWhatsApp(first!.ticket_id!, 'agent-continue-switch-back');
+    await until('told again', () => customer.outbound(chat), (m) => m.filter((x) => x.includes(`#${first!.ticket_number}`)).length >= 2);
+    assert.equal(mappings(o, chat).find((r) => r.status === 'open')!.ticket_id, first!.ticket_id);
   });
 
   test('a new ticket opened by an agent for a phone-only customer, added on the form, with "Reply on WhatsApp": the opening response arrives', async () => {
     const chat = phone(4);
-    await openFormWithoutUser();
-    await page().click('#whatsapp-new-customer');
-    await page().waitForSelector('#popup #whatsapp-dialog input[name=phone]', { visible: true });
-    await page().type('#popup input[name=name]', 'Paul Nurtelefon');
-    await page().type('#popup input[name=phone]', `+${chat.slice(0, 2)} ${chat.slice(2)}`);
-    await staff.screenshot('agent-new-phone-customer');
-    await page().click('#popup #whatsapp-dialog input[type=submit]');
-    await page().waitForSelector('#overlay', { hidden: true });
-    const chosen = await page().$eval('#user-name', (e) => (e as HTMLSelectElement).value ?? '');
+    const chosen = await addPhoneOnlyCustomer('Paul Nurtelefon', `+${chat.slice(0, 2)} ${chat.slice(2)}`, 'agent-new-phone-customer');
     const user = sql(o, `SELECT u.id, e.address FROM ${t(o, 'user')} u JOIN ${t(o, 'user_email')} e ON e.id = u.default_email_id WHERE e.address = 'whatsapp+${chat}@tickets.local'`)[0]!;
     assert.equal(chosen, user.id, 'the plugin\'s user for the number is the form\'s user');
 
@@ -144,13 +140,7 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     await staff.screenshot('agent-opened-on-whatsapp');
 
     // The same number again: the same user, not a second one.
-    await openFormWithoutUser();
-    await page().click('#whatsapp-new-customer');
-    await page().waitForSelector('#popup #whatsapp-dialog input[name=phone]', { visible: true });
-    await page().type('#popup input[name=phone]', `0${chat.slice(2)}`); // as typed in Germany
-    await page().click('#popup #whatsapp-dialog input[type=submit]');
-    await page().waitForSelector('#overlay', { hidden: true });
-    assert.equal(await page().$eval('#user-name', (e) => (e as HTMLSelectElement).value), user.id);
+    assert.equal(await addPhoneOnlyCustomer('', `0${chat.slice(2)}`), user.id); // as typed in Germany
   });
 
   test('an agent opens a ticket without ticking "Reply on WhatsApp": nothing goes to WhatsApp', async () => {
@@ -217,13 +207,23 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     assert.deepEqual(mappings(o, chat), [], 'nothing was done');
   });
 
-  /** The open-ticket page without a user: osTicket opens its user lookup by itself; it is closed as an agent closes it. */
-  async function openFormWithoutUser(): Promise<void> {
+  /**
+   * The open-ticket page without a user (osTicket opens its user lookup by itself; closed as an agent closes it),
+   * then New WhatsApp customer (phone only) with a name and a number as typed; returns the user the form chose.
+   */
+  async function addPhoneOnlyCustomer(name: string, typed: string, screenshot?: string): Promise<string> {
     await staff.visit('/scp/tickets.php?a=open');
     await page().waitForSelector('.dialog#popup #the-lookup-form', { visible: true });
     await page().click('.dialog#popup a.close');
     await page().waitForSelector('#overlay', { hidden: true });
-    await page().waitForSelector('#whatsapp-new-customer', { visible: true });
+    await page().click('#whatsapp-new-customer');
+    await page().waitForSelector('#popup #whatsapp-dialog input[name=phone]', { visible: true });
+    if (name) await page().type('#popup input[name=name]', name);
+    await page().type('#popup input[name=phone]', typed);
+    if (screenshot) await staff.screenshot(screenshot);
+    await page().click('#popup #whatsapp-dialog input[type=submit]');
+    await page().waitForSelector('#overlay', { hidden: true });
+    return page().$eval('#user-name', (e) => (e as HTMLSelectElement).value ?? '');
   }
 
   /** The open-ticket form as shown (user chosen), with the help topic, subject, response and the plugin's checkbox; submitted. */

@@ -142,7 +142,7 @@ final class WhatsAppAgentChannel
         if ($switchedFrom) {
             WhatsAppOutbound::tell($mapping, WhatsAppTemplates::render($settings['texts']['switch_success'], [
                 'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
-            ]), sprintf('continued:%d:%d', $ticket->getId(), $mapping['id']), $settings);
+            ]), sprintf('continued:%d:%d:%d', $ticket->getId(), $mapping['id'], time()), $settings); // (each switch back is told again)
         }
         $note = $why === 'opened' ? 'opened_note' : ($switchedFrom ? 'continued_switched_note' : 'continued_note');
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff'][$note], [

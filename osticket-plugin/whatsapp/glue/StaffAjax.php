@@ -26,12 +26,8 @@ class WhatsAppStaffAjax extends AjaxController
     public function continueOn($id)
     {
         global $thisstaff;
-        $ticket = $this->ticket($id);
+        $ticket = $this->ticket($id, true);
         $ui = self::ui();
-        $role = $ticket->getRole($thisstaff);
-        if (!$role || !$role->hasPerm(Ticket::PERM_REPLY)) {
-            Http::response(403, $ui['not_allowed']);
-        }
         $options = WhatsAppAgentChannel::options($ticket);
         $error = null;
         if ($_SERVER['REQUEST_METHOD'] === 'POST') {
@@ -49,7 +45,7 @@ class WhatsAppStaffAjax extends AjaxController
     public function owner($id)
     {
         global $thisstaff;
-        $ticket = $this->ticket($id);
+        $ticket = $this->ticket($id, true);
         $ui = self::ui();
         if ($_SERVER['REQUEST_METHOD'] === 'POST') {
             $this->csrf();
@@ -164,8 +160,11 @@ class WhatsAppStaffAjax extends AjaxController
         return ob_get_clean();
     }
 
-    /** The ticket, when this agent may see it: else 404 or 403, as osTicket's own ticket routes answer. */
-    private function ticket($id)
+    /**
+     * The ticket, when this agent may see it (and, for what changes where replies go, reply to it):
+     * else 404 or 403, as osTicket's own ticket routes answer.
+     */
+    private function ticket($id, $toReply = false)
     {
         global $thisstaff;
         $this->staffOnly();
@@ -173,8 +172,9 @@ class WhatsAppStaffAjax extends AjaxController
         if (!$ticket) {
             Http::response(404, 'No such ticket');
         }
-        if (!$ticket->checkStaffPerm($thisstaff)) {
-            Http::response(403, 'Access denied');
+        $role = $ticket->checkStaffPerm($thisstaff) ? $ticket->getRole($thisstaff) : null;
+        if (!$role || ($toReply && !$role->hasPerm(Ticket::PERM_REPLY))) {
+            Http::response(403, $toReply && $role ? self::ui()['not_allowed'] : 'Access denied');
         }
         return $ticket;
     }

@@ -38,6 +38,18 @@ export class AdminPanel {
     return panel;
   }
 
+  /** The client portal as a guest who checks a ticket's status with its e-mail address and number (no staff login). */
+  static async openPortalTicket(ost: OsTicket, email: string, number: string): Promise<AdminPanel> {
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    const page = await browser.newPage();
+    await page.evaluateOnNewDocument('globalThis.__name = (f) => f;');
+    await page.goto(`${ost.url}/view.php`);
+    await page.type('input[name=lemail]', email);
+    await page.type('input[name=lticket]', number);
+    await Promise.all([page.waitForNavigation(), page.click('input[type=submit]')]);
+    return new AdminPanel(ost, browser, page);
+  }
+
   async close(): Promise<void> {
     await this.browser.close();
   }

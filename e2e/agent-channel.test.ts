@@ -10,7 +10,10 @@
  * and requests without the CSRF token. Same variables as conversations.test.ts.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { AdminPanel } from './admin-panel.js';
 import { agent, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, servicePort, skipUnlessSupported, sql, staffPanelReply, startSandboxService, t, threadEntries, until } from './osticket.js';
@@ -94,6 +97,14 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     const read = await badges(reply, (s) => s.join() === 'read');
     assert.match(read[0]!.title, /(Sent|Gesendet): .*\n(Delivered|Zugestellt): .*\n(Read|Gelesen): /);
     await staff.screenshot('agent-reply-read');
+    // An agent who walks away: the page stops asking (each request would renew osTicket's session), until they are back.
+    const polls = () => staff.page.evaluate(() => performance.getEntriesByType('resource').filter((r) => r.name.includes('/whatsapp/tickets/') && r.name.includes('/states')).length);
+    await page().evaluate(() => { (window as any).whatsappDeliveryPoll.active = Date.now() - 6 * 60 * 1000; });
+    const before = await polls();
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    assert.equal(await polls(), before, 'no poll while the agent is away');
+    await page().keyboard.press('Shift');
+    await until('polling again', polls, (n) => n > before, 5_000);
     const field = sql(o, `SELECT whatsapp_state FROM ${t(o, 'ticket__cdata')} WHERE ticket_id = ${ticket}`)[0]!.whatsapp_state;
     assert.equal(field, 'read', 'the ticket field supervisors search and show as a queue column');
   });
@@ -119,6 +130,16 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     const other = agent(o, 'newticket', first!.ticket_id!, 'Rechnung falsch');
     await staff.continueOnWhatsApp(String(other.id), 'agent-continue-switch');
     await until('told', () => customer.outbound(chat), (m) => m.some((x) => x.includes(`#${other.number}`)));
+    // Two more clicks at once (a second agent, a double click): nothing more for the customer, no second note.
+    const statuses = await page().evaluate(async (id: string, target: string) => {
+      const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+      const post = () => fetch(`ajax.php/whatsapp/tickets/${id}/continue`, { method: 'POST', body: new URLSearchParams({ target }), headers: { 'X-CSRFToken': token } }).then((r) => r.status);
+      return Promise.all([post(), post()]);
+    }, String(other.id), `${installed.instances[0]}:${chat}`);
+    assert.deepEqual(statuses, [201, 201]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal((await customer.outbound(chat)).filter((x) => x.includes(`#${other.number}`)).length, 1, 'told once');
+    assert.equal(notes(String(other.id)).filter((n) => /(continued this ticket on WhatsApp|auf WhatsApp fortgesetzt)/.test(n)).length, 1, 'one note');
     await customer.say(chat, 'Danke, die Rechnung ist vom Mai');
     await until('in the continued ticket', () => threadEntries(o, String(other.id)), (rows) => rows.some((e) => /die Rechnung ist vom Mai/.test(e.body!)));
     // And back: told again, now of the first ticket.
@@ -141,6 +162,16 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
 
     // The same number again: the same user, not a second one.
     assert.equal(await addPhoneOnlyCustomer('', `0${chat.slice(2)}`), user.id); // as typed in Germany
+
+    // A number agents entered for two users is not guessed between.
+    const shared = phone(9);
+    agent(o, 'user', `+${shared}`, 'Erste Person');
+    agent(o, 'user', `+${shared}`, 'Zweite Person', 'another');
+    await addPhoneOnlyCustomer('Dritte Person', `+${shared}`);
+    const refusal = await page().$eval('#popup #msg_error', (e) => e.textContent!);
+    assert.match(refusal, /(several users|mehreren Benutzern).*Erste Person.*Zweite Person/s);
+    await staff.screenshot('agent-new-phone-customer-ambiguous');
+    assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'user_email')} WHERE address = 'whatsapp+${shared}@tickets.local'`)[0]!.n, '0', 'no third user');
   });
 
   test('an agent opens a ticket without ticking "Reply on WhatsApp": nothing goes to WhatsApp', async () => {
@@ -171,6 +202,58 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     assert.equal(await staffPanelReply(o, ticket, '<p>Bleibt bei der alten Nummer</p>'), 302);
     await until('reply on the old number', () => customer.outbound(chat), (m) => m.some((x) => /Bleibt bei der alten Nummer/.test(x)));
     assert.deepEqual(await customer.outbound(phone(7)), []);
+  });
+
+  test('an agent who may only view a ticket: no owner question, and the routes that change where replies go answer 403', async () => {
+    const chat = phone(10);
+    const { ticket } = phoneTicket(chat, 'Nur Ansehen');
+    await staff.continueOnWhatsApp(ticket, 'agent-continue-view-only');
+    agent(o, 'owner', ticket, String(agent(o, 'user', `+${phone(11)}`, 'Andere Besitzerin').id));
+    const viewer = { user: `wv${run}`, password: `Viewer-${run}-Pass!` };
+    agent(o, 'limitedagent', viewer.user, viewer.password, '3:4'); // Maintenance, where these tickets are; role "View only"
+    const other = await AdminPanel.open(o, viewer);
+    try {
+      const answers = await other.page.evaluate(async (base: string, id: string) => {
+        const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+        const states = await (await fetch(`${base}/scp/ajax.php/whatsapp/tickets/${id}/states`)).json();
+        const post = async (path: string, body: Record<string, string>) =>
+          (await fetch(`${base}/scp/ajax.php/whatsapp/tickets/${id}/${path}`, { method: 'POST', body: new URLSearchParams(body), headers: { 'X-CSRFToken': token } })).status;
+        return { owner: states.owner, move: await post('owner', { move: '1' }), continue: await post('continue', { target: 'x' }) };
+      }, o.url, ticket);
+      assert.deepEqual(answers, { owner: null, move: 403, continue: 403 });
+      assert.equal(await other.page.$('#whatsapp-continue'), null, 'no menu item');
+    } finally {
+      await other.close();
+    }
+    assert.equal(mappings(o, chat)[0]!.phone, chat, 'the conversation stayed');
+  });
+
+  test('the client portal\'s view of a WhatsApp ticket gets none of the staff script', async () => {
+    const chat = phone(12);
+    await customer.say(chat, 'Ich schaue im Portal nach');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    const client = await AdminPanel.openPortalTicket(o, `whatsapp+${chat}@tickets.local`, row!.ticket_number!);
+    try {
+      const html = await client.page.content();
+      assert.ok(html.includes(row!.ticket_number!), 'the client sees the ticket');
+      assert.ok(!html.includes('whatsappDelivery') && !html.includes('whatsapp-state'), 'no staff script, no polling');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('the ticket fields are added once, also by two cron runs at the same moment, without rebuilding osTicket\'s search table', async () => {
+    const field = (name: string) => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'form_field')} WHERE name = '${name}'`)[0]!.n;
+    const columns = () => sql(o, `SHOW COLUMNS FROM ${t(o, 'ticket__cdata')} LIKE 'whatsapp%'`).map((r) => r.Field).sort();
+    sql(o, `DELETE FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state')`);
+    sql(o, `ALTER TABLE ${t(o, 'ticket__cdata')} DROP whatsapp_reply, DROP whatsapp_state`);
+    const rows = sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'ticket__cdata')}`)[0]!.n;
+    await Promise.all([cronInBackground(), cronInBackground(), cronInBackground()]);
+    assert.deepEqual([field('whatsapp_reply'), field('whatsapp_state')], ['1', '1']);
+    assert.deepEqual(columns(), ['whatsapp_reply', 'whatsapp_state']);
+    assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'ticket__cdata')}`)[0]!.n, rows, 'the search table kept its rows');
+    await staff.visit('/scp/tickets.php');
+    assert.doesNotMatch(await page().content(), /Missing CDATA table/);
   });
 
   test('the staff routes: 403 for an agent without access to the ticket, 400 without the CSRF token, 404 for no ticket', async () => {
@@ -221,9 +304,16 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
     if (name) await page().type('#popup input[name=name]', name);
     await page().type('#popup input[name=phone]', typed);
     if (screenshot) await staff.screenshot(screenshot);
-    await page().click('#popup #whatsapp-dialog input[type=submit]');
-    await page().waitForSelector('#overlay', { hidden: true });
+    await page().keyboard.press('Enter'); // (the popup still moves as it settles: a click may miss its button)
+    await page().waitForFunction(() => document.querySelector('#popup #msg_error') || getComputedStyle(document.querySelector('#overlay')!).display === 'none');
     return page().$eval('#user-name', (e) => (e as HTMLSelectElement).value ?? '');
+  }
+
+  /** osTicket's cron in a process of its own (as its cron job runs it). */
+  function cronInBackground(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile('php', [path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent.php'), o.root, 'cron'], (error) => (error ? reject(error) : resolve()));
+    });
   }
 
   /** The open-ticket form as shown (user chosen), with the help topic, subject, response and the plugin's checkbox; submitted. */

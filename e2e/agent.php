@@ -11,7 +11,7 @@
  *        php agent.php <osticket-root> deleteuser <user-id>
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
  *        php agent.php <osticket-root> ticketfor <user-id>          (a ticket an agent opened for an existing user, by phone)
- *        php agent.php <osticket-root> limitedagent <username> <password>  (an agent of the Sales department only)
+ *        php agent.php <osticket-root> limitedagent <username> <password> [dept:role]  (an agent of one department only: Sales, All Access by default)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -29,16 +29,21 @@ if ($action === 'cron') {
     exit(0);
 }
 if ($action === 'user') {
-    // customer<digits of the phone>@example.com, or one named after the customer when there is no phone
+    // customer<digits of the phone>@example.com, or one named after the customer when there is no phone;
+    // a second user with the same phone: customer<digits>.<name hash>@example.com (argument "another")
     $local = preg_replace('/\D/', '', $ticketId) ?: substr(md5($text), 0, 12);
+    if (isset($argv[5]) && $argv[5] === 'another') {
+        $local .= '.' . substr(md5($text), 0, 6);
+    }
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
 }
 if ($action === 'limitedagent') {
-    // An agent who works in Sales (department 2) only: tickets of Support are not theirs to see.
+    // An agent who works in one department only (Sales by default): tickets of the others are not theirs to see.
+    list($dept, $role) = array_map('intval', explode(':', isset($argv[5]) ? $argv[5] : '2:1'));
     $agent = Staff::lookup(['username' => $ticketId]) ?: Staff::create(['username' => $ticketId, 'firstname' => 'Limited', 'lastname' => 'Agent',
-        'email' => $ticketId . '@example.com', 'dept_id' => 2, 'role_id' => 1, 'isactive' => 1, 'phone' => '', 'mobile' => '', 'signature' => '',
+        'email' => $ticketId . '@example.com', 'dept_id' => $dept, 'role_id' => $role, 'isactive' => 1, 'phone' => '', 'mobile' => '', 'signature' => '',
         'notes' => '', 'default_signature_type' => 'none', 'default_paper_size' => 'A4', 'timezone' => 'UTC', 'permissions' => '[]']);
     $agent->save();
     $agent->setPassword($text);

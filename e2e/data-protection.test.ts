@@ -147,8 +147,10 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'whatsapp_erasures')} WHERE instance_id = ${installed.instances[0]}`)[0]!.n, '0', 'the service took the request');
   });
 
-  test('uninstalling with "Delete the WhatsApp tables" removes the tables and the plugin\'s settings', async () => {
+  test('uninstalling with "Delete the WhatsApp tables" removes the tables, the plugin\'s settings and its ticket fields', async () => {
     await configure(o, installed, 0, { 'Data on uninstall': 'delete' });
+    const fields = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state')`)[0]!.n;
+    assert.equal(fields(), '2', 'the settings page added them');
     const admin = await AdminPanel.open(o);
     try {
       await admin.uninstallPlugin();
@@ -158,5 +160,19 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
     const tables = sql(o, `SHOW TABLES LIKE '${o.db.prefix}whatsapp%'`);
     assert.deepEqual(tables, []);
     assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'config')} WHERE namespace LIKE 'plugin.whatsapp.%'`)[0]!.n, '0');
+    assert.equal(fields(), '0', 'the ticket fields are gone');
+    assert.deepEqual(sql(o, `SHOW COLUMNS FROM ${t(o, 'ticket__cdata')} LIKE 'whatsapp%'`), [], 'and their search columns');
+    await agentsTicketList(o);
   });
 });
+
+/** The staff's ticket list still works (osTicket stops it when its search table is missing). */
+async function agentsTicketList(o: OsTicket): Promise<void> {
+  const admin = await AdminPanel.open(o);
+  try {
+    await admin.visit('/scp/tickets.php');
+    assert.doesNotMatch(await admin.page.content(), /Missing CDATA table/);
+  } finally {
+    await admin.close();
+  }
+}

@@ -102,7 +102,9 @@ class WhatsAppPlugin extends Plugin
             }
             WhatsAppErasure::sendQueued([__CLASS__, 'settings']);
             WhatsAppPhoneIndex::maintain(self::countries(), self::emailDomains());
-            WhatsAppTicketFields::ensure(WhatsAppDesk::language());
+            if (empty($data['autocron'])) { // (not from an agent's page view)
+                WhatsAppTicketFields::ensure(WhatsAppDesk::language());
+            }
         });
     }
 

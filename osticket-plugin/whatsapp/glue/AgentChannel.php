@@ -75,7 +75,9 @@ final class WhatsAppAgentChannel
     public static function onTicketCreated(Ticket $ticket)
     {
         global $thisstaff;
-        if (!$thisstaff instanceof Staff || !WhatsAppTicketFields::wantsWhatsApp($ticket)) {
+        $role = $thisstaff instanceof Staff ? $ticket->getRole($thisstaff) : null;
+        // (osTicket posts the agent's opening response only with the reply permission, too)
+        if (!$role || !$role->hasPerm(Ticket::PERM_REPLY) || !WhatsAppTicketFields::wantsWhatsApp($ticket)) {
             return;
         }
         $options = self::options($ticket);
@@ -88,6 +90,8 @@ final class WhatsAppAgentChannel
             return;
         }
         self::activate($ticket, WhatsAppPlugin::settings($options[0]['instance']), $options[0]['phones'][0], $thisstaff, 'opened');
+        // A filter's canned reply was posted inside Ticket::create, before this conversation existed.
+        WhatsAppOutbound::sendEarlierReplies($ticket, ['WhatsAppPlugin', 'settings']);
     }
 
     /**
@@ -123,32 +127,50 @@ final class WhatsAppAgentChannel
             return;
         }
         WhatsAppStore::setMappingUser($mapping['id'], (int) $ticket->getOwnerId());
+        // The agent's word links this number to the new owner, as WhatsAppOwner::follow links one (glue/PhoneIndex.php).
+        if (ctype_digit($question['old'])) {
+            WhatsAppPhoneIndex::remember($question['old'], (int) $ticket->getOwnerId(), 'agent');
+        }
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['owner_kept_note'], [
             'user' => $question['user'], 'agent' => self::agentName($staff), 'phone' => '+' . $question['old'],
         ]), $staff);
     }
 
-    /** The ticket becomes the phone's active conversation on this number; the customer hears of a switch; a note says who did it. */
+    /**
+     * The ticket becomes the phone's active conversation on this number; the customer hears of a
+     * switch; a note says who did it. Under the phone's lock, as a customer message is handled
+     * (glue/Webhook.php): a message arriving meanwhile lands in one ticket or the other, whole. The
+     * switch message and the note are keyed by the conversation it switched away from, as it was
+     * then: two agents' clicks tell the customer once, a switch back tells them again.
+     */
     private static function activate(Ticket $ticket, array $settings, $phone, $staff, $why)
     {
         $instanceId = $settings['instance_id'];
-        $previous = WhatsAppStore::activeMapping($instanceId, $phone);
-        if ($previous && (int) $previous['ticket_id'] === (int) $ticket->getId()) {
-            return; // already so
+        $locked = WhatsAppStore::lock('chat:' . $phone, 10); // (not taken in 10 s: done without it rather than fail the agent)
+        try {
+            $previous = WhatsAppStore::activeMapping($instanceId, $phone);
+            if ($previous && (int) $previous['ticket_id'] === (int) $ticket->getId()) {
+                return; // already so
+            }
+            $owner = (int) $ticket->getOwnerId();
+            $mapping = WhatsAppStore::activate($instanceId, $phone, $ticket->getId(), $ticket->getNumber(), $owner);
+        } finally {
+            if ($locked) {
+                WhatsAppStore::unlock('chat:' . $phone);
+            }
         }
-        $owner = (int) $ticket->getOwnerId();
-        $mapping = WhatsAppStore::activate($instanceId, $phone, $ticket->getId(), $ticket->getNumber(), $owner);
+        $key = sprintf('%s:%d:%s', $why, $ticket->getId(), $previous ? $previous['id'] . ':' . preg_replace('/\D/', '', $previous['updated']) : 'new:' . time());
         $switchedFrom = $previous ? WhatsAppDesk::ticket($previous['ticket_id']) : null;
         if ($switchedFrom) {
             WhatsAppOutbound::tell($mapping, WhatsAppTemplates::render($settings['texts']['switch_success'], [
                 'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
-            ]), sprintf('continued:%d:%d:%d', $ticket->getId(), $mapping['id'], time()), $settings); // (each switch back is told again)
+            ]), $key, $settings);
         }
         $note = $why === 'opened' ? 'opened_note' : ($switchedFrom ? 'continued_switched_note' : 'continued_note');
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff'][$note], [
             'agent' => self::agentName($staff), 'phone' => '+' . $phone, 'instance' => WhatsAppPlugin::instanceName($instanceId),
             'ticket_number' => $switchedFrom ? $switchedFrom->getNumber() : '',
-        ]), $staff);
+        ]), $staff, WhatsAppDesk::messageId($key, 'note'));
     }
 
     private static function agentName($staff)

@@ -246,14 +246,26 @@ final class WhatsAppOutbound
         }
     }
 
-    /** An agent's reply changed its state: when it is its ticket's newest, the ticket's "WhatsApp" field says so. */
+    /**
+     * An agent's reply changed its state: the ticket's "WhatsApp" field says what became of its
+     * newest reply, read again under the ticket's lock (status reports of one ticket may come in parallel).
+     */
     private static function showState($key)
     {
         if (!preg_match('/^entry:\d+$/', $key) || !($row = WhatsAppStore::outbound($key)) || !($mapping = WhatsAppStore::mapping($row['mapping_id']))) {
             return;
         }
-        if (WhatsAppStore::newestReplyOfTicket($mapping['ticket_id']) === $key) {
-            WhatsAppTicketFields::recordLastReply($mapping['ticket_id'], $row['status']);
+        $lock = 'state:' . $mapping['ticket_id'];
+        if (!WhatsAppStore::lock($lock, 5)) {
+            return; // the next report writes it
+        }
+        try {
+            $newest = WhatsAppStore::newestReplyOfTicket($mapping['ticket_id']);
+            if ($newest !== null) {
+                WhatsAppTicketFields::recordLastReply($mapping['ticket_id'], WhatsAppStore::outbound($newest)['status']);
+            }
+        } finally {
+            WhatsAppStore::unlock($lock);
         }
     }
 

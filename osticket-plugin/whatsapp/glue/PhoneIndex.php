@@ -8,7 +8,7 @@
  * Each entry says how the number got there, and only trusted ones identify a
  * WhatsApp customer:
  * - staff:    saved by an agent or administrator (staff panel, import);
- * - whatsapp: the plugin's own user for a number that wrote on WhatsApp;
+ * - whatsapp: the plugin's own user for a number (one that wrote on WhatsApp, or a phone-only customer an agent added);
  * - agent:    an agent linked a WhatsApp conversation to the user (changed the ticket's owner);
  * - claim:    anything else (a guest's web ticket, a client's own profile, the API) — never trusted.
  *

@@ -16,9 +16,10 @@ class WhatsAppStaffAjax extends AjaxController
         $ui = self::ui();
         $delivery = WhatsAppStore::deliveryOfTicket($ticket->getId());
         $states = WhatsAppDeliveryState::forTicket($delivery['out'], $delivery['answered'], $ui, function ($unix) {
-            return Format::datetime($unix);
+            return Format::datetime($unix, false); // (a true epoch, not a database time)
         });
-        $question = WhatsAppAgentChannel::ownerQuestion($ticket);
+        // Asked of agents who may change the owner (osTicket's Change Owner needs Ticket::PERM_EDIT) and reply.
+        $question = self::may($ticket, Ticket::PERM_EDIT) && self::may($ticket, Ticket::PERM_REPLY) ? WhatsAppAgentChannel::ownerQuestion($ticket) : null;
         return $this->encode(['entries' => $states['entries'] ?: new stdClass(), 'last' => $states['last'], 'owner' => $question ? $question['new'] : null]);
     }
 
@@ -26,7 +27,7 @@ class WhatsAppStaffAjax extends AjaxController
     public function continueOn($id)
     {
         global $thisstaff;
-        $ticket = $this->ticket($id, true);
+        $ticket = $this->ticket($id, Ticket::PERM_REPLY);
         $ui = self::ui();
         $options = WhatsAppAgentChannel::options($ticket);
         $error = null;
@@ -35,7 +36,7 @@ class WhatsAppStaffAjax extends AjaxController
             list($instanceId, $phone) = array_pad(explode(':', (string) (isset($_POST['target']) ? $_POST['target'] : ''), 2), 2, '');
             $error = WhatsAppAgentChannel::continueOn($ticket, $thisstaff, (int) $instanceId, $phone, $ui);
             if ($error === null) {
-                Http::response(201, $this->encode(['ok' => true, 'message' => WhatsAppTemplates::render($ui['done'], ['phone' => '+' . $phone])]));
+                Http::response(201, $this->encode(['ok' => true, 'message' => WhatsAppTemplates::render($ui['done'], ['phone' => '+' . $phone])]), 'application/json');
             }
         }
         return $this->continueDialog($ticket, $options, $ui, $error);
@@ -45,12 +46,15 @@ class WhatsAppStaffAjax extends AjaxController
     public function owner($id)
     {
         global $thisstaff;
-        $ticket = $this->ticket($id, true);
+        $ticket = $this->ticket($id, Ticket::PERM_REPLY);
+        if (!self::may($ticket, Ticket::PERM_EDIT)) {
+            Http::response(403, self::ui()['not_allowed']);
+        }
         $ui = self::ui();
         if ($_SERVER['REQUEST_METHOD'] === 'POST') {
             $this->csrf();
             WhatsAppAgentChannel::decideOwner($ticket, $thisstaff, !empty($_POST['move']));
-            Http::response(201, $this->encode(['ok' => true]));
+            Http::response(201, $this->encode(['ok' => true]), 'application/json');
         }
         $question = WhatsAppAgentChannel::ownerQuestion($ticket);
         if (!$question) {
@@ -85,11 +89,15 @@ class WhatsAppStaffAjax extends AjaxController
         if ($settings && $_SERVER['REQUEST_METHOD'] === 'POST') {
             $this->csrf();
             $phone = WhatsAppPhoneNumber::international($typed, $settings['default_country_code']);
+            $found = $phone !== null ? WhatsAppPhoneIndex::match($phone, $settings['default_country_code']) : null;
             if ($phone === null) {
                 $error = $ui['bad_phone'];
+            } elseif ($found['ambiguous']) {
+                // Never guessed between: the agent chooses one of them with the form's user search.
+                $error = WhatsAppTemplates::render($ui['ambiguous'], ['phone' => '+' . $phone, 'users' => implode(', ', $found['ambiguous'])]);
             } else {
                 $user = WhatsAppDesk::customer($phone, $phone, $name, $settings)['user'];
-                Http::response(201, $this->encode(['id' => $user->getId(), 'name' => (string) $user->getName(), 'email' => (string) $user->getEmail()]));
+                Http::response(201, $this->encode(['id' => $user->getId(), 'name' => (string) $user->getName(), 'email' => (string) $user->getEmail()]), 'application/json');
             }
         }
         if (!$settings) {
@@ -161,10 +169,10 @@ class WhatsAppStaffAjax extends AjaxController
     }
 
     /**
-     * The ticket, when this agent may see it (and, for what changes where replies go, reply to it):
-     * else 404 or 403, as osTicket's own ticket routes answer.
+     * The ticket, when this agent may see it (and has `$perm` on it, for what changes where replies
+     * go): else 404 or 403, as osTicket's own ticket routes answer.
      */
-    private function ticket($id, $toReply = false)
+    private function ticket($id, $perm = null)
     {
         global $thisstaff;
         $this->staffOnly();
@@ -172,11 +180,21 @@ class WhatsAppStaffAjax extends AjaxController
         if (!$ticket) {
             Http::response(404, 'No such ticket');
         }
-        $role = $ticket->checkStaffPerm($thisstaff) ? $ticket->getRole($thisstaff) : null;
-        if (!$role || ($toReply && !$role->hasPerm(Ticket::PERM_REPLY))) {
-            Http::response(403, $toReply && $role ? self::ui()['not_allowed'] : 'Access denied');
+        if (!$ticket->checkStaffPerm($thisstaff)) {
+            Http::response(403, 'Access denied');
+        }
+        if ($perm !== null && !self::may($ticket, $perm)) {
+            Http::response(403, self::ui()['not_allowed']);
         }
         return $ticket;
+    }
+
+    /** Whether the agent's role on the ticket's department has this permission. */
+    private static function may(Ticket $ticket, $perm)
+    {
+        global $thisstaff;
+        $role = $ticket->getRole($thisstaff);
+        return $role && $role->hasPerm($perm);
     }
 
     /** Every POST carries the page's CSRF token, also one without a body (which osTicket itself does not check). */

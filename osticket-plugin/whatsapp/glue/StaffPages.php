@@ -4,8 +4,8 @@
  * extension points (no core file changed): "Continue on WhatsApp" in a
  * ticket's More menu (`ticket.view.more`), the delivery states on the ticket
  * view (`object.view`, polling the plugin's staff route), and the routes
- * themselves (`ajax.scp`, glue/StaffAjax.php). Cheap when a ticket has nothing
- * to do with WhatsApp: one indexed query.
+ * themselves (`ajax.scp`, glue/StaffAjax.php). A ticket view costs a few
+ * indexed queries per WhatsApp number (bench: npm run bench:ticket-view).
  */
 final class WhatsAppStaffPages
 {
@@ -21,8 +21,10 @@ final class WhatsAppStaffPages
             )));
         });
         // The open-ticket page has no signal of its own: its output gets the link to add a phone-only customer.
+        // (Decided at shutdown, while osTicket's globals still exist; the output is passed on after that.)
         if (self::isOpenTicketPage()) {
             ob_start([__CLASS__, 'withNewCustomerLink']);
+            register_shutdown_function([__CLASS__, 'decideNewCustomerLink']);
         }
         Signal::connect('ticket.view.more', function ($ticket) {
             WhatsAppStaffPages::moreMenu($ticket);
@@ -40,13 +42,24 @@ final class WhatsAppStaffPages
             && preg_match('#/scp/tickets\.php$#', $_SERVER['SCRIPT_NAME']);
     }
 
+    /** The link's text when the agent may create users, else null (no link). */
+    private static $newCustomerLabel = null;
+
+    public static function decideNewCustomerLink()
+    {
+        global $thisstaff;
+        if ($thisstaff instanceof Staff && $thisstaff->hasPerm(User::PERM_CREATE)) {
+            self::$newCustomerLabel = WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage())['new_customer'];
+        }
+    }
+
     /** The open-ticket form (a whole page or its pjax part) with its script appended; any other output as it is. */
     public static function withNewCustomerLink($html)
     {
-        if (strpos($html, 'tickets.php?a=open') === false || strpos($html, 'id="user-name"') === false) {
+        if (self::$newCustomerLabel === null || strpos($html, 'tickets.php?a=open') === false || strpos($html, 'id="user-name"') === false) {
             return $html;
         }
-        $label = json_encode(WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage())['new_customer'], JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT);
+        $label = json_encode(self::$newCustomerLabel, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT);
         return $html . '<script type="text/javascript">var whatsappNewCustomer = ' . $label . ";\n" . file_get_contents(__DIR__ . '/../assets/open-ticket.js') . '</script>';
     }
 
@@ -66,7 +79,9 @@ final class WhatsAppStaffPages
     /** The ticket view of a WhatsApp ticket: its script and style, which fetch and show the states. */
     public static function ticketView(Ticket $ticket)
     {
-        if (!WhatsAppStore::mappingForTicket($ticket->getId())) {
+        global $thisstaff;
+        // osTicket sends object.view from the client portal's ticket page too: the script is for agents only.
+        if (!defined('OSTSCPINC') || !$thisstaff instanceof Staff || !WhatsAppStore::mappingForTicket($ticket->getId())) {
             return;
         }
         $config = ['ticket' => (int) $ticket->getId(), 'url' => 'ajax.php/whatsapp/tickets/' . (int) $ticket->getId()];

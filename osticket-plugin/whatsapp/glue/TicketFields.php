@@ -10,35 +10,55 @@ final class WhatsAppTicketFields
 {
     const SEND = 'whatsapp_reply';
     const STATE = 'whatsapp_state';
-    /** Adds the fields when missing (the settings page and cron call this: two cheap queries once done). */
+    /**
+     * Adds the fields when missing: from the settings page and osTicket's real cron (never from
+     * the staff's auto-cron), under a lock, so that two requests never add a field twice. The rows
+     * are written directly and osTicket's search table (ticket__cdata) gets their columns: new
+     * fields have no answers, so nothing is rebuilt (osTicket's own field save drops and rebuilds
+     * that table, during which its ticket lists stop with "Missing CDATA table").
+     */
     public static function ensure($deskLanguage)
     {
         $form = TicketForm::objects()->one();
-        $columns = db_query(sprintf("SHOW COLUMNS FROM `%sticket__cdata` WHERE Field IN ('%s', '%s')", TABLE_PREFIX, self::SEND, self::STATE));
-        if (!$form || ($columns && db_num_rows($columns) === 2)) {
+        if (!$form || self::missing($form->id) === [] || !WhatsAppStore::lock('ticket-fields', 0)) {
             return;
         }
-        $ui = WhatsAppStaffTexts::of($deskLanguage);
-        $choices = [];
-        foreach (WhatsAppDeliveryState::STATES as $state) {
-            $choices[] = $state . ':' . $ui['state_' . $state];
-        }
-        $fields = [
-            // Agents see and tick it (0x3001: enabled, agent view, agent edit).
-            self::SEND => ['type' => 'bool', 'label' => $ui['send_field'], 'flags' => 0x3001, 'configuration' => ['desc' => $ui['send_field_desc']]],
-            // Agents see it; only the plugin writes it (0x1001: enabled, agent view).
-            self::STATE => ['type' => 'choices', 'label' => $ui['state_field'], 'flags' => 0x1001, 'hint' => $ui['state_field_hint'],
-                'configuration' => ['choices' => implode("\n", $choices), 'prompt' => '']],
-        ];
-        foreach ($fields as $name => $definition) {
-            if (!DynamicFormField::objects()->filter(['form_id' => $form->id, 'name' => $name])->count()) {
-                DynamicFormField::create($definition + ['form_id' => $form->id, 'name' => $name, 'sort' => 90])->save();
+        try {
+            $ui = WhatsAppStaffTexts::of($deskLanguage);
+            $choices = [];
+            foreach (WhatsAppDeliveryState::STATES as $state) {
+                $choices[] = $state . ':' . $ui['state_' . $state];
             }
+            $definitions = [
+                // Agents see and tick it (0x3001: enabled, agent view, agent edit).
+                self::SEND => ['bool', $ui['send_field'], 0x3001, '', ['desc' => $ui['send_field_desc']]],
+                // Agents see it; only the plugin writes it (0x1001: enabled, agent view).
+                self::STATE => ['choices', $ui['state_field'], 0x1001, $ui['state_field_hint'], ['choices' => implode("\n", $choices), 'prompt' => '']],
+            ];
+            foreach (self::missing($form->id) as $name) {
+                list($type, $label, $flags, $hint, $configuration) = $definitions[$name];
+                db_query(sprintf("INSERT INTO `%sform_field` (form_id, flags, type, label, name, configuration, sort, hint, created, updated)
+                    VALUES (%d, %d, %s, %s, %s, %s, 90, %s, NOW(), NOW())", TABLE_PREFIX, $form->id, $flags, WhatsAppStore::quote($type),
+                    WhatsAppStore::quote($label), WhatsAppStore::quote($name), WhatsAppStore::quote(json_encode($configuration)), WhatsAppStore::quote($hint)));
+            }
+            foreach ([self::SEND, self::STATE] as $name) {
+                // (a table osTicket has not built yet is built with every field when it is)
+                $column = db_query(sprintf("SHOW COLUMNS FROM `%sticket__cdata` LIKE '%s'", TABLE_PREFIX, $name));
+                if ($column && db_num_rows($column) === 0) {
+                    db_query(sprintf('ALTER TABLE `%sticket__cdata` ADD `%s` mediumtext', TABLE_PREFIX, $name));
+                }
+            }
+        } finally {
+            WhatsAppStore::unlock('ticket-fields');
         }
-        // osTicket rebuilds its search table (ticket__cdata) for each new field, from a form it may hold
-        // in its cache without the newest one: built once more, from the database.
-        ModelInstanceManager::flushCache();
-        TicketForm::dropDynamicDataView(true);
+    }
+
+    /** The plugin's fields the Ticket Details form does not have. */
+    private static function missing($formId)
+    {
+        $have = array_column(WhatsAppStore::rows(sprintf("SELECT name FROM `%sform_field` WHERE form_id = %d AND name IN ('%s', '%s')",
+            TABLE_PREFIX, $formId, self::SEND, self::STATE)), 'name');
+        return array_values(array_diff([self::SEND, self::STATE], $have));
     }
 
     /** Whether the agent who opened the ticket ticked "Reply on WhatsApp". */
@@ -69,11 +89,21 @@ final class WhatsAppTicketFields
         }
     }
 
-    /** The plugin's data goes: its fields (and their answers) too. */
+    /** The plugin's data goes: its fields, their answers and their search columns too. */
     public static function remove()
     {
-        foreach (DynamicFormField::objects()->filter(['name__in' => [self::SEND, self::STATE], 'form__type' => 'T']) as $field) {
-            $field->delete();
+        $fields = sprintf("SELECT id FROM `%sform_field` WHERE name IN ('%s', '%s')", TABLE_PREFIX, self::SEND, self::STATE);
+        $ids = array_map('intval', array_column(WhatsAppStore::rows($fields), 'id'));
+        if (!$ids) {
+            return;
+        }
+        db_query(sprintf('DELETE FROM `%sform_entry_values` WHERE field_id IN (%s)', TABLE_PREFIX, implode(',', $ids)));
+        db_query(sprintf('DELETE FROM `%sform_field` WHERE id IN (%s)', TABLE_PREFIX, implode(',', $ids)));
+        foreach ([self::SEND, self::STATE] as $name) {
+            $column = db_query(sprintf("SHOW COLUMNS FROM `%sticket__cdata` LIKE '%s'", TABLE_PREFIX, $name));
+            if ($column && db_num_rows($column) > 0) {
+                db_query(sprintf('ALTER TABLE `%sticket__cdata` DROP `%s`', TABLE_PREFIX, $name));
+            }
         }
     }
 }

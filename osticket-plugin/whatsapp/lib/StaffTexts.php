@@ -49,6 +49,7 @@ final class WhatsAppStaffTexts
         'name' => 'Name',
         'create' => 'Anlegen',
         'bad_phone' => 'Das ist keine Telefonnummer.',
+        'ambiguous' => 'Die Nummer {phone} ist bei mehreren Benutzern hinterlegt ({users}). Wählen Sie den richtigen über die Benutzersuche des Formulars.',
         'customer_created' => '{user} ({phone}) ist der Benutzer dieses Tickets.',
     ];
 
@@ -95,6 +96,7 @@ final class WhatsAppStaffTexts
         'name' => 'Name',
         'create' => 'Create',
         'bad_phone' => 'That is not a phone number.',
+        'ambiguous' => 'The number {phone} is stored for several users ({users}). Choose the right one with the form\'s user search.',
         'customer_created' => '{user} ({phone}) is this ticket\'s user.',
     ];
 

@@ -18,6 +18,36 @@ final class CommandParserTest extends TestCase
         }
     }
 
+    public function testOptOutAndOptInAreOneWordInAnyCaseAndNeverPartOfASentence()
+    {
+        foreach (['de', 'en'] as $language) {
+            $parser = WhatsAppCommandParser::fromTexts(WhatsAppTemplates::defaults($language));
+            foreach (['STOP', 'stop', 'Stopp!', ' abmelden ', 'Unsubscribe.'] as $text) {
+                $this->assertSame(['type' => 'optout'], $parser->parse($text), "$language: $text");
+            }
+            foreach (['START', 'start', 'Anmelden'] as $text) {
+                $this->assertSame(['type' => 'optin'], $parser->parse($text), "$language: $text");
+            }
+            foreach (['Stop the printer', 'bitte nicht abmelden', 'STOP STOP', 'Start again'] as $text) {
+                $this->assertSame(['type' => 'message'], $parser->parse($text), "$language: $text");
+            }
+        }
+        // An administrator's own list: only its words.
+        $parser = WhatsAppCommandParser::fromTexts(['optout_keywords' => "HALT\n", 'optin_keywords' => 'WEITER'] + WhatsAppTemplates::defaults('de'));
+        $this->assertSame(['type' => 'optout'], $parser->parse('halt'));
+        $this->assertSame(['type' => 'message'], $parser->parse('STOP'));
+        $this->assertSame(['type' => 'optin'], $parser->parse('weiter'));
+    }
+
+    public function testOptOutIsACommandOnlyAsAFreshText()
+    {
+        $parser = WhatsAppCommandParser::fromTexts(WhatsAppTemplates::defaults('de'));
+        $this->assertSame('optout', WhatsAppConversation::decide(['type' => 'text', 'text' => 'STOP'], true, $parser)['action']);
+        $this->assertSame('optout', WhatsAppConversation::decide(['type' => 'text', 'text' => 'STOP'], false, $parser)['action']);
+        $this->assertSame('append', WhatsAppConversation::decide(['type' => 'text', 'text' => 'STOP', 'edited' => true], true, $parser)['action'], 'an edit is content');
+        $this->assertSame('open', WhatsAppConversation::decide(['type' => 'image', 'text' => 'STOP'], false, $parser)['action'], 'a caption is content');
+    }
+
     public function testTheGermanDefaultsMatchWithOrWithoutUmlauts()
     {
         $d = WhatsAppTemplates::defaults('de');

@@ -26,6 +26,12 @@
   }
 
   function paint(data) {
+    var notice = $('#whatsapp-notice');
+    if (!data.notice) notice.remove();
+    else if (notice.text() !== data.notice) {
+      if (!notice.length) notice = $('<div class="warning-banner" id="whatsapp-notice"></div>').insertBefore('#ticketThread');
+      notice.text(data.notice);
+    }
     var seen = JSON.stringify(data.entries || {});
     if (seen === shared.painted && $('.whatsapp-state').length) return; // unchanged: an open hover stays
     shared.painted = seen;

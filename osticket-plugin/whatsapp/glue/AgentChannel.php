@@ -59,6 +59,9 @@ final class WhatsAppAgentChannel
         if (!$offered) {
             return $ui['no_number'];
         }
+        if (($at = WhatsAppStore::optedOutAt((int) $instanceId, $phone)) !== null) {
+            return WhatsAppTemplates::render($ui['opted_out'], ['time' => Format::datetime($at, false)]);
+        }
         $mine = WhatsAppStore::mappingForPhoneAndTicket($phone, $ticket->getId());
         if ($mine && (int) $mine['instance_id'] !== (int) $instanceId) {
             return $ui['other_instance'];
@@ -89,7 +92,14 @@ final class WhatsAppAgentChannel
                 $thisstaff, WhatsAppDesk::messageId('opened.' . $ticket->getId(), 'note'));
             return;
         }
-        self::activate($ticket, WhatsAppPlugin::settings($options[0]['instance']), $options[0]['phones'][0], $thisstaff, 'opened');
+        $settings = WhatsAppPlugin::settings($options[0]['instance']);
+        $phone = $options[0]['phones'][0];
+        if (($at = WhatsAppStore::optedOutAt($settings['instance_id'], $phone)) !== null) {
+            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['optout_reason'], ['time' => Format::datetime($at, false)]),
+                $thisstaff, WhatsAppDesk::messageId('opened.' . $ticket->getId(), 'note'));
+            return;
+        }
+        self::activate($ticket, $settings, $phone, $thisstaff, 'opened');
         // A filter's canned reply was posted inside Ticket::create, before this conversation existed.
         WhatsAppOutbound::sendEarlierReplies($ticket, ['WhatsAppPlugin', 'settings']);
     }

@@ -155,6 +155,7 @@ final class WhatsAppErasure
         $messages = db_affected_rows();
         db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::mappingTable(), $instanceId, $quoted));
         $conversations = db_affected_rows();
+        db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::optOutsTable(), $instanceId, $quoted));
         self::tell($instanceId, ['phone' => $phone]);
         return ['conversations' => $conversations, 'messages' => $messages];
     }

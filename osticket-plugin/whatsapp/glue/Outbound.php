@@ -65,6 +65,9 @@ final class WhatsAppOutbound
             return;
         }
         $mapping = WhatsAppOwner::follow($mapping, $ticket, $settings); // to the ticket's owner as it is now
+        if (($reason = self::optedOut($mapping, $settings)) !== null) {
+            return self::noteOnTicket($ticket, 'WhatsApp message not sent', $settings['staff'], $reason, $message);
+        }
         $text = WhatsAppTemplates::render($settings['texts']['reply_message'], [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()), 'message' => $message,
         ]);
@@ -125,6 +128,9 @@ final class WhatsAppOutbound
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings && $settings['notify_close']) {
             $mapping = WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings);
+            if (self::optedOut($mapping, $settings) !== null) {
+                return; // (a close notice is the business's word, not an answer)
+            }
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
             ]);
@@ -160,7 +166,7 @@ final class WhatsAppOutbound
             }
             $moved = true;
             WhatsAppDesk::note($parent, $texts['whatsapp_title'], WhatsAppTemplates::render($texts['merged_note'], $vars), 'SYSTEM', $noteId);
-            if ($settings && $mapping['status'] === 'open') {
+            if ($settings && $mapping['status'] === 'open' && self::optedOut($row, $settings) === null) {
                 self::queue($row, WhatsAppTemplates::render($settings['texts']['merged_message'], $vars), sprintf('merged:%d:%d', $child->getId(), $mapping['id']), $settings);
             }
         }
@@ -228,6 +234,13 @@ final class WhatsAppOutbound
     private static function waitingChats(array $settings, $rows)
     {
         return array_unique(array_column(WhatsAppStore::pendingOutbound($settings['instance_id'], $rows), 'phone'));
+    }
+
+    /** Why nothing the business starts may go to this conversation's customer (they wrote STOP), or null. */
+    public static function optedOut(array $mapping, array $settings)
+    {
+        $at = WhatsAppStore::optedOutAt($mapping['instance_id'], $mapping['phone']);
+        return $at === null ? null : WhatsAppTemplates::render($settings['staff']['optout_reason'], ['time' => Format::datetime($at, false)]);
     }
 
     /** A text for the customer of this conversation, sent once per key (after what waits for them). */

@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 7;
+    const VERSION = 8;
 
     public static function mappingTable()
     {
@@ -27,10 +27,15 @@ final class WhatsAppSchema
         return TABLE_PREFIX . 'whatsapp_erasures';
     }
 
+    public static function optOutsTable()
+    {
+        return TABLE_PREFIX . 'whatsapp_optouts';
+    }
+
     /** Every table of the plugin, for an uninstall that removes its data. */
     public static function tables()
     {
-        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::phoneIndexTable() . '_build', self::erasuresTable()];
+        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::phoneIndexTable() . '_build', self::erasuresTable(), self::optOutsTable()];
     }
 
     /** Whether the tables are there and current (without creating them). */
@@ -268,6 +273,16 @@ final class WhatsAppSchema
                 [$messages, 'sent_at', 'datetime DEFAULT NULL AFTER `attempts`'],
                 [$messages, 'delivered_at', 'datetime DEFAULT NULL AFTER `sent_at`'],
                 [$messages, 'read_at', 'datetime DEFAULT NULL AFTER `delivered_at`'],
+            ],
+            8 => [
+                // Customers who wrote STOP, per number (instance): nothing the business starts reaches them.
+                // Kept past the retention (it is their wish), erased with the number.
+                "CREATE TABLE IF NOT EXISTS `" . self::optOutsTable() . "` (
+                    `instance_id` int(11) unsigned NOT NULL,
+                    `phone` varchar(64) NOT NULL,
+                    `opted_out_at` datetime NOT NULL,
+                    PRIMARY KEY (`instance_id`, `phone`)
+                ) DEFAULT CHARSET=utf8",
             ],
         ];
     }

@@ -20,7 +20,11 @@ class WhatsAppStaffAjax extends AjaxController
         });
         // Asked of agents who may change the owner (osTicket's Change Owner needs Ticket::PERM_EDIT) and reply.
         $question = self::may($ticket, Ticket::PERM_EDIT) && self::may($ticket, Ticket::PERM_REPLY) ? WhatsAppAgentChannel::ownerQuestion($ticket) : null;
-        return $this->encode(['entries' => $states['entries'] ?: new stdClass(), 'last' => $states['last'], 'owner' => $question ? $question['new'] : null]);
+        // A customer who wrote STOP: the agent sees it above the thread.
+        $mapping = WhatsAppStore::mappingForTicket($ticket->getId());
+        $optedOut = $mapping ? WhatsAppStore::optedOutAt($mapping['instance_id'], $mapping['phone']) : null;
+        return $this->encode(['entries' => $states['entries'] ?: new stdClass(), 'last' => $states['last'], 'owner' => $question ? $question['new'] : null,
+            'notice' => $optedOut !== null ? WhatsAppTemplates::render($ui['opted_out_banner'], ['time' => Format::datetime($optedOut, false)]) : null]);
     }
 
     /** GET: the confirmation dialog; POST: the ticket goes on over WhatsApp (201), or the dialog again with why not. */

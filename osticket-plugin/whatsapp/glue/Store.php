@@ -244,6 +244,28 @@ final class WhatsAppStore
         return $row && $row['media_hint_by'] === $messageId;
     }
 
+    /** The customer wrote STOP on this number: remembered with the time (the first time stays). */
+    public static function optOut($instanceId, $phone)
+    {
+        db_query(sprintf('INSERT IGNORE INTO `%s` (instance_id, phone, opted_out_at) VALUES (%d, %s, NOW())',
+            WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone)));
+    }
+
+    /** The customer wrote of their own accord (or START): opted in again. Whether they had opted out. */
+    public static function optIn($instanceId, $phone)
+    {
+        db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone)));
+        return db_affected_rows() > 0;
+    }
+
+    /** When the customer opted out on this number (unix time), or null. */
+    public static function optedOutAt($instanceId, $phone)
+    {
+        $row = self::row(sprintf('SELECT UNIX_TIMESTAMP(opted_out_at) AS at FROM `%s` WHERE instance_id = %d AND phone = %s',
+            WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone)));
+        return $row ? (int) $row['at'] : null;
+    }
+
     /** All rows of a query, as arrays. */
     public static function rows($sql)
     {

@@ -170,9 +170,10 @@ final class WhatsAppWebhook
             list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
             $decided = !$attached && !empty($message['media']) && $settings['media_handling'] === 'attach'
                 ? self::notTakenBeforeFetching($message['media'], $settings, $upload, $maxBytes) : null;
-            return self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null);
+            return self::welcomedBack(self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null),
+                self::optedInAgain($message, $row, $settings), $message, $ticket, $settings);
         }
-        if (in_array($row['action'], ['close', 'switch'], true)) {
+        if (in_array($row['action'], ['close', 'switch', 'optout', 'optin'], true)) {
             // A command whose request died: done again, idempotently, on what it was about.
             $ticket = $row['ticket_id'] ? WhatsAppDesk::ticket($row['ticket_id']) : null;
             $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
@@ -193,9 +194,10 @@ final class WhatsAppWebhook
         }
         $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
         WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? (int) $ticket->getId() : null]);
-        if (in_array($decision['action'], ['close', 'switch', 'nothing_to_close'], true)) {
+        if (in_array($decision['action'], ['close', 'switch', 'nothing_to_close', 'optout', 'optin'], true)) {
             return self::command($message, $settings, $decision, $ticket, $mapping);
         }
+        $welcomeBack = self::optedInAgain($message, $row, $settings);
 
         // A known conversation knows its user; only a first contact looks the phone up.
         $doubt = null;
@@ -222,7 +224,42 @@ final class WhatsAppWebhook
         if (!$first) {
             throw new RuntimeException('osTicket did not keep the message\'s entry');
         }
-        return self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files, $customerReason);
+        return self::welcomedBack(self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files, $customerReason),
+            $welcomeBack, $message, $ticket, $settings);
+    }
+
+    /**
+     * A customer who had opted out (STOP) wrote of their own accord: opted in again. Remembered on
+     * the message's row, so that a retried webhook tells them as the first attempt would have.
+     */
+    private static function optedInAgain(array $message, array $row, array $settings)
+    {
+        $before = json_decode((string) $row['replies'], true);
+        if (is_array($before) && !empty($before['opted_in'])) {
+            return true;
+        }
+        if (!WhatsAppStore::optIn($settings['instance_id'], $message['chat'])) {
+            return false;
+        }
+        WhatsAppStore::update('in', $message['id'], ['replies' => json_encode(['opted_in' => true])]);
+        return true;
+    }
+
+    /** The replies of a message that opted the customer in again: they are told first, and the ticket gets a note. */
+    private static function welcomedBack(array $outcome, $welcomeBack, array $message, Ticket $ticket, array $settings)
+    {
+        if (!$welcomeBack) {
+            return $outcome;
+        }
+        WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['optin_note'], ['phone' => self::shownPhone($message['chat'])]),
+            'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optin'));
+        array_unshift($outcome[2], $settings['texts']['optin_message']);
+        return $outcome;
+    }
+
+    private static function shownPhone($chat)
+    {
+        return ctype_digit($chat) ? '+' . $chat : $chat;
     }
 
     /**
@@ -349,6 +386,20 @@ final class WhatsAppWebhook
                 WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $target->getId()]);
                 $switched = WhatsAppStore::activate($settings['instance_id'], $chat, $target->getId(), $target->getNumber(), $user->getId());
                 return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], self::vars($target, $message, $t))]];
+            case 'optout':
+                // Nothing the business starts reaches them from now on; their own messages opt them in again.
+                WhatsAppStore::optOut($settings['instance_id'], $chat);
+                if ($ticket) {
+                    WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['optout_note'], ['text' => $said, 'phone' => self::shownPhone($chat)]),
+                        'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optout'));
+                }
+                return [$mappingId, null, [$t['optout_message']]];
+            case 'optin':
+                if (WhatsAppStore::optIn($settings['instance_id'], $chat) && $ticket) {
+                    WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['optin_note'], ['phone' => self::shownPhone($chat)]),
+                        'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optin'));
+                }
+                return [$mappingId, null, [$t['optin_message']]];
             default: // nothing_to_close
                 return [$mappingId, null, [$t['nothing_to_close']]];
         }

@@ -10,7 +10,7 @@ final class WhatsAppConversation
     /**
      * @param array $message ['type' => ..., 'text' => ..., 'edited' => bool]
      * @param bool $hasActiveTicket whether the phone has an open, active ticket
-     * @return array ['action' => 'open'|'append'|'close'|'nothing_to_close'|'switch', 'number' => ?string, 'media' => bool]
+     * @return array ['action' => 'open'|'append'|'close'|'nothing_to_close'|'switch'|'optout'|'optin', 'number' => ?string, 'media' => bool]
      */
     public static function decide(array $message, $hasActiveTicket, WhatsAppCommandParser $parser)
     {
@@ -22,6 +22,9 @@ final class WhatsAppConversation
 
         if ($command['type'] === 'close') {
             return ['action' => $hasActiveTicket ? 'close' : 'nothing_to_close', 'number' => null, 'media' => false];
+        }
+        if ($command['type'] === 'optout' || $command['type'] === 'optin') {
+            return ['action' => $command['type'], 'number' => null, 'media' => false];
         }
         if ($command['type'] === 'switch') {
             return ['action' => 'switch', 'number' => $command['number'], 'media' => false];

@@ -1,0 +1,114 @@
+/**
+ * The customer's side of a helpdesk, end to end: a customer who writes STOP
+ * gets one confirmation and from then on nothing the business starts (an
+ * agent's reply becomes a note, a close sends no notice, Continue on WhatsApp
+ * is refused, the ticket view says so); their next message of their own opts
+ * them in again, START too; the opt-out goes with the number's erasure. Same
+ * variables as conversations.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { AdminPanel } from './admin-panel.js';
+import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, servicePort, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until } from './osticket.js';
+
+const ost = osTicketFromEnv();
+const API_KEY = randomBytes(16).toString('hex');
+const SECRET = randomBytes(16).toString('hex');
+const PORT = servicePort();
+const run = Date.now() % 100_000;
+const phone = (n: number) => `4915${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
+
+describe('the customer\'s side: opt-out and opt-in', { skip: skipUnlessSupported(ost) }, () => {
+  const o = ost as OsTicket;
+  let service: { url: string; stop(): Promise<void> };
+  let installed: Installed;
+  const { say, outbound } = sandboxCustomer(() => service.url, API_KEY);
+  const notes = (ticketId: string) => threadEntries(o, ticketId).filter((e) => e.type === 'N').map((e) => e.body!);
+  const optOuts = (chat: string) => sql(o, `SELECT * FROM ${t(o, 'whatsapp_optouts')} WHERE phone = '${chat}'`);
+  const quiet = async (chat: string, count: number) => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await outbound(chat)).length, count, 'nothing more reached the customer');
+  };
+
+  before(async () => {
+    service = await startSandboxService({ PORT, API_KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${o.url}/api/whatsapp/webhook.php` });
+    installed = await installPlugin(o, {
+      'Service URL': service.url, 'API Key': API_KEY, 'Webhook Secret': SECRET, 'Support Email': 'support@example.com',
+      'Default Help Topic': '10', 'Default Department': '1',
+    });
+  });
+  after(async () => {
+    await service?.stop();
+  });
+
+  test('STOP: one confirmation; an agent\'s reply becomes a note, a close sends nothing, Continue on WhatsApp is refused; the ticket view says so', async () => {
+    const chat = phone(1);
+    await say(chat, 'Mein Drucker streikt');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    await until('confirmation', () => outbound(chat), (m) => m.length === 1);
+    await say(chat, 'stop');
+    const [, confirmation] = await until('opt-out confirmation', () => outbound(chat), (m) => m.length === 2);
+    assert.match(confirmation!, /(keine Nachrichten mehr|no longer get messages)/);
+    assert.equal(optOuts(chat).length, 1);
+    assert.ok(notes(row!.ticket_id!).some((n) => /(abgemeldet|opted out)/.test(n) && n.includes(`+${chat}`)), 'the agents are told on the ticket');
+    assert.ok(!threadEntries(o, row!.ticket_id!).some((e) => e.type === 'M' && /^stop$/i.test(e.body!.trim())), 'STOP is no message in the ticket');
+
+    agent(o, 'reply', row!.ticket_id!, 'Haben Sie den Drucker neu gestartet?');
+    await until('the note instead', () => notes(row!.ticket_id!), (n) => n.some((x) => /(nicht erreicht|did not reach)/.test(x) && /STOP/.test(x) && /neu gestartet/.test(x)));
+    await quiet(chat, 2);
+
+    const staff = await AdminPanel.open(o);
+    try {
+      await staff.visit(`/scp/tickets.php?id=${row!.ticket_id}`);
+      await staff.page.waitForSelector('#whatsapp-notice', { visible: true, timeout: 15_000 });
+      assert.match(await staff.page.$eval('#whatsapp-notice', (e) => e.textContent!), /(abgemeldet|opted out)/);
+      await staff.screenshot('optout-ticket-view');
+      const answer = await staff.page.evaluate(async (id: string, target: string) => {
+        const token = document.querySelector('meta[name=csrf_token]')!.getAttribute('content')!;
+        const response = await fetch(`ajax.php/whatsapp/tickets/${id}/continue`, { method: 'POST', body: new URLSearchParams({ target }), headers: { 'X-CSRFToken': token } });
+        return [response.status, await response.text()] as const;
+      }, row!.ticket_id!, `${installed.instances[0]}:${chat}`);
+      assert.equal(answer[0], 200, 'the dialog again, with why');
+      assert.match(answer[1], /msg_error.*(abgemeldet|opted out)/s);
+    } finally {
+      await staff.close();
+    }
+
+    agent(o, 'close', row!.ticket_id!);
+    await quiet(chat, 2);
+  });
+
+  test('the customer\'s next message opts them in again: told, and it goes into a ticket as any message; replies reach them again', async () => {
+    const chat = phone(2);
+    await say(chat, 'Erste Frage');
+    const [first] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    await say(chat, 'ABMELDEN');
+    await until('opt-out confirmation', () => outbound(chat), (m) => m.length === 2);
+    await say(chat, 'Doch noch eine Frage zum Drucker');
+    const answers = await until('opt-in told', () => outbound(chat), (m) => m.length === 3);
+    assert.match(answers[2]!, /(wieder angemeldet|signed up again)/);
+    assert.deepEqual(optOuts(chat), []);
+    await until('in the ticket', () => threadEntries(o, first!.ticket_id!), (rows) => rows.some((e) => /Doch noch eine Frage/.test(e.body!)));
+    assert.ok(notes(first!.ticket_id!).some((n) => /(wieder für WhatsApp angemeldet|opted in)/.test(n)));
+    agent(o, 'reply', first!.ticket_id!, 'Gern, worum geht es?');
+    await until('the reply arrives', () => outbound(chat), (m) => m.some((x) => /worum geht es/.test(x)));
+  });
+
+  test('START opts in without a ticket; a number\'s erasure takes its opt-out along', async () => {
+    const chat = phone(3);
+    await say(chat, 'STOP');
+    await until('opt-out confirmation', () => outbound(chat), (m) => m.length === 1);
+    assert.deepEqual(mappings(o, chat), [], 'STOP opens no ticket');
+    await say(chat, 'start');
+    const [, welcome] = await until('opt-in confirmation', () => outbound(chat), (m) => m.length === 2);
+    assert.match(welcome!, /(wieder angemeldet|signed up again)/);
+    assert.deepEqual(mappings(o, chat), [], 'START opens no ticket');
+    assert.deepEqual(optOuts(chat), []);
+
+    await say(chat, 'STOP');
+    await until('opted out again', () => optOuts(chat), (rows) => rows.length === 1);
+    await configure(o, installed, 0, { 'Erase a phone number': `+${chat}` });
+    assert.deepEqual(optOuts(chat), [], 'erased with the number');
+  });
+});

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { AdminPanel } from './admin-panel.js';
-import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, servicePort, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until } from './osticket.js';
+import { agent, configure, type Installed, installPlugin, mappings, type OsTicket, osTicketFromEnv, sandboxCustomer, servicePort, setPluginSetting, skipUnlessSupported, sql, startSandboxService, t, threadEntries, until } from './osticket.js';
 
 const ost = osTicketFromEnv();
 const API_KEY = randomBytes(16).toString('hex');
@@ -93,6 +93,34 @@ describe('the customer\'s side: opt-out and opt-in', { skip: skipUnlessSupported
     assert.ok(notes(first!.ticket_id!).some((n) => /(wieder für WhatsApp angemeldet|opted in)/.test(n)));
     agent(o, 'reply', first!.ticket_id!, 'Gern, worum geht es?');
     await until('the reply arrives', () => outbound(chat), (m) => m.some((x) => /worum geht es/.test(x)));
+  });
+
+  test('a reply still waiting for the service when the customer writes STOP stays with the agents', async () => {
+    const chat = phone(4);
+    await say(chat, 'Frage zur Rechnung');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    await until('confirmation', () => outbound(chat), (m) => m.length === 1);
+    setPluginSetting(o, 'api_key', 'wrong-key-0123456789abcdef'); // the service refuses the plugin: the reply waits in its table
+    try {
+      agent(o, 'reply', row!.ticket_id!, 'Die Rechnung ist korrigiert');
+    } finally {
+      setPluginSetting(o, 'api_key', API_KEY);
+    }
+    const waiting = sql(o, `SELECT status FROM ${t(o, 'whatsapp_messages')} WHERE direction = 'out' AND phone = '${chat}' AND message_id LIKE 'entry:%'`);
+    assert.deepEqual(waiting.map((r) => r.status), ['pending']);
+    await say(chat, 'STOP');
+    await until('opt-out confirmation', () => outbound(chat), (m) => m.length === 2);
+    await until('the waiting reply failed, with why', () => sql(o, `SELECT status, error FROM ${t(o, 'whatsapp_messages')} WHERE direction = 'out' AND phone = '${chat}' AND message_id LIKE 'entry:%'`),
+      (rows) => rows[0]!.status === 'failed' && /STOP/.test(rows[0]!.error!));
+    await quiet(chat, 2);
+    assert.ok(!(await outbound(chat)).some((x) => /Rechnung ist korrigiert/.test(x)));
+  });
+
+  test('START from someone who never opted out is an ordinary message (a click-to-chat text): it opens a ticket', async () => {
+    const chat = phone(5);
+    await say(chat, 'Start');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    assert.ok(threadEntries(o, row!.ticket_id!).some((e) => e.type === 'M' && /Start/.test(e.body!)));
   });
 
   test('START opts in without a ticket; a number\'s erasure takes its opt-out along', async () => {

@@ -315,6 +315,15 @@ final class WhatsAppOutbound
                 return $handed; // a call cut short would look like a service that cannot be reached
             }
             $content = WhatsAppText::fromUtf8mb3($row['content']);
+            // Written before the customer wrote STOP: it stays with the agents now.
+            if (($reason = self::optedOut(['instance_id' => $settings['instance_id'], 'phone' => $chat], $settings)) !== null) {
+                WhatsAppStore::update('out', $row['message_id'], ['status' => 'failed', 'error' => mb_substr($reason, 0, 255)]);
+                if (!((int) $row['attempts'] > 0 && self::waitedNoteFailed($row['message_id'], $reason, $settings))) {
+                    self::tellTheAgent($row['message_id'], $reason, $settings);
+                }
+                self::showState($row['message_id']);
+                continue;
+            }
             $file = null;
             if (preg_match('/^entry:\d+:file:(\d+)$/', $row['message_id'], $m) && !($file = self::file($m[1], $content))) {
                 WhatsAppStore::update('out', $row['message_id'], ['status' => 'failed', 'error' => 'the file was deleted in osTicket before it could be sent']);

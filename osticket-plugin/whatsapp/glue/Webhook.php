@@ -193,6 +193,10 @@ final class WhatsAppWebhook
             $mapping = $ticket = null;
         }
         $decision = WhatsAppConversation::decide($message, $ticket !== null, WhatsAppCommandParser::fromTexts($t));
+        if ($decision['action'] === 'optin' && WhatsAppStore::optedOutAt($settings['instance_id'], $chat) === null) {
+            // START from someone who never opted out (a click-to-chat text, a one-word answer): an ordinary message.
+            $decision['action'] = $ticket !== null ? 'append' : 'open';
+        }
         WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? (int) $ticket->getId() : null]);
         if (in_array($decision['action'], ['close', 'switch', 'nothing_to_close', 'optout', 'optin'], true)) {
             return self::command($message, $settings, $decision, $ticket, $mapping);
@@ -236,12 +240,15 @@ final class WhatsAppWebhook
     {
         $before = json_decode((string) $row['replies'], true);
         if (is_array($before) && !empty($before['opted_in'])) {
+            WhatsAppStore::optIn($settings['instance_id'], $message['chat']); // (killed between the two: done now)
             return true;
         }
-        if (!WhatsAppStore::optIn($settings['instance_id'], $message['chat'])) {
+        if (WhatsAppStore::optedOutAt($settings['instance_id'], $message['chat']) === null) {
             return false;
         }
+        // The mark first: a request killed after it tells the customer on the retry.
         WhatsAppStore::update('in', $message['id'], ['replies' => json_encode(['opted_in' => true])]);
+        WhatsAppStore::optIn($settings['instance_id'], $message['chat']);
         return true;
     }
 
@@ -388,6 +395,7 @@ final class WhatsAppWebhook
                 return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], self::vars($target, $message, $t))]];
             case 'optout':
                 // Nothing the business starts reaches them from now on; their own messages opt them in again.
+                // (Replies still waiting for the service are kept from them when they are handed over.)
                 WhatsAppStore::optOut($settings['instance_id'], $chat);
                 if ($ticket) {
                     WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['optout_note'], ['text' => $said, 'phone' => self::shownPhone($chat)]),
@@ -395,10 +403,12 @@ final class WhatsAppWebhook
                 }
                 return [$mappingId, null, [$t['optout_message']]];
             case 'optin':
-                if (WhatsAppStore::optIn($settings['instance_id'], $chat) && $ticket) {
+                // The note before the opt-in: a retried webhook still finds the customer opted out and notes it once.
+                if ($ticket && WhatsAppStore::optedOutAt($settings['instance_id'], $chat) !== null) {
                     WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['optin_note'], ['phone' => self::shownPhone($chat)]),
                         'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optin'));
                 }
+                WhatsAppStore::optIn($settings['instance_id'], $chat);
                 return [$mappingId, null, [$t['optin_message']]];
             default: // nothing_to_close
                 return [$mappingId, null, [$t['nothing_to_close']]];

@@ -138,7 +138,7 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     assert.match(entries(map!.ticket_id)[0]!.body!, /Fehlermeldung im Bild/);
   });
 
-  test('agent reply goes out formatted; an internal note never; agent close notifies and the next message opens a new ticket', async () => {
+  test('agent reply goes out formatted; an internal note never; agent close notifies and the next message reopens the ticket', async () => {
     const chat = phone(8);
     await say(chat, 'Drucker funktioniert nicht');
     const [map] = await until('mapping', () => mapping(chat), (rows) => rows.length === 1);
@@ -155,12 +155,13 @@ describe('conversations against a running osTicket', { skip: skipUnlessSupported
     agent(o, 'close', map!.ticket_id);
     const afterClose = await until('close notice', () => outbound(chat), (m) => m.length >= 3);
     assert.match(afterClose[2]!, /(has been closed|wurde geschlossen)/);
+    assert.match(afterClose[2]!, /(within 7 days, we reopen it|innerhalb von 7 Tagen wieder, öffnen wir es wieder)/, 'says what writing again does');
     assert.ok(!afterClose.some((x) => /Interne Notiz/.test(x)), 'internal notes never reach WhatsApp');
     assert.ok(!afterClose.some((x) => /schon neu gestartet/.test(x)), 'an edited reply is not sent again');
     assert.equal(afterClose.length, 3);
     assert.equal(mapping(chat)[0]!.status, 'closed');
     await say(chat, 'Neues Problem');
-    await until('a second ticket', () => mapping(chat), (rows) => rows.length === 2 && rows[1]!.status === 'open');
+    await until('the same ticket, open again', () => mapping(chat), (rows) => rows.length === 1 && rows[0]!.status === 'open');
   });
 
   test('edits, deletions, reactions to an agent reply and calls reach the ticket as notes (or a notice), never as new tickets or replies', async () => {

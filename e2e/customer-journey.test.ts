@@ -1,5 +1,7 @@
 /**
- * The customer's side of a helpdesk, end to end: a customer who writes STOP
+ * The customer's side of a helpdesk, end to end: a message after a close
+ * reopens the ticket when osTicket allows it and the close is recent (else a
+ * new ticket with a note naming the closed one); a customer who writes STOP
  * gets one confirmation and from then on nothing the business starts (an
  * agent's reply becomes a note, a close sends no notice, Continue on WhatsApp
  * is refused, the ticket view says so); their next message of their own opts
@@ -19,7 +21,7 @@ const PORT = servicePort();
 const run = Date.now() % 100_000;
 const phone = (n: number) => `4915${String(run).padStart(5, '0')}${String(n).padStart(3, '0')}`;
 
-describe('the customer\'s side: opt-out and opt-in', { skip: skipUnlessSupported(ost) }, () => {
+describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt-in', { skip: skipUnlessSupported(ost) }, () => {
   const o = ost as OsTicket;
   let service: { url: string; stop(): Promise<void> };
   let installed: Installed;
@@ -40,6 +42,72 @@ describe('the customer\'s side: opt-out and opt-in', { skip: skipUnlessSupported
   });
   after(async () => {
     await service?.stop();
+  });
+
+  const state = (ticketId: string) => sql(o, `SELECT s.state FROM ${t(o, 'ticket')} tk JOIN ${t(o, 'ticket_status')} s ON s.id = tk.status_id WHERE tk.ticket_id = ${ticketId}`)[0]!.state;
+  /** A customer with a ticket an agent closed (with osTicket's first closed status, which allows reopening). */
+  const closedTicket = async (chat: string) => {
+    await say(chat, 'Mein Bildschirm flackert');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    agent(o, 'close', row!.ticket_id!);
+    await until('closed', () => mappings(o, chat), (rows) => rows[0]!.status === 'closed');
+    return row!;
+  };
+
+  test('a message a few days after an agent closed the ticket reopens it; the customer is told which ticket it went to', async () => {
+    const chat = phone(20);
+    const row = await closedTicket(chat);
+    const notice = (await until('close notice', () => outbound(chat), (m) => m.length === 2))[1]!;
+    assert.match(notice, /(within 7 days, we reopen it|innerhalb von 7 Tagen wieder, öffnen wir es wieder)/);
+    sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 6 DAY WHERE ticket_id = ${row.ticket_id}`);
+    await say(chat, 'Es flackert schon wieder');
+    const told = await until('told', () => outbound(chat), (m) => m.length === 3);
+    assert.match(told[2]!, new RegExp(`#${row.ticket_number}.*(open again|wieder geöffnet)`, 's'));
+    assert.equal(state(row.ticket_id!), 'open');
+    assert.deepEqual(mappings(o, chat).map((r) => [r.ticket_id, r.status]), [[row.ticket_id, 'open']]);
+    assert.ok(threadEntries(o, row.ticket_id!).some((e) => e.type === 'M' && /schon wieder/.test(e.body!)));
+  });
+
+  test('closed longer ago than "Reopen within", or with a status osTicket does not reopen: a new ticket, with a note naming the closed one', async () => {
+    const old = phone(21);
+    const first = await closedTicket(old);
+    sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 8 DAY WHERE ticket_id = ${first.ticket_id}`);
+    await say(old, 'Neues Anliegen nach langer Zeit');
+    const [, fresh] = await until('a new ticket', () => mappings(o, old), (rows) => rows.length === 2);
+    assert.equal(state(first.ticket_id!), 'closed');
+    assert.ok(notes(fresh!.ticket_id!).some((n) => n.includes(`#${first.ticket_number}`) && /(more than 7 days|mehr als 7 Tagen)/.test(n)));
+
+    // A closed status without "Allow Reopen" (Admin panel › Manage › Lists › Ticket Statuses).
+    const final = `Endgültig ${run}`;
+    sql(o, `INSERT INTO ${t(o, 'ticket_status')} (name, state, mode, flags, sort, properties, created, updated) VALUES ('${final}', 'closed', 3, 0, 99, '{"allowreopen":false}', NOW(), NOW())`);
+    const finalId = sql(o, `SELECT id FROM ${t(o, 'ticket_status')} WHERE name = '${final}'`)[0]!.id;
+    try {
+      const chat = phone(22);
+      const second = await closedTicket(chat);
+      sql(o, `UPDATE ${t(o, 'ticket')} SET status_id = ${finalId} WHERE ticket_id = ${second.ticket_id}`);
+      await say(chat, 'Noch etwas');
+      const [, other] = await until('a new ticket', () => mappings(o, chat), (rows) => rows.length === 2);
+      assert.ok(notes(other!.ticket_id!).some((n) => n.includes(`#${second.ticket_number}`) && /(does not allow|erlaubt es nicht)/.test(n)));
+    } finally {
+      sql(o, `UPDATE ${t(o, 'ticket')} SET status_id = 3 WHERE status_id = ${finalId}`);
+      sql(o, `DELETE FROM ${t(o, 'ticket_status')} WHERE id = ${finalId}`);
+    }
+  });
+
+  test('"Reopen within: 0" keeps the old way: a new ticket, no note, and the close notice says so', async () => {
+    await configure(o, installed, 0, { 'Reopen within': '0' });
+    try {
+      const chat = phone(23);
+      const first = await closedTicket(chat);
+      const notice = (await until('close notice', () => outbound(chat), (m) => m.length === 2))[1]!;
+      assert.match(notice, /(If you write again, we will open a new ticket|Wenn Sie wieder schreiben, eröffnen wir ein neues Ticket)/);
+      await say(chat, 'Wieder da');
+      const [, fresh] = await until('a new ticket', () => mappings(o, chat), (rows) => rows.length === 2);
+      assert.equal(state(first.ticket_id!), 'closed');
+      assert.ok(!notes(fresh!.ticket_id!).some((n) => n.includes(`#${first.ticket_number}`)));
+    } finally {
+      await configure(o, installed, 0, { 'Reopen within': '7' });
+    }
   });
 
   test('STOP: one confirmation; an agent\'s reply becomes a note, a close sends nothing, Continue on WhatsApp is refused; the ticket view says so', async () => {

@@ -62,4 +62,15 @@ final class ConversationTest extends TestCase
         $this->assertFalse(WhatsAppConversation::fileFollows(['type' => 'image', 'media' => ['error' => 'too_large']]));
         $this->assertFalse(WhatsAppConversation::fileFollows(['type' => 'text', 'media' => null]));
     }
+
+    public function testAClosedTicketIsReopenedWithinTheDaysOsTicketAllowsElseANewOneAndWhy()
+    {
+        $now = 1800000000;
+        $day = 86400;
+        $this->assertSame('reopen', WhatsAppConversation::afterClose($now - 2 * $day, $now, 7, true));
+        $this->assertSame('reopen', WhatsAppConversation::afterClose($now - 7 * $day, $now, 7, true), 'the last day counts');
+        $this->assertSame('too_old', WhatsAppConversation::afterClose($now - 7 * $day - 1, $now, 7, true));
+        $this->assertSame('not_reopenable', WhatsAppConversation::afterClose($now - $day, $now, 7, false), 'osTicket\'s status, department or topic says no');
+        $this->assertSame('off', WhatsAppConversation::afterClose($now - 60, $now, 0, true), '0 = always a new ticket, without a note');
+    }
 }

@@ -459,6 +459,19 @@ final class WhatsAppDesk
         return isset($errors['err']) ? strip_tags((string) $errors['err']) : 'osTicket did not allow it';
     }
 
+    /** What writing again after this close does, in the customer's words: reopen within N days, or a new ticket. */
+    public static function writeAgain(Ticket $ticket, array $settings)
+    {
+        $reopens = $settings['reopen_days'] > 0 && $ticket->isReopenable();
+        return WhatsAppTemplates::render($settings['texts'][$reopens ? 'write_again_reopen' : 'write_again_new'], ['days' => $settings['reopen_days']]);
+    }
+
+    /** When a closed ticket was closed (unix time), or null. */
+    public static function closedAt(Ticket $ticket)
+    {
+        return $ticket->isClosed() && $ticket->getCloseDate() ? Misc::db2gmtime($ticket->getCloseDate()) : null;
+    }
+
     public static function ticket($ticketId)
     {
         return Ticket::lookup($ticketId) ?: null;

@@ -133,6 +133,7 @@ final class WhatsAppOutbound
             }
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
+                'write_again' => WhatsAppDesk::writeAgain($object, $settings),
             ]);
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
         }

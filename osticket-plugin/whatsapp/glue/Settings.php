@@ -41,6 +41,7 @@ final class WhatsAppSettings
             'media_hint_minutes' => max(0, (int) $get('media_hint_minutes', 10)),
             'media_handling' => self::choice($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
             'retention_days' => max(0, (int) $get('retention_days', 90)),
+            'reopen_days' => max(0, (int) $get('reopen_days', 7)),
             'texts' => $texts,
             // What goes into tickets, for agents: osTicket's language.
             'staff' => WhatsAppTemplates::defaults($deskLanguage),

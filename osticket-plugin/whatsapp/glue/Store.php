@@ -76,6 +76,13 @@ final class WhatsAppStore
         return self::mapping($mapping['id']);
     }
 
+    /** The phone's most recent conversation on this number, whatever its state, or null. */
+    public static function lastConversation($instanceId, $phone)
+    {
+        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND phone = %s ORDER BY updated DESC, id DESC LIMIT 1',
+            WhatsAppSchema::mappingTable(), $instanceId, self::quote($phone)));
+    }
+
     /** The phone's conversation (mapping row) with this ticket, on whichever number, or null. */
     public static function mappingForPhoneAndTicket($phone, $ticketId)
     {

@@ -170,8 +170,8 @@ final class WhatsAppWebhook
             list($upload, $maxBytes) = WhatsAppDesk::attachmentRules();
             $decided = !$attached && !empty($message['media']) && $settings['media_handling'] === 'attach'
                 ? self::notTakenBeforeFetching($message['media'], $settings, $upload, $maxBytes) : null;
-            return self::welcomedBack(self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null),
-                self::optedInAgain($message, $row, $settings), $message, $ticket, $settings);
+            return self::welcomedBack(self::toldReopened(self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null),
+                $row['action'] === 'reopen', $message, $ticket, $settings), self::optedInAgain($message, $row, $settings), $message, $ticket, $settings);
         }
         if (in_array($row['action'], ['close', 'switch', 'optout', 'optin'], true)) {
             // A command whose request died: done again, idempotently, on what it was about.
@@ -197,7 +197,22 @@ final class WhatsAppWebhook
             // START from someone who never opted out (a click-to-chat text, a one-word answer): an ordinary message.
             $decision['action'] = $ticket !== null ? 'append' : 'open';
         }
-        WhatsAppStore::update('in', $message['id'], ['action' => $decision['action'], 'ticket_id' => $ticket ? (int) $ticket->getId() : null]);
+        // No active ticket: the customer's last one may be closed recently enough to be reopened by this message.
+        $closedBefore = null;
+        $reopened = false;
+        if ($decision['action'] === 'open' && ($last = self::lastClosed($chat, $settings))) {
+            list($ticketBefore, $conversation, $verdict) = $last;
+            if ($verdict === 'reopen') {
+                // Active again before the message is added (which reopens it): a retried webhook appends to it as well.
+                $mapping = WhatsAppStore::activate($settings['instance_id'], $chat, $ticketBefore->getId(), $ticketBefore->getNumber(), $conversation['user_id']);
+                $ticket = $ticketBefore;
+                $decision['action'] = 'append';
+                $reopened = true;
+            } elseif ($verdict !== 'off') {
+                $closedBefore = [$ticketBefore, $verdict];
+            }
+        }
+        WhatsAppStore::update('in', $message['id'], ['action' => $reopened ? 'reopen' : $decision['action'], 'ticket_id' => $ticket ? (int) $ticket->getId() : null]);
         if (in_array($decision['action'], ['close', 'switch', 'nothing_to_close', 'optout', 'optin'], true)) {
             return self::command($message, $settings, $decision, $ticket, $mapping);
         }
@@ -221,6 +236,13 @@ final class WhatsAppWebhook
             WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $ticket->getId(), 'completed' => 1]);
             WhatsAppFault::at('after_ticket');
             $first = WhatsAppDesk::entryByMessageId($mid);
+            if ($closedBefore) {
+                list($old, $verdict) = $closedBefore;
+                WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['follows_note'], [
+                    'old_ticket_number' => $old->getNumber(), 'closed' => Format::datetime(WhatsAppDesk::closedAt($old), false),
+                    'why' => WhatsAppTemplates::render($settings['staff'][$verdict], ['days' => $settings['reopen_days']]),
+                ]), 'SYSTEM', WhatsAppDesk::messageId($message['id'], 'follows'));
+            }
         } else {
             $first = WhatsAppDesk::addMessage($ticket, $user, $parts[0], $mid, $settings['staff']['whatsapp_title'], $settings['email_domain'], $files);
             WhatsAppProgress::completed($message['id']);
@@ -228,8 +250,31 @@ final class WhatsAppWebhook
         if (!$first) {
             throw new RuntimeException('osTicket did not keep the message\'s entry');
         }
-        return self::welcomedBack(self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files, $customerReason),
-            $welcomeBack, $message, $ticket, $settings);
+        return self::welcomedBack(self::toldReopened(self::afterEntry($message, $settings, $decision['action'], $ticket, $mapping, $user, $first, $parts, $doubt, (bool) $files, $customerReason),
+            $reopened, $message, $ticket, $settings), $welcomeBack, $message, $ticket, $settings);
+    }
+
+    /**
+     * The phone's last conversation on this number when its ticket is closed and the customer has none
+     * active: [ticket, conversation row, WhatsAppConversation::afterClose verdict], or null.
+     */
+    private static function lastClosed($chat, array $settings)
+    {
+        $conversation = WhatsAppStore::lastConversation($settings['instance_id'], $chat);
+        $ticket = $conversation ? WhatsAppDesk::ticket($conversation['ticket_id']) : null;
+        if (!$ticket || !$ticket->isClosed() || (int) $ticket->getOwnerId() !== (int) $conversation['user_id']) {
+            return null; // (a ticket that is someone else's now is not theirs to reopen)
+        }
+        return [$ticket, $conversation, WhatsAppConversation::afterClose(WhatsAppDesk::closedAt($ticket), time(), $settings['reopen_days'], $ticket->isReopenable())];
+    }
+
+    /** A message that reopened its ticket: the customer is told which ticket it went to. */
+    private static function toldReopened(array $outcome, $reopened, array $message, Ticket $ticket, array $settings)
+    {
+        if ($reopened) {
+            array_unshift($outcome[2], WhatsAppTemplates::render($settings['texts']['reopened_message'], self::vars($ticket, $message, $settings)));
+        }
+        return $outcome;
     }
 
     /**
@@ -334,13 +379,13 @@ final class WhatsAppWebhook
         WhatsAppFault::at('after_mapping');
         $replies = [];
         if ($action === 'open' && $settings['auto_confirm']) {
-            $replies[] = WhatsAppTemplates::render($t['confirm_message'], self::vars($ticket, $message, $t));
+            $replies[] = WhatsAppTemplates::render($t['confirm_message'], self::vars($ticket, $message, $settings));
         }
         // The e-mail link: when files are not taken over WhatsApp, or this one could not be attached.
         if (WhatsAppConversation::isMedia($message) && !$attached && !WhatsAppConversation::fileFollows($message) && WhatsAppStore::takeMediaHint($mapping['id'], $settings['media_hint_minutes'], $message['id'])) {
             // This file could not be taken: the customer hears why; files not taken at all: the specification's text.
-            $subjectLine = WhatsAppTemplates::render($t['mail_subject'], self::vars($ticket, $message, $t));
-            $replies[] = WhatsAppTemplates::render($customerReason !== null ? $t['media_not_taken'] : $t['media_reply'], self::vars($ticket, $message, $t) + [
+            $subjectLine = WhatsAppTemplates::render($t['mail_subject'], self::vars($ticket, $message, $settings));
+            $replies[] = WhatsAppTemplates::render($customerReason !== null ? $t['media_not_taken'] : $t['media_reply'], self::vars($ticket, $message, $settings) + [
                 'support_email' => $settings['support_email'],
                 'email_link' => WhatsAppTemplates::emailLink($settings['support_email'], $subjectLine),
                 'mail_subject' => $subjectLine,
@@ -370,12 +415,12 @@ final class WhatsAppWebhook
                 if ($refusal !== null) {
                     WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['close_refused_note'], ['text' => $said, 'reason' => $refusal]),
                         'SYSTEM', WhatsAppDesk::messageId($message['id'], 'close-refused'));
-                    return [$mappingId, null, [WhatsAppTemplates::render($t['close_refused'], self::vars($ticket, $message, $t))]];
+                    return [$mappingId, null, [WhatsAppTemplates::render($t['close_refused'], self::vars($ticket, $message, $settings))]];
                 }
                 WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['closed_by_customer'], ['text' => $said]),
                     $staff['whatsapp_title'], WhatsAppDesk::messageId($message['id'], 'close'));
                 WhatsAppStore::closeTicket($ticket->getId());
-                return [$mappingId, null, [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $t))]];
+                return [$mappingId, null, [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $settings))]];
             case 'switch':
                 $found = WhatsAppDesk::customer($chat, isset($message['phone']) ? $message['phone'] : null, $name, $settings);
                 $user = $found['user'];
@@ -388,11 +433,11 @@ final class WhatsAppWebhook
                     return [$mappingId, null, [WhatsAppTemplates::render($t['switch_error'], ['ticket_number' => $decision['number']])]];
                 }
                 if ($target->isClosed()) {
-                    return [$mappingId, null, [WhatsAppTemplates::render($t['switch_closed'], self::vars($target, $message, $t))]];
+                    return [$mappingId, null, [WhatsAppTemplates::render($t['switch_closed'], self::vars($target, $message, $settings))]];
                 }
                 WhatsAppStore::update('in', $message['id'], ['ticket_id' => (int) $target->getId()]);
                 $switched = WhatsAppStore::activate($settings['instance_id'], $chat, $target->getId(), $target->getNumber(), $user->getId());
-                return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], self::vars($target, $message, $t))]];
+                return [$switched['id'], null, [WhatsAppTemplates::render($t['switch_success'], self::vars($target, $message, $settings))]];
             case 'optout':
                 // Nothing the business starts reaches them from now on; their own messages opt them in again.
                 // (Replies still waiting for the service are kept from them when they are handed over.)
@@ -416,10 +461,12 @@ final class WhatsAppWebhook
     }
 
     /** The variables of the customer texts; the subject with its emoji again. */
-    private static function vars(Ticket $ticket, array $message, array $t)
+    private static function vars(Ticket $ticket, array $message, array $settings)
     {
+        $t = $settings['texts'];
         return [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
+            'write_again' => WhatsAppDesk::writeAgain($ticket, $settings),
             'name' => isset($message['name']) ? trim($message['name']) : '',
             'close_keyword' => $t['close_keyword'], 'switch_keyword' => $t['switch_keyword'],
         ];

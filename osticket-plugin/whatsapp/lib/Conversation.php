@@ -32,6 +32,25 @@ final class WhatsAppConversation
         return ['action' => $hasActiveTicket ? 'append' : 'open', 'number' => null, 'media' => $media];
     }
 
+    /**
+     * A customer without an active ticket writes; their last ticket is closed. Whether it is
+     * reopened ('reopen'), or why a new ticket is opened instead ('too_old', 'not_reopenable',
+     * or 'off' when reopening is switched off, today's behaviour: no note either).
+     * @param int $closedAt unix time of the close
+     * @param int $days the setting "Reopen within" (0 = never)
+     * @param bool $reopenable osTicket's Ticket::isReopenable() (status, department, topic)
+     */
+    public static function afterClose($closedAt, $now, $days, $reopenable)
+    {
+        if ($days <= 0) {
+            return 'off';
+        }
+        if ($now - $closedAt > $days * 86400) {
+            return 'too_old';
+        }
+        return $reopenable ? 'reopen' : 'not_reopenable';
+    }
+
     /** Whether the message is a file (picture, video, voice note, document, sticker). */
     public static function isMedia(array $message)
     {

@@ -245,12 +245,12 @@ describe('WhatsApp as a channel agents start and watch', { skip: skipUnlessSuppo
   test('the ticket fields are added once, also by two cron runs at the same moment, without rebuilding osTicket\'s search table', async () => {
     const field = (name: string) => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'form_field')} WHERE name = '${name}'`)[0]!.n;
     const columns = () => sql(o, `SHOW COLUMNS FROM ${t(o, 'ticket__cdata')} LIKE 'whatsapp%'`).map((r) => r.Field).sort();
-    sql(o, `DELETE FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state')`);
-    sql(o, `ALTER TABLE ${t(o, 'ticket__cdata')} DROP whatsapp_reply, DROP whatsapp_state`);
+    sql(o, `DELETE FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state', 'whatsapp_rating')`);
+    sql(o, `ALTER TABLE ${t(o, 'ticket__cdata')} DROP whatsapp_reply, DROP whatsapp_state, DROP whatsapp_rating`);
     const rows = sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'ticket__cdata')}`)[0]!.n;
     await Promise.all([cronInBackground(), cronInBackground(), cronInBackground()]);
-    assert.deepEqual([field('whatsapp_reply'), field('whatsapp_state')], ['1', '1']);
-    assert.deepEqual(columns(), ['whatsapp_reply', 'whatsapp_state']);
+    assert.deepEqual([field('whatsapp_reply'), field('whatsapp_state'), field('whatsapp_rating')], ['1', '1', '1']);
+    assert.deepEqual(columns(), ['whatsapp_rating', 'whatsapp_reply', 'whatsapp_state']);
     assert.equal(sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'ticket__cdata')}`)[0]!.n, rows, 'the search table kept its rows');
     await staff.visit('/scp/tickets.php');
     assert.doesNotMatch(await page().content(), /Missing CDATA table/);

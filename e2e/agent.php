@@ -12,6 +12,7 @@
  *        php agent.php <osticket-root> clientprofile <email> <phone>  (a confirmed client account saves its own profile phone)
  *        php agent.php <osticket-root> ticketfor <user-id>          (a ticket an agent opened for an existing user, by phone)
  *        php agent.php <osticket-root> limitedagent <username> <password> [dept:role]  (an agent of one department only: Sales, All Access by default)
+ *        php agent.php <osticket-root> search <field> <value>   (ticket ids whose ticket field has the value, as osTicket's search filters)
  *        php agent.php <osticket-root> cron
  * Runs inside osTicket, so its signals reach the plugin as in the staff panel.
  */
@@ -38,6 +39,15 @@ if ($action === 'user') {
     $user = User::fromVars(['name' => $text, 'email' => 'customer' . $local . '@example.com', 'phone' => $ticketId]);
     echo json_encode(['id' => $user ? $user->getId() : null]), "\n";
     exit($user ? 0 : 1);
+}
+if ($action === 'search') {
+    // What Advanced Search and queue columns read: the field in osTicket's search data (cdata__<name>).
+    $ids = [];
+    foreach (Ticket::objects()->filter(['cdata__' . $ticketId => $text])->values_flat('ticket_id') as $row) {
+        $ids[] = (int) $row[0];
+    }
+    echo json_encode(['ids' => $ids]), "\n";
+    exit(0);
 }
 if ($action === 'limitedagent') {
     // An agent who works in one department only (Sales by default): tickets of the others are not theirs to see.

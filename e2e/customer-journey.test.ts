@@ -1,5 +1,6 @@
 /**
- * The customer's side of a helpdesk, end to end: a message after a close
+ * The customer's side of a helpdesk, end to end: a rating asked after each
+ * close (an answer of only 1-5 within 3 days is recorded, never a ticket); a message after a close
  * reopens the ticket when osTicket allows it and the close is recent (else a
  * new ticket with a note naming the closed one); a customer who writes STOP
  * gets one confirmation and from then on nothing the business starts (an
@@ -107,6 +108,63 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
       assert.ok(!notes(fresh!.ticket_id!).some((n) => n.includes(`#${first.ticket_number}`)));
     } finally {
       await configure(o, installed, 0, { 'Reopen within': '7' });
+    }
+  });
+
+  test('a rating after an agent\'s close: "5" is recorded (table, note, the ticket field osTicket\'s search finds), "5 stars please fix X" is a message', async () => {
+    await configure(o, installed, 0, { 'Ask for a rating': true });
+    try {
+      const chat = phone(30);
+      const row = await closedTicket(chat);
+      const [, notice, question] = await until('close notice and the question', () => outbound(chat), (m) => m.length === 3);
+      assert.match(notice!, /(has been closed|wurde geschlossen)/);
+      assert.match(question!, new RegExp(`#${row.ticket_number}.*(1 \\(not at all\\) to 5|1 \\(gar nicht\\) bis 5)`, 's'));
+      assert.ok(notes(row.ticket_id!).some((n) => /(asked over WhatsApp to rate|um eine Bewertung)/.test(n)));
+      await say(chat, '5');
+      const [, , , thanks] = await until('thanks', () => outbound(chat), (m) => m.length === 4);
+      assert.match(thanks!, /(Thank you for your rating|Vielen Dank für Ihre Bewertung)/);
+      const rating = sql(o, `SELECT * FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row.ticket_id}`);
+      assert.deepEqual(rating.map((r) => [r.rating, r.closed_by, r.dept_id]), [['5', '1', '1']], 'the rating, the agent who closed, the department');
+      assert.equal(state(row.ticket_id!), 'closed', 'a rating reopens nothing');
+      assert.equal(mappings(o, chat).length, 1, 'and opens nothing');
+      assert.ok(notes(row.ticket_id!).some((n) => /(rated the help on this ticket 5 out of 5|mit 5 von 5 bewertet)/.test(n)));
+      assert.ok(agent(o, 'search', 'whatsapp_rating', '5').ids.includes(Number(row.ticket_id)), 'osTicket\'s search finds it by the field');
+
+      const other = phone(31);
+      const second = await closedTicket(other);
+      await until('the question', () => outbound(other), (m) => m.length === 3);
+      await say(other, '5 stars please fix X');
+      await until('a message: it reopens the ticket', () => threadEntries(o, second.ticket_id!), (rows) => rows.some((e) => e.type === 'M' && /please fix X/.test(e.body!)));
+      assert.deepEqual(sql(o, `SELECT rating FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${second.ticket_id}`).map((r) => r.rating), ['']);
+    } finally {
+      await configure(o, installed, 0, { 'Ask for a rating': false });
+    }
+  });
+
+  test('a rating after the customer\'s own close, and a second close asks again only for itself', async () => {
+    await configure(o, installed, 0, { 'Ask for a rating': true });
+    try {
+      const chat = phone(32);
+      await say(chat, 'Passwort vergessen');
+      const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+      await say(chat, 'Danke');
+      const answers = await until('close answer and the question', () => outbound(chat), (m) => m.length === 3);
+      assert.match(answers[2]!, /(1 \(not at all\) to 5|1 \(gar nicht\) bis 5)/);
+      await say(chat, '4');
+      await until('recorded', () => sql(o, `SELECT rating, closed_by FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id}`), (r) => r.length === 1 && r[0]!.rating === '4');
+      assert.equal(sql(o, `SELECT closed_by FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id}`)[0]!.closed_by, '0', 'closed by the customer');
+
+      // Reopened by a message, closed again by an agent: one new question, for the new close.
+      await say(chat, 'Geht doch nicht');
+      await until('reopened', () => state(row!.ticket_id!), (s) => s === 'open');
+      sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 1 MINUTE WHERE ticket_id = ${row!.ticket_id}`); // (a close in another second)
+      agent(o, 'close', row!.ticket_id!);
+      await until('the second question', () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id}`)[0]!.n, (n) => n === '2');
+      await say(chat, '2');
+      await until('the second rating', () => sql(o, `SELECT rating FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id} ORDER BY id`).map((r) => r.rating).join(), (r) => r === '4,2');
+      assert.ok(agent(o, 'search', 'whatsapp_rating', '2').ids.includes(Number(row!.ticket_id)), 'the field holds the newest rating');
+    } finally {
+      await configure(o, installed, 0, { 'Ask for a rating': false });
     }
   });
 

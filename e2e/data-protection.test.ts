@@ -149,8 +149,8 @@ describe('data protection', { skip: skipUnlessSupported(ost) }, () => {
 
   test('uninstalling with "Delete the WhatsApp tables" removes the tables, the plugin\'s settings and its ticket fields', async () => {
     await configure(o, installed, 0, { 'Data on uninstall': 'delete' });
-    const fields = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state')`)[0]!.n;
-    assert.equal(fields(), '2', 'the settings page added them');
+    const fields = () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'form_field')} WHERE name IN ('whatsapp_reply', 'whatsapp_state', 'whatsapp_rating')`)[0]!.n;
+    assert.equal(fields(), '3', 'the settings page added them');
     const admin = await AdminPanel.open(o);
     try {
       await admin.uninstallPlugin();

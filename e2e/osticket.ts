@@ -193,7 +193,7 @@ export function storedSettings(ost: OsTicket, installed: Installed, index: numbe
 }
 
 /** An agent acts in osTicket (reply, internal note, close, ...), through osTicket's classes; returns its JSON answer. */
-export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyzip' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'ticketfor' | 'limitedagent', target = '', text = '', ...more: string[]): any {
+export function agent(ost: OsTicket, action: 'reply' | 'replyfiles' | 'replyzip' | 'replyall' | 'note' | 'close' | 'delete' | 'newticket' | 'user' | 'edit' | 'files' | 'owner' | 'task' | 'shown' | 'deleteuser' | 'cron' | 'clientprofile' | 'ticketfor' | 'limitedagent' | 'search', target = '', text = '', ...more: string[]): any {
   const out = execFileSync('php', [path.join(repo, 'e2e', 'agent.php'), ost.root, action, target, text, ...more], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.trim() === '' ? null : JSON.parse(out.trim().split('\n').pop()!);
 }

@@ -73,4 +73,16 @@ final class ConversationTest extends TestCase
         $this->assertSame('not_reopenable', WhatsAppConversation::afterClose($now - $day, $now, 7, false), 'osTicket\'s status, department or topic says no');
         $this->assertSame('off', WhatsAppConversation::afterClose($now - 60, $now, 0, true), '0 = always a new ticket, without a note');
     }
+
+    public function testARatingIsOnlyANumberFromOneToFiveOrStars()
+    {
+        foreach (['5' => 5, ' 1 ' => 1, '4!' => 4, '3/5' => 3, '2 / 5.' => 2, "\u{2B50}\u{2B50}\u{2B50}" => 3, "\u{2B50}\u{FE0F}" => 1] as $text => $stars) {
+            $this->assertSame($stars, WhatsAppConversation::rating(['type' => 'text', 'text' => (string) $text]), (string) $text);
+        }
+        foreach (['0', '6', '10', '5 stars please fix X', 'Note 5', '5 Sterne', '', "\u{2B50}\u{2B50}\u{2B50}\u{2B50}\u{2B50}\u{2B50}"] as $text) {
+            $this->assertNull(WhatsAppConversation::rating(['type' => 'text', 'text' => $text]), $text);
+        }
+        $this->assertNull(WhatsAppConversation::rating(['type' => 'image', 'text' => '5']), 'a caption is content');
+        $this->assertNull(WhatsAppConversation::rating(['type' => 'text', 'text' => '5', 'edited' => true]), 'an edit is content');
+    }
 }

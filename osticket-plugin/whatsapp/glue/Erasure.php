@@ -22,6 +22,7 @@ final class WhatsAppErasure
     public static function ticketDeleted($ticketId)
     {
         $ticketId = (int) $ticketId;
+        db_query(sprintf('DELETE FROM `%s` WHERE ticket_id = %d', WhatsAppSchema::ratingsTable(), $ticketId));
         $mappings = WhatsAppStore::rows(sprintf('SELECT id, instance_id FROM `%s` WHERE ticket_id = %d', WhatsAppSchema::mappingTable(), $ticketId));
         $mappingIds = array_map('intval', array_column($mappings, 'id')) ?: [0];
         // Messages still waiting to be processed are not the ticket's yet: they open a new ticket.
@@ -111,6 +112,9 @@ final class WhatsAppErasure
             WHERE m.instance_id = %d AND m.status <> 'open' AND m.updated < NOW() - INTERVAL %d DAY
               AND (t.ticket_id IS NULL OR (s.state = 'closed' AND t.closed < NOW() - INTERVAL %d DAY))",
             WhatsAppSchema::mappingTable(), $instanceId, $days, $days));
+        // A rating's phone is needed only while its question is open.
+        db_query(sprintf('UPDATE `%s` SET phone = NULL WHERE instance_id = %d AND phone IS NOT NULL AND asked_at < NOW() - INTERVAL %d DAY',
+            WhatsAppSchema::ratingsTable(), $instanceId, WhatsAppWebhook::RATING_DAYS + 1));
         // One standing request per instance, replaced by the newest: never a growing queue.
         self::tell($instanceId, ['before' => time() - $days * 86400], 'purge');
     }
@@ -156,6 +160,7 @@ final class WhatsAppErasure
         db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::mappingTable(), $instanceId, $quoted));
         $conversations = db_affected_rows();
         db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::optOutsTable(), $instanceId, $quoted));
+        db_query(sprintf('UPDATE `%s` SET phone = NULL WHERE instance_id = %d AND phone = %s', WhatsAppSchema::ratingsTable(), $instanceId, $quoted));
         self::tell($instanceId, ['phone' => $phone]);
         return ['conversations' => $conversations, 'messages' => $messages];
     }

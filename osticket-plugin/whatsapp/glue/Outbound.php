@@ -137,6 +137,28 @@ final class WhatsAppOutbound
             ]);
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
         }
+        global $thisstaff;
+        if ($settings && ($ask = self::askRating(WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings), $object, $settings, $thisstaff instanceof Staff ? $thisstaff->getId() : null))) {
+            self::queue($ask[0], $ask[1], $ask[2], $settings);
+        }
+    }
+
+    /**
+     * After a close (an agent's, or the customer's command: closed by 0): the rating question, once per
+     * close, with a note on the ticket; [conversation, text, key], or null when ratings are off or the
+     * customer opted out. Asked again for the same close (a retried webhook) it answers the same.
+     */
+    public static function askRating(array $mapping, Ticket $ticket, array $settings, $closedBy)
+    {
+        if (!$settings['csat'] || self::optedOut($mapping, $settings) !== null) {
+            return null;
+        }
+        $key = sprintf('rating:%d:%s', $ticket->getId(), preg_replace('/\D/', '', (string) $ticket->getCloseDate()));
+        WhatsAppStore::askRating($settings['instance_id'], $ticket->getId(), $mapping['phone'], $key, $closedBy, $ticket->getDeptId());
+        WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], $settings['staff']['rating_asked_note'], 'SYSTEM', WhatsAppDesk::messageId($key, 'note'));
+        return [$mapping, WhatsAppTemplates::render($settings['texts']['csat_question'], [
+            'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
+        ]), $key];
     }
 
     /**

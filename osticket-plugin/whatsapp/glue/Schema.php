@@ -5,7 +5,7 @@
  */
 final class WhatsAppSchema
 {
-    const VERSION = 8;
+    const VERSION = 9;
 
     public static function mappingTable()
     {
@@ -32,10 +32,15 @@ final class WhatsAppSchema
         return TABLE_PREFIX . 'whatsapp_optouts';
     }
 
+    public static function ratingsTable()
+    {
+        return TABLE_PREFIX . 'whatsapp_ratings';
+    }
+
     /** Every table of the plugin, for an uninstall that removes its data. */
     public static function tables()
     {
-        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::phoneIndexTable() . '_build', self::erasuresTable(), self::optOutsTable()];
+        return [self::mappingTable(), self::messagesTable(), self::phoneIndexTable(), self::phoneIndexTable() . '_build', self::erasuresTable(), self::optOutsTable(), self::ratingsTable()];
     }
 
     /** Whether the tables are there and current (without creating them). */
@@ -282,6 +287,27 @@ final class WhatsAppSchema
                     `phone` varchar(64) NOT NULL,
                     `opted_out_at` datetime NOT NULL,
                     PRIMARY KEY (`instance_id`, `phone`)
+                ) DEFAULT CHARSET=utf8",
+            ],
+            9 => [
+                // A rating asked after each close, and the customer's answer. The phone is kept only while the
+                // ask is open (3 days): what stays is the ticket, who closed it, its department and the rating.
+                "CREATE TABLE IF NOT EXISTS `" . self::ratingsTable() . "` (
+                    `id` int(11) unsigned NOT NULL AUTO_INCREMENT,
+                    `instance_id` int(11) unsigned NOT NULL,
+                    `ticket_id` int(11) unsigned NOT NULL,
+                    `phone` varchar(64) DEFAULT NULL,
+                    `ask_key` varchar(191) NOT NULL,
+                    `closed_by` int(11) unsigned DEFAULT NULL,
+                    `dept_id` int(11) unsigned DEFAULT NULL,
+                    `asked_at` datetime NOT NULL,
+                    `rating` tinyint(1) unsigned DEFAULT NULL,
+                    `rated_at` datetime DEFAULT NULL,
+                    `rated_by` varchar(191) DEFAULT NULL,
+                    PRIMARY KEY (`id`),
+                    UNIQUE KEY `ask_key` (`ask_key`),
+                    KEY `phone` (`instance_id`, `phone`),
+                    KEY `ticket_id` (`ticket_id`)
                 ) DEFAULT CHARSET=utf8",
             ],
         ];

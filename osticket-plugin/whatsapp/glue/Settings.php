@@ -42,6 +42,7 @@ final class WhatsAppSettings
             'media_handling' => self::choice($get('media_handling', 'attach'), ['attach', 'link'], 'attach'),
             'retention_days' => max(0, (int) $get('retention_days', 90)),
             'reopen_days' => max(0, (int) $get('reopen_days', 7)),
+            'csat' => (bool) $get('csat', false),
             'texts' => $texts,
             // What goes into tickets, for agents: osTicket's language.
             'staff' => WhatsAppTemplates::defaults($deskLanguage),

@@ -273,6 +273,29 @@ final class WhatsAppStore
         return $row ? (int) $row['at'] : null;
     }
 
+    /** A rating asked for a close, once per key; whether this call asked. */
+    public static function askRating($instanceId, $ticketId, $phone, $key, $closedBy, $deptId)
+    {
+        db_query(sprintf('INSERT IGNORE INTO `%s` (instance_id, ticket_id, phone, ask_key, closed_by, dept_id, asked_at) VALUES (%d, %d, %s, %s, %s, %s, NOW())',
+            WhatsAppSchema::ratingsTable(), $instanceId, $ticketId, self::quote($phone), self::quote($key),
+            $closedBy === null ? 'NULL' : (int) $closedBy, $deptId ? (int) $deptId : 'NULL'));
+        return db_affected_rows() > 0;
+    }
+
+    /** The newest unanswered ask of this phone within `$days`, or the one this message already answered. */
+    public static function openAsk($instanceId, $phone, $days, $messageId)
+    {
+        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND phone = %s AND (rated_by = %s OR (rating IS NULL AND asked_at >= NOW() - INTERVAL %d DAY))
+            ORDER BY rated_by = %s DESC, id DESC LIMIT 1', WhatsAppSchema::ratingsTable(), $instanceId, self::quote($phone), self::quote($messageId), $days, self::quote($messageId)));
+    }
+
+    /** The customer's answer; the phone is not needed any more. */
+    public static function rate($askId, $stars, $messageId)
+    {
+        db_query(sprintf('UPDATE `%s` SET rating = %d, rated_at = NOW(), rated_by = %s WHERE id = %d AND (rating IS NULL OR rated_by = %s)',
+            WhatsAppSchema::ratingsTable(), $stars, self::quote($messageId), $askId, self::quote($messageId)));
+    }
+
     /** All rows of a query, as arrays. */
     public static function rows($sql)
     {

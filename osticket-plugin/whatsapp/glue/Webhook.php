@@ -6,6 +6,9 @@
  */
 final class WhatsAppWebhook
 {
+    /** How long after the question a rating is taken as the answer. */
+    const RATING_DAYS = 3;
+
     /** The longest a `hello` spends handing waiting replies over (the service waits WEBHOOK_TIMEOUT_MS, 15 s by default). */
     const HELLO_SECONDS = 8.0;
 
@@ -172,6 +175,12 @@ final class WhatsAppWebhook
                 ? self::notTakenBeforeFetching($message['media'], $settings, $upload, $maxBytes) : null;
             return self::welcomedBack(self::toldReopened(self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null),
                 $row['action'] === 'reopen', $message, $ticket, $settings), self::optedInAgain($message, $row, $settings), $message, $ticket, $settings);
+        }
+        // Only a rating (1-5) within 3 days of the question after a close: recorded, never a ticket.
+        if ($settings['csat'] && ($stars = WhatsAppConversation::rating($message)) !== null
+                && ($ask = WhatsAppStore::openAsk($settings['instance_id'], $message['chat'], self::RATING_DAYS, $message['id']))) {
+            WhatsAppStore::update('in', $message['id'], ['action' => 'rating', 'ticket_id' => (int) $ask['ticket_id']]);
+            return self::rated($message, $settings, $ask, $stars);
         }
         if (in_array($row['action'], ['close', 'switch', 'optout', 'optin'], true)) {
             // A command whose request died: done again, idempotently, on what it was about.
@@ -396,6 +405,18 @@ final class WhatsAppWebhook
         return [$mapping['id'], $first->getId(), $replies];
     }
 
+    /** The customer's rating: on the ask's row, as a note and in the ticket's "WhatsApp rating" field; thanked. Idempotent. */
+    private static function rated(array $message, array $settings, array $ask, $stars)
+    {
+        WhatsAppStore::rate($ask['id'], $stars, $message['id']);
+        if ($ticket = WhatsAppDesk::ticket($ask['ticket_id'])) {
+            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['rated_note'], ['stars' => $stars]),
+                'SYSTEM', WhatsAppDesk::messageId($message['id'], 'rating'));
+            WhatsAppTicketFields::recordRating($ticket->getId(), $stars);
+        }
+        return [null, null, [$settings['texts']['csat_thanks']]];
+    }
+
     /** Close and switch, idempotent: done again after a killed request, they answer the same. */
     private static function command(array $message, array $settings, array $decision, $ticket, $mapping)
     {
@@ -420,7 +441,11 @@ final class WhatsAppWebhook
                 WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['closed_by_customer'], ['text' => $said]),
                     $staff['whatsapp_title'], WhatsAppDesk::messageId($message['id'], 'close'));
                 WhatsAppStore::closeTicket($ticket->getId());
-                return [$mappingId, null, [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $settings))]];
+                $replies = [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $settings))];
+                if ($mapping && ($ask = WhatsAppOutbound::askRating($mapping, $ticket, $settings, 0))) {
+                    $replies[] = $ask[1];
+                }
+                return [$mappingId, null, $replies];
             case 'switch':
                 $found = WhatsAppDesk::customer($chat, isset($message['phone']) ? $message['phone'] : null, $name, $settings);
                 $user = $found['user'];

@@ -51,6 +51,23 @@ final class WhatsAppConversation
         return $reopenable ? 'reopen' : 'not_reopenable';
     }
 
+    /**
+     * A rating from 1 to 5 when the message is only that ("5", "5/5", "4!", "⭐⭐⭐"), else null:
+     * "5 stars please fix X" is a message.
+     */
+    public static function rating(array $message)
+    {
+        if ((isset($message['type']) ? $message['type'] : 'text') !== 'text' || !empty($message['edited'])) {
+            return null;
+        }
+        $text = trim((string) (isset($message['text']) ? $message['text'] : ''));
+        if (preg_match('/^([1-5])\s*(?:\/\s*5)?\s*[.!]*$/u', $text, $m)) {
+            return (int) $m[1];
+        }
+        $stars = preg_replace('/\x{FE0F}/u', '', $text);
+        return preg_match('/^(?:\x{2B50}){1,5}$/u', $stars) ? mb_strlen($stars, 'UTF-8') : null;
+    }
+
     /** Whether the message is a file (picture, video, voice note, document, sticker). */
     public static function isMedia(array $message)
     {

@@ -24,6 +24,8 @@ final class WhatsAppTemplates
         'media_reply' => "Dateien (Bilder, Dokumente, Videos) können leider nicht über WhatsApp eingereicht werden.\n\nBitte senden Sie Ihre Datei per E-Mail an:\n{support_email}\n\nOder klicken Sie hier:\n{email_link}\n\nIhre Ticketnummer #{ticket_number} wird automatisch zugeordnet.",
         'reply_message' => "*Antwort zu Ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Ihr Support-Team_",
         'closed_message' => "Ihr Ticket #{ticket_number} - {ticket_subject} wurde geschlossen.\n\n{write_again}",
+        'csat_question' => "Wie zufrieden waren Sie mit unserer Hilfe zu Ticket #{ticket_number}?\nAntworten Sie einfach mit einer Zahl von 1 (gar nicht) bis 5 (sehr).",
+        'csat_thanks' => "Vielen Dank für Ihre Bewertung!",
         'reopened_message' => "Ihre Nachricht wurde Ihrem Ticket #{ticket_number} - {ticket_subject} hinzugefügt; es ist wieder geöffnet.",
         'write_again_new' => 'Wenn Sie wieder schreiben, eröffnen wir ein neues Ticket.',
         'write_again_reopen' => 'Schreiben Sie uns innerhalb von {days} Tagen wieder, öffnen wir es wieder; danach eröffnen wir ein neues Ticket.',
@@ -59,6 +61,8 @@ final class WhatsAppTemplates
         'delete_note' => 'Der Kunde hat seine WhatsApp-Nachricht „{before}“ für alle gelöscht; im Ticket bleibt sie stehen.',
         'reaction_note' => 'Der Kunde hat auf die Antwort „{before}“ mit {text} reagiert.',
         'unknown_message' => 'eine Nachricht, die nicht im Ticket steht',
+        'rating_asked_note' => 'Der Kunde wurde über WhatsApp um eine Bewertung (1 bis 5) gebeten.',
+        'rated_note' => 'Der Kunde hat die Hilfe zu diesem Ticket über WhatsApp mit {stars} von 5 bewertet.',
         'follows_note' => 'Der Kunde schrieb nach dem geschlossenen Ticket #{old_ticket_number} (geschlossen {closed}); es wurde nicht wieder geöffnet: {why}.',
         'not_reopenable' => 'osTicket erlaubt es nicht (Status, Abteilung oder Hilfethema)',
         'too_old' => 'es wurde vor mehr als {days} Tagen geschlossen',
@@ -89,6 +93,8 @@ final class WhatsAppTemplates
         'media_reply' => "Unfortunately, files (pictures, documents, videos) cannot be submitted via WhatsApp.\n\nPlease send your file by e-mail to:\n{support_email}\n\nOr click here:\n{email_link}\n\nYour ticket number #{ticket_number} will be assigned automatically.",
         'reply_message' => "*Reply to ticket #{ticket_number} - {ticket_subject}*\n\n{message}\n\n_Your support team_",
         'closed_message' => "Your ticket #{ticket_number} - {ticket_subject} has been closed.\n\n{write_again}",
+        'csat_question' => "How satisfied were you with our help on ticket #{ticket_number}?\nJust answer with a number from 1 (not at all) to 5 (very).",
+        'csat_thanks' => "Thank you for your rating!",
         'reopened_message' => "Your message was added to your ticket #{ticket_number} - {ticket_subject}, which is open again.",
         'write_again_new' => 'If you write again, we will open a new ticket.',
         'write_again_reopen' => 'If you write again within {days} days, we reopen it; after that we open a new ticket.',
@@ -124,6 +130,8 @@ final class WhatsAppTemplates
         'delete_note' => 'The customer deleted their WhatsApp message "{before}" for everyone; it stays in the ticket.',
         'reaction_note' => 'The customer reacted with {text} to the reply "{before}".',
         'unknown_message' => 'a message that is not in the ticket',
+        'rating_asked_note' => 'The customer was asked over WhatsApp to rate the help (1 to 5).',
+        'rated_note' => 'The customer rated the help on this ticket {stars} out of 5 over WhatsApp.',
         'follows_note' => 'The customer wrote after the closed ticket #{old_ticket_number} (closed {closed}); it was not reopened: {why}.',
         'not_reopenable' => 'osTicket does not allow it (its status, department or help topic)',
         'too_old' => 'it was closed more than {days} days ago',
@@ -142,7 +150,7 @@ final class WhatsAppTemplates
     const CUSTOMER_KEYS = [
         'confirm_message', 'close_keyword', 'close_keywords_alt', 'switch_keyword', 'switch_keywords_alt', 'switch_success', 'switch_error',
         'switch_closed', 'close_success', 'close_refused', 'nothing_to_close', 'media_reply', 'media_not_taken', 'reply_message', 'closed_message', 'merged_message', 'refused_message',
-        'optout_keywords', 'optin_keywords', 'optout_message', 'optin_message', 'reopened_message',
+        'optout_keywords', 'optin_keywords', 'optout_message', 'optin_message', 'reopened_message', 'csat_question', 'csat_thanks',
     ];
 
     /** Why a customer's file is not in the ticket, by the service's or our code; osTicket's own reasons pass through. */

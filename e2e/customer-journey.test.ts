@@ -242,6 +242,21 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
     assert.ok(!(await outbound(chat)).some((x) => /Rechnung ist korrigiert/.test(x)));
   });
 
+  test('a file of an earlier message that WhatsApp hands over after the STOP does not opt the customer in again', async () => {
+    const chat = phone(6);
+    await say(chat, 'Hier ein Foto');
+    const [row] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    const photo = Buffer.alloc(20_000, 7);
+    await say(chat, 'Das Foto', { media: { filename: '', mimetype: 'image/jpeg', data: photo.toString('base64') }, media_late_seconds: 20 });
+    await say(chat, 'STOP');
+    await until('opted out', () => optOuts(chat), (rows) => rows.length === 1);
+    // The service holds the chat for a file up to 15 s, then the file follows as "<id>.file" once WhatsApp hands it over.
+    await until('the late file in the ticket', () => threadEntries(o, row.ticket_id!).filter((e) => e.type === 'M').length, (n) => n >= 3, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(optOuts(chat).length, 1, 'still opted out');
+    assert.ok(!(await outbound(chat)).some((x) => /(wieder angemeldet|signed up again)/.test(x)));
+  });
+
   test('START from someone who never opted out is an ordinary message (a click-to-chat text): it opens a ticket', async () => {
     const chat = phone(5);
     await say(chat, 'Start');

@@ -95,8 +95,9 @@ final class WhatsAppAgentChannel
         $settings = WhatsAppPlugin::settings($options[0]['instance']);
         $phone = $options[0]['phones'][0];
         if (($at = WhatsAppStore::optedOutAt($settings['instance_id'], $phone)) !== null) {
-            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['optout_reason'], ['time' => Format::datetime($at, false)]),
-                $thisstaff, WhatsAppDesk::messageId('opened.' . $ticket->getId(), 'note'));
+            WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['opened_opted_out_note'], [
+                'reason' => WhatsAppTemplates::render($settings['staff']['optout_reason'], ['time' => Format::datetime($at, false)]),
+            ]), $thisstaff, WhatsAppDesk::messageId('opened.' . $ticket->getId(), 'note'));
             return;
         }
         self::activate($ticket, $settings, $phone, $thisstaff, 'opened');

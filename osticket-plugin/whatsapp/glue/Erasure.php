@@ -81,8 +81,10 @@ final class WhatsAppErasure
      */
     public static function phone($phone)
     {
-        $instances = WhatsAppStore::rows(sprintf('SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s UNION SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s',
-            WhatsAppSchema::mappingTable(), WhatsAppStore::quote($phone), WhatsAppSchema::messagesTable(), WhatsAppStore::quote($phone)));
+        $quoted = WhatsAppStore::quote($phone);
+        $instances = WhatsAppStore::rows(sprintf('SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s UNION SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s
+            UNION SELECT DISTINCT instance_id FROM `%s` WHERE phone = %s', WhatsAppSchema::mappingTable(), $quoted, WhatsAppSchema::messagesTable(), $quoted,
+            WhatsAppSchema::optOutsTable(), $quoted)); // (an opt-out outlives the retention, also on a number since disabled)
         $counts = ['conversations' => 0, 'messages' => 0];
         foreach (array_unique(array_merge(array_map('intval', array_column($instances, 'instance_id')), WhatsAppPlugin::instanceIds())) as $instanceId) {
             $done = self::phoneOnInstance($phone, $instanceId);
@@ -100,11 +102,14 @@ final class WhatsAppErasure
      */
     public static function purge(array $settings)
     {
+        $instanceId = (int) $settings['instance_id'];
+        // A rating's phone is needed only while its question is open (whatever the retention).
+        db_query(sprintf('UPDATE `%s` SET phone = NULL WHERE instance_id = %d AND phone IS NOT NULL AND asked_at < NOW() - INTERVAL %d DAY',
+            WhatsAppSchema::ratingsTable(), $instanceId, WhatsAppWebhook::RATING_DAYS + 1));
         $days = (int) $settings['retention_days'];
         if ($days <= 0) {
             return;
         }
-        $instanceId = (int) $settings['instance_id'];
         db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND updated < NOW() - INTERVAL %d DAY',
             WhatsAppSchema::messagesTable(), $instanceId, $days));
         $p = TABLE_PREFIX;
@@ -112,9 +117,6 @@ final class WhatsAppErasure
             WHERE m.instance_id = %d AND m.status <> 'open' AND m.updated < NOW() - INTERVAL %d DAY
               AND (t.ticket_id IS NULL OR (s.state = 'closed' AND t.closed < NOW() - INTERVAL %d DAY))",
             WhatsAppSchema::mappingTable(), $instanceId, $days, $days));
-        // A rating's phone is needed only while its question is open.
-        db_query(sprintf('UPDATE `%s` SET phone = NULL WHERE instance_id = %d AND phone IS NOT NULL AND asked_at < NOW() - INTERVAL %d DAY',
-            WhatsAppSchema::ratingsTable(), $instanceId, WhatsAppWebhook::RATING_DAYS + 1));
         // One standing request per instance, replaced by the newest: never a growing queue.
         self::tell($instanceId, ['before' => time() - $days * 86400], 'purge');
     }

@@ -48,7 +48,8 @@ final class WhatsAppOutbound
         if (!$mapping) {
             // Not a WhatsApp ticket — or one whose conversation was erased: then the agent hears it.
             // (A canned reply inside Ticket::create comes before the conversation: sent by sendEarlierReplies.)
-            if ($ticket instanceof Ticket && !WhatsAppProgress::isMaking($ticket->getId()) && self::isGenerated($ticket->getEmail())) {
+            if ($ticket instanceof Ticket && !WhatsAppProgress::isMaking($ticket->getId()) && self::isGenerated($ticket->getEmail())
+                    && !(preg_match('/^whatsapp\+(\d+)@/i', (string) $ticket->getEmail(), $m) && WhatsAppStore::optedOutAnywhere($m[1]))) { // (opted out: said when the ticket was opened)
                 $texts = WhatsAppTemplates::defaults(WhatsAppDesk::language());
                 self::noteOnTicket($ticket, 'WhatsApp message not sent', $texts, $texts['no_conversation_reason'], WhatsAppDesk::plainText($entry));
             }

@@ -251,11 +251,11 @@ final class WhatsAppStore
         return $row && $row['media_hint_by'] === $messageId;
     }
 
-    /** The customer wrote STOP on this number: remembered with the time (the first time stays). */
-    public static function optOut($instanceId, $phone)
+    /** The customer wrote STOP on this number: remembered with the time they wrote it (the first time stays). */
+    public static function optOut($instanceId, $phone, $at)
     {
-        db_query(sprintf('INSERT IGNORE INTO `%s` (instance_id, phone, opted_out_at) VALUES (%d, %s, NOW())',
-            WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone)));
+        db_query(sprintf('INSERT IGNORE INTO `%s` (instance_id, phone, opted_out_at) VALUES (%d, %s, FROM_UNIXTIME(%d))',
+            WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone), $at));
     }
 
     /** The customer wrote of their own accord (or START): opted in again. Whether they had opted out. */
@@ -263,6 +263,12 @@ final class WhatsAppStore
     {
         db_query(sprintf('DELETE FROM `%s` WHERE instance_id = %d AND phone = %s', WhatsAppSchema::optOutsTable(), $instanceId, self::quote($phone)));
         return db_affected_rows() > 0;
+    }
+
+    /** Whether this phone opted out on any number (instance). */
+    public static function optedOutAnywhere($phone)
+    {
+        return (bool) self::row(sprintf('SELECT 1 FROM `%s` WHERE phone = %s LIMIT 1', WhatsAppSchema::optOutsTable(), self::quote($phone)));
     }
 
     /** When the customer opted out on this number (unix time), or null. */

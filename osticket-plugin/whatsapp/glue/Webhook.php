@@ -297,7 +297,9 @@ final class WhatsAppWebhook
             WhatsAppStore::optIn($settings['instance_id'], $message['chat']); // (killed between the two: done now)
             return true;
         }
-        if (WhatsAppStore::optedOutAt($settings['instance_id'], $message['chat']) === null) {
+        $since = WhatsAppStore::optedOutAt($settings['instance_id'], $message['chat']);
+        // Only what they wrote after the STOP: not a file or an unreadable notice of an earlier message that arrives late.
+        if ($since === null || self::writtenAt($message) <= $since || preg_match('/(\.file|:unreadable)$/', $message['id'])) {
             return false;
         }
         // The mark first: a request killed after it tells the customer on the retry.
@@ -316,6 +318,12 @@ final class WhatsAppWebhook
             'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optin'));
         array_unshift($outcome[2], $settings['texts']['optin_message']);
         return $outcome;
+    }
+
+    /** When the customer wrote the message (WhatsApp's time; now when it lacks one). */
+    private static function writtenAt(array $message)
+    {
+        return isset($message['timestamp']) && is_int($message['timestamp']) && $message['timestamp'] > 0 ? $message['timestamp'] : time();
     }
 
     private static function shownPhone($chat)
@@ -466,7 +474,7 @@ final class WhatsAppWebhook
             case 'optout':
                 // Nothing the business starts reaches them from now on; their own messages opt them in again.
                 // (Replies still waiting for the service are kept from them when they are handed over.)
-                WhatsAppStore::optOut($settings['instance_id'], $chat);
+                WhatsAppStore::optOut($settings['instance_id'], $chat, self::writtenAt($message));
                 if ($ticket) {
                     WhatsAppDesk::note($ticket, $staff['whatsapp_title'], WhatsAppTemplates::render($staff['optout_note'], ['text' => $said, 'phone' => self::shownPhone($chat)]),
                         'SYSTEM', WhatsAppDesk::messageId($message['id'], 'optout'));

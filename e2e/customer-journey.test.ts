@@ -130,6 +130,13 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
       assert.ok(notes(row.ticket_id!).some((n) => /(rated the help on this ticket 5 out of 5|mit 5 von 5 bewertet)/.test(n)));
       assert.ok(agent(o, 'search', 'whatsapp_rating', '5').ids.includes(Number(row.ticket_id)), 'osTicket\'s search finds it by the field');
 
+      // Answered again, or later: thanked, nothing changes, nothing is reopened.
+      await say(chat, '3');
+      await until('thanked again', () => outbound(chat), (m) => m.length === 5);
+      assert.equal(sql(o, `SELECT rating FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row.ticket_id}`)[0]!.rating, '5');
+      assert.equal(state(row.ticket_id!), 'closed');
+      assert.equal(mappings(o, chat).length, 1);
+
       const other = phone(31);
       const second = await closedTicket(other);
       await until('the question', () => outbound(other), (m) => m.length === 3);
@@ -139,6 +146,45 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
     } finally {
       await configure(o, installed, 0, { 'Ask for a rating': false });
     }
+  });
+
+  test('a number for an open ticket the customer talks about now is an answer there, not a rating of the closed one', async () => {
+    await configure(o, installed, 0, { 'Ask for a rating': true });
+    try {
+      const chat = phone(33);
+      const row = await closedTicket(chat);
+      await until('the question', () => outbound(chat), (m) => m.length === 3);
+      const other = agent(o, 'newticket', row.ticket_id!, 'Wie viele Geräte?'); // an agent's ticket for the same customer
+      await say(chat, `Ticket-Wechsel #${other.number}`);
+      await until('switched', () => mappings(o, chat), (rows) => rows.some((r) => r.ticket_id === String(other.id) && r.status === 'open'));
+      await say(chat, '2');
+      await until('the answer in the open ticket', () => threadEntries(o, String(other.id)), (rows) => rows.some((e) => e.type === 'M' && e.body!.trim() === '2'));
+      assert.equal(sql(o, `SELECT rating FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row.ticket_id}`)[0]!.rating, '', 'not a rating');
+    } finally {
+      await configure(o, installed, 0, { 'Ask for a rating': false });
+    }
+  });
+
+  test('a ticket merged into another customer\'s ticket is not reopened by its customer\'s next message (osTicket would add it to the parent)', async () => {
+    const chat = phone(34);
+    await say(chat, 'Mein Anliegen');
+    const [child] = await until('ticket', () => mappings(o, chat), (rows) => rows.length === 1);
+    const someoneElse = agent(o, 'user', `+${phone(35)}`, 'Jemand Anderes').id as number;
+    const parent = String(agent(o, 'ticketfor', String(someoneElse)).ticket);
+    const parentNumber = sql(o, `SELECT number FROM ${t(o, 'ticket')} WHERE ticket_id = ${parent}`)[0]!.number!;
+    const closed = sql(o, `SELECT id FROM ${t(o, 'ticket_status')} WHERE state = 'closed' ORDER BY sort LIMIT 1`)[0]!.id!;
+    const admin = await AdminPanel.open(o);
+    try {
+      await admin.mergeTickets({ id: parent, number: parentNumber }, { number: child!.ticket_number! }, closed);
+    } finally {
+      await admin.close();
+    }
+    await until('the child closed', () => state(child!.ticket_id!), (s) => s === 'closed');
+    await say(chat, 'Noch eine Frage');
+    const [, fresh] = await until('a new ticket', () => mappings(o, chat), (rows) => rows.length === 2);
+    assert.ok(threadEntries(o, fresh!.ticket_id!).some((e) => /Noch eine Frage/.test(e.body!)));
+    assert.ok(!threadEntries(o, parent).some((e) => /Noch eine Frage/.test(e.body!)), 'not in the other customer\'s ticket');
+    assert.equal(state(parent), 'open');
   });
 
   test('a rating after the customer\'s own close, and a second close asks again only for itself', async () => {
@@ -254,7 +300,7 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
     await until('the late file in the ticket', () => threadEntries(o, row.ticket_id!).filter((e) => e.type === 'M').length, (n) => n >= 3, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(optOuts(chat).length, 1, 'still opted out');
-    assert.ok(!(await outbound(chat)).some((x) => /(wieder angemeldet|signed up again)/.test(x)));
+    assert.ok(!(await outbound(chat)).some((x) => /^(You are signed up again|Sie sind wieder angemeldet)/.test(x)), 'no opt-in message');
   });
 
   test('START from someone who never opted out is an ordinary message (a click-to-chat text): it opens a ticket', async () => {

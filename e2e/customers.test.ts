@@ -274,6 +274,7 @@ describe('who a customer is, and every message once', { skip: skipUnlessSupporte
     await until('reply', () => outbound(linked), (m) => m.some((x) => /Antwort an Dora/.test(x)));
     assert.equal(mapping(linked)[0]!.user_id, String(real));
     agent(o, 'close', second!.ticket_id);
+    sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 8 DAY WHERE ticket_id = ${second!.ticket_id}`); // (past "Reopen within": a new ticket)
     await say(linked, 'Neues Anliegen');
     const again = await until('a new ticket', () => mapping(linked), (rows) => rows.length === 2);
     assert.equal(again[1]!.user_id, String(real), 'recognised as the user the agent linked');

@@ -76,7 +76,7 @@ final class ConversationTest extends TestCase
 
     public function testARatingIsOnlyANumberFromOneToFiveOrStars()
     {
-        foreach (['5' => 5, ' 1 ' => 1, '4!' => 4, '3/5' => 3, '2 / 5.' => 2, "\u{2B50}\u{2B50}\u{2B50}" => 3, "\u{2B50}\u{FE0F}" => 1] as $text => $stars) {
+        foreach (['5' => 5, ' 1 ' => 1, '4!' => 4, '3/5' => 3, '2 / 5.' => 2, "\u{2B50}\u{2B50}\u{2B50}" => 3, "\u{2B50}\u{FE0F}" => 1, "5\u{FE0F}\u{20E3}" => 5, "3\u{20E3}" => 3] as $text => $stars) {
             $this->assertSame($stars, WhatsAppConversation::rating(['type' => 'text', 'text' => (string) $text]), (string) $text);
         }
         foreach (['0', '6', '10', '5 stars please fix X', 'Note 5', '5 Sterne', '', "\u{2B50}\u{2B50}\u{2B50}\u{2B50}\u{2B50}\u{2B50}"] as $text) {

@@ -460,10 +460,19 @@ final class WhatsAppDesk
     }
 
     /** What writing again after this close does, in the customer's words: reopen within N days, or a new ticket. */
-    public static function writeAgain(Ticket $ticket, array $settings)
+    public static function writeAgain(Ticket $ticket, array $settings, $wasActive = true)
     {
-        $reopens = $settings['reopen_days'] > 0 && $ticket->isReopenable();
+        $reopens = $wasActive && $settings['reopen_days'] > 0 && self::reopenable($ticket);
         return WhatsAppTemplates::render($settings['texts'][$reopens ? 'write_again_reopen' : 'write_again_new'], ['days' => $settings['reopen_days']]);
+    }
+
+    /**
+     * Whether a message may reopen the ticket: osTicket's rule (status, department, topic), and not a
+     * merged child (osTicket adds a child's messages to its parent, as its client portal knows).
+     */
+    public static function reopenable(Ticket $ticket)
+    {
+        return $ticket->isReopenable() && !($ticket->isChild() && $ticket->getMergeType() !== 'visual');
     }
 
     /** When a closed ticket was closed (unix time), or null. */

@@ -104,8 +104,8 @@ final class WhatsAppErasure
     {
         $instanceId = (int) $settings['instance_id'];
         // A rating's phone is needed only while its question is open (whatever the retention).
-        db_query(sprintf('UPDATE `%s` SET phone = NULL WHERE instance_id = %d AND phone IS NOT NULL AND asked_at < NOW() - INTERVAL %d DAY',
-            WhatsAppSchema::ratingsTable(), $instanceId, WhatsAppWebhook::RATING_DAYS + 1));
+        db_query(sprintf('UPDATE `%s` SET phone = NULL, rated_by = NULL WHERE phone IS NOT NULL AND asked_at < NOW() - INTERVAL %d DAY',
+            WhatsAppSchema::ratingsTable(), max(WhatsAppWebhook::RATING_DAYS, (int) $settings['reopen_days']) + 1)); // (every instance's, also a disabled one's)
         $days = (int) $settings['retention_days'];
         if ($days <= 0) {
             return;

@@ -126,6 +126,8 @@ final class WhatsAppOutbound
         if (!$mapping || !WhatsAppStore::closeTicket($object->getId()) || self::$closedByCustomer == $object->getId()) {
             return;
         }
+        // A conversation the customer had switched away from: writing again goes to their other ticket, and no rating is asked.
+        $wasActive = $mapping['status'] === 'open';
         $settings = $settingsOf((int) $mapping['instance_id']);
         if ($settings && $settings['notify_close']) {
             $mapping = WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings);
@@ -134,12 +136,12 @@ final class WhatsAppOutbound
             }
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
-                'write_again' => WhatsAppDesk::writeAgain($object, $settings),
+                'write_again' => WhatsAppDesk::writeAgain($object, $settings, $wasActive),
             ]);
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
         }
         global $thisstaff;
-        if ($settings && ($ask = self::askRating(WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings), $object, $settings, $thisstaff instanceof Staff ? $thisstaff->getId() : null))) {
+        if ($settings && $wasActive && ($ask = self::askRating(WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings), $object, $settings, $thisstaff instanceof Staff ? $thisstaff->getId() : null))) {
             self::queue($ask[0], $ask[1], $ask[2], $settings);
         }
     }
@@ -151,8 +153,8 @@ final class WhatsAppOutbound
      */
     public static function askRating(array $mapping, Ticket $ticket, array $settings, $closedBy)
     {
-        if (!$settings['csat'] || self::optedOut($mapping, $settings) !== null) {
-            return null;
+        if (!$settings['csat'] || self::optedOut($mapping, $settings) !== null || $ticket->isChild()) {
+            return null; // (a merge is not a resolution)
         }
         $key = sprintf('rating:%d:%s', $ticket->getId(), preg_replace('/\D/', '', (string) $ticket->getCloseDate()));
         WhatsAppStore::askRating($settings['instance_id'], $ticket->getId(), $mapping['phone'], $key, $closedBy, $ticket->getDeptId());

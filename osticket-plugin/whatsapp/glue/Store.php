@@ -288,14 +288,20 @@ final class WhatsAppStore
         return db_affected_rows() > 0;
     }
 
-    /** The newest unanswered ask of this phone within `$days`, or the one this message already answered. */
-    public static function openAsk($instanceId, $phone, $days, $messageId)
+    /**
+     * The newest question of this phone asked within `$days` (or the one this message already answered),
+     * with `open`: not answered yet and asked within `$openDays`, or answered by this very message.
+     */
+    public static function recentAsk($instanceId, $phone, $days, $openDays, $messageId)
     {
-        return self::row(sprintf('SELECT * FROM `%s` WHERE instance_id = %d AND phone = %s AND (rated_by = %s OR (rating IS NULL AND asked_at >= NOW() - INTERVAL %d DAY))
-            ORDER BY rated_by = %s DESC, id DESC LIMIT 1', WhatsAppSchema::ratingsTable(), $instanceId, self::quote($phone), self::quote($messageId), $days, self::quote($messageId)));
+        $mid = self::quote($messageId);
+        $row = self::row(sprintf('SELECT *, (rated_by <=> %s OR (rating IS NULL AND asked_at >= NOW() - INTERVAL %d DAY)) AS open FROM `%s`
+            WHERE instance_id = %d AND phone = %s AND (rated_by <=> %s OR asked_at >= NOW() - INTERVAL %d DAY) ORDER BY rated_by <=> %s DESC, id DESC LIMIT 1',
+            $mid, $openDays, WhatsAppSchema::ratingsTable(), $instanceId, self::quote($phone), $mid, $days, $mid));
+        return $row ? ['open' => (bool) $row['open']] + $row : null;
     }
 
-    /** The customer's answer; the phone is not needed any more. */
+    /** The customer's answer. */
     public static function rate($askId, $stars, $messageId)
     {
         db_query(sprintf('UPDATE `%s` SET rating = %d, rated_at = NOW(), rated_by = %s WHERE id = %d AND (rating IS NULL OR rated_by = %s)',

@@ -176,9 +176,11 @@ final class WhatsAppWebhook
             return self::welcomedBack(self::toldReopened(self::afterEntry($message, $settings, $action, $ticket, $mapping, $user, $first, $parts, $doubt, $attached, $decided ? $decided[1] : null),
                 $row['action'] === 'reopen', $message, $ticket, $settings), self::optedInAgain($message, $row, $settings), $message, $ticket, $settings);
         }
-        // Only a rating (1-5) within 3 days of the question after a close: recorded, never a ticket.
-        if ($settings['csat'] && ($stars = WhatsAppConversation::rating($message)) !== null
-                && ($ask = WhatsAppStore::openAsk($settings['instance_id'], $message['chat'], self::RATING_DAYS, $message['id']))) {
+        // Only a rating (1-5) after the question of a close, while the customer has no open ticket on WhatsApp:
+        // recorded within 3 days, thanked later (a second or a late answer), never a ticket or a reopen.
+        if ($settings['csat'] && ($stars = WhatsAppConversation::rating($message)) !== null && !self::talkingAboutAnOpenTicket($message['chat'], $settings)
+                && ($ask = WhatsAppStore::recentAsk($settings['instance_id'], $message['chat'], max(self::RATING_DAYS, $settings['reopen_days']), self::RATING_DAYS, $message['id']))
+                && ($asked = WhatsAppDesk::ticket($ask['ticket_id'])) && $asked->isClosed()) {
             WhatsAppStore::update('in', $message['id'], ['action' => 'rating', 'ticket_id' => (int) $ask['ticket_id']]);
             return self::rated($message, $settings, $ask, $stars);
         }
@@ -271,10 +273,10 @@ final class WhatsAppWebhook
     {
         $conversation = WhatsAppStore::lastConversation($settings['instance_id'], $chat);
         $ticket = $conversation ? WhatsAppDesk::ticket($conversation['ticket_id']) : null;
-        if (!$ticket || !$ticket->isClosed() || (int) $ticket->getOwnerId() !== (int) $conversation['user_id']) {
+        if (!$ticket || !$ticket->isClosed() || (int) $ticket->getOwnerId() !== (int) $conversation['user_id'] || WhatsAppDesk::closedAt($ticket) === null) {
             return null; // (a ticket that is someone else's now is not theirs to reopen)
         }
-        return [$ticket, $conversation, WhatsAppConversation::afterClose(WhatsAppDesk::closedAt($ticket), time(), $settings['reopen_days'], $ticket->isReopenable())];
+        return [$ticket, $conversation, WhatsAppConversation::afterClose(WhatsAppDesk::closedAt($ticket), time(), $settings['reopen_days'], WhatsAppDesk::reopenable($ticket))];
     }
 
     /** A message that reopened its ticket: the customer is told which ticket it went to. */
@@ -299,7 +301,7 @@ final class WhatsAppWebhook
         }
         $since = WhatsAppStore::optedOutAt($settings['instance_id'], $message['chat']);
         // Only what they wrote after the STOP: not a file or an unreadable notice of an earlier message that arrives late.
-        if ($since === null || self::writtenAt($message) <= $since || preg_match('/(\.file|:unreadable)$/', $message['id'])) {
+        if ($since === null || self::writtenAt($message) < $since || preg_match('/(\.file|:unreadable)$/', $message['id'])) {
             return false;
         }
         // The mark first: a request killed after it tells the customer on the retry.
@@ -413,9 +415,23 @@ final class WhatsAppWebhook
         return [$mapping['id'], $first->getId(), $replies];
     }
 
-    /** The customer's rating: on the ask's row, as a note and in the ticket's "WhatsApp rating" field; thanked. Idempotent. */
+    /** Whether the phone's active conversation on this number is about an open ticket (a "2" there is an answer). */
+    private static function talkingAboutAnOpenTicket($chat, array $settings)
+    {
+        $mapping = WhatsAppStore::activeMapping($settings['instance_id'], $chat);
+        $ticket = $mapping ? WhatsAppDesk::ticket($mapping['ticket_id']) : null;
+        return $ticket && !$ticket->isClosed();
+    }
+
+    /**
+     * The customer's rating: on the ask's row, as a note and in the ticket's "WhatsApp rating" field,
+     * when the question is open (3 days) and not answered yet; thanked in any case. Idempotent.
+     */
     private static function rated(array $message, array $settings, array $ask, $stars)
     {
+        if (!$ask['open']) {
+            return [null, null, [$settings['texts']['csat_thanks']]]; // answered already, or too late: nothing changes
+        }
         WhatsAppStore::rate($ask['id'], $stars, $message['id']);
         if ($ticket = WhatsAppDesk::ticket($ask['ticket_id'])) {
             WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], WhatsAppTemplates::render($settings['staff']['rated_note'], ['stars' => $stars]),

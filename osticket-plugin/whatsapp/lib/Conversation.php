@@ -61,7 +61,7 @@ final class WhatsAppConversation
             return null;
         }
         $text = trim((string) (isset($message['text']) ? $message['text'] : ''));
-        if (preg_match('/^([1-5])\s*(?:\/\s*5)?\s*[.!]*$/u', $text, $m)) {
+        if (preg_match('/^([1-5])(?:\x{FE0F}?\x{20E3})?\s*(?:\/\s*5)?\s*[.!]*$/u', $text, $m)) {
             return (int) $m[1];
         }
         $stars = preg_replace('/\x{FE0F}/u', '', $text);

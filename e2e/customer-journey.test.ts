@@ -203,8 +203,7 @@ describe('the customer\'s side: reopen within osTicket\'s rules, opt-out and opt
       // Reopened by a message, closed again by an agent: one new question, for the new close.
       await say(chat, 'Geht doch nicht');
       await until('reopened', () => state(row!.ticket_id!), (s) => s === 'open');
-      sql(o, `UPDATE ${t(o, 'ticket')} SET closed = NOW() - INTERVAL 1 MINUTE WHERE ticket_id = ${row!.ticket_id}`); // (a close in another second)
-      agent(o, 'close', row!.ticket_id!);
+      agent(o, 'close', row!.ticket_id!); // (often within the same second as the first close: still a close of its own)
       await until('the second question', () => sql(o, `SELECT COUNT(*) AS n FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id}`)[0]!.n, (n) => n === '2');
       await say(chat, '2');
       await until('the second rating', () => sql(o, `SELECT rating FROM ${t(o, 'whatsapp_ratings')} WHERE ticket_id = ${row!.ticket_id} ORDER BY id`).map((r) => r.rating).join(), (r) => r === '4,2');

@@ -156,7 +156,11 @@ final class WhatsAppOutbound
         if (!$settings['csat'] || self::optedOut($mapping, $settings) !== null || $ticket->isChild()) {
             return null; // (a merge is not a resolution)
         }
-        $key = sprintf('rating:%d:%s', $ticket->getId(), preg_replace('/\D/', '', (string) $ticket->getCloseDate()));
+        // One question per close: the close time and the last reopen time tell two closes apart, also within one second.
+        $digits = function ($time) {
+            return is_string($time) ? preg_replace('/\D/', '', $time) : '';
+        };
+        $key = sprintf('rating:%d:%s:%s', $ticket->getId(), $digits($ticket->getCloseDate()), $digits($ticket->getReopenDate()));
         WhatsAppStore::askRating($settings['instance_id'], $ticket->getId(), $mapping['phone'], $key, $closedBy, $ticket->getDeptId());
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], $settings['staff']['rating_asked_note'], 'SYSTEM', WhatsAppDesk::messageId($key, 'note'));
         return [$mapping, WhatsAppTemplates::render($settings['texts']['csat_question'], [

@@ -117,7 +117,7 @@ final class WhatsAppAgentChannel
         if (!$mapping || !$owner || $owner === (int) $mapping['user_id'] || !($settings = WhatsAppPlugin::settings((int) $mapping['instance_id']))) {
             return null;
         }
-        $numbers = WhatsAppStore::phonesOfUser($mapping['instance_id'], $owner) ?: WhatsAppPhoneIndex::numbersOf($owner, $settings['default_country_code']);
+        $numbers = WhatsAppOwner::numbersOf($owner, $mapping['instance_id'], $settings);
         if (!$numbers || in_array($mapping['phone'], $numbers, true)) {
             return null; // nothing to decide: the conversation's number simply becomes theirs (WhatsAppOwner::follow)
         }

@@ -129,11 +129,15 @@ final class WhatsAppOutbound
         // A conversation the customer had switched away from: writing again goes to their other ticket, and no rating is asked.
         $wasActive = $mapping['status'] === 'open';
         $settings = $settingsOf((int) $mapping['instance_id']);
-        if ($settings && $settings['notify_close']) {
-            $mapping = WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings);
-            if (self::optedOut($mapping, $settings) !== null) {
-                return; // (a close notice is the business's word, not an answer)
-            }
+        $ask = $wasActive && $settings && $settings['csat'];
+        if (!$settings || !($settings['notify_close'] || $ask)) {
+            return;
+        }
+        $mapping = WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings);
+        if (self::optedOut($mapping, $settings) !== null) {
+            return; // (a close notice and a rating question are the business's word, not an answer)
+        }
+        if ($settings['notify_close']) {
             $text = WhatsAppTemplates::render($settings['texts']['closed_message'], [
                 'ticket_number' => $object->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($object->getSubject()),
                 'write_again' => WhatsAppDesk::writeAgain($object, $settings, $wasActive),
@@ -141,14 +145,14 @@ final class WhatsAppOutbound
             self::queue($mapping, $text, sprintf('closed:%d:%d', $object->getId(), time()), $settings);
         }
         global $thisstaff;
-        if ($settings && $wasActive && ($ask = self::askRating(WhatsAppOwner::follow(WhatsAppStore::mapping($mapping['id']), $object, $settings), $object, $settings, $thisstaff instanceof Staff ? $thisstaff->getId() : null))) {
-            self::queue($ask[0], $ask[1], $ask[2], $settings);
+        if ($ask && ($question = self::askRating($mapping, $object, $settings, $thisstaff instanceof Staff ? $thisstaff->getId() : null))) {
+            self::queue($mapping, $question[0], $question[1], $settings);
         }
     }
 
     /**
      * After a close (an agent's, or the customer's command: closed by 0): the rating question, once per
-     * close, with a note on the ticket; [conversation, text, key], or null when ratings are off or the
+     * close, with a note on the ticket; [text, key], or null when ratings are off or the
      * customer opted out. Asked again for the same close (a retried webhook) it answers the same.
      */
     public static function askRating(array $mapping, Ticket $ticket, array $settings, $closedBy)
@@ -163,7 +167,7 @@ final class WhatsAppOutbound
         $key = sprintf('rating:%d:%s:%s', $ticket->getId(), $digits($ticket->getCloseDate()), $digits($ticket->getReopenDate()));
         WhatsAppStore::askRating($settings['instance_id'], $ticket->getId(), $mapping['phone'], $key, $closedBy, $ticket->getDeptId());
         WhatsAppDesk::note($ticket, $settings['staff']['whatsapp_title'], $settings['staff']['rating_asked_note'], 'SYSTEM', WhatsAppDesk::messageId($key, 'note'));
-        return [$mapping, WhatsAppTemplates::render($settings['texts']['csat_question'], [
+        return [WhatsAppTemplates::render($settings['texts']['csat_question'], [
             'ticket_number' => $ticket->getNumber(), 'ticket_subject' => WhatsAppText::withEmoji($ticket->getSubject()),
         ]), $key];
     }

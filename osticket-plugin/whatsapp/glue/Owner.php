@@ -16,7 +16,7 @@ final class WhatsAppOwner
         if (!$owner || $owner === (int) $mapping['user_id']) {
             return $mapping;
         }
-        $numbers = WhatsAppStore::phonesOfUser($mapping['instance_id'], $owner) ?: WhatsAppPhoneIndex::numbersOf($owner, $settings['default_country_code']);
+        $numbers = self::numbersOf($owner, $mapping['instance_id'], $settings);
         $name = (string) $ticket->getOwner()->getName();
         if ($numbers && !in_array($mapping['phone'], $numbers, true)) {
             $moved = WhatsAppStore::moveConversation($mapping, $numbers[0], $owner);
@@ -31,6 +31,12 @@ final class WhatsAppOwner
             'user' => $name, 'phone' => ctype_digit($mapping['phone']) ? '+' . $mapping['phone'] : $mapping['phone'],
         ]), 'SYSTEM', self::noteId($mapping, $owner));
         return WhatsAppStore::setMappingUser($mapping['id'], $owner);
+    }
+
+    /** A user's own WhatsApp numbers on this number (instance): the ones they wrote from, else their trusted ones. */
+    public static function numbersOf($userId, $instanceId, array $settings)
+    {
+        return WhatsAppStore::phonesOfUser($instanceId, $userId) ?: WhatsAppPhoneIndex::numbersOf($userId, $settings['default_country_code']);
     }
 
     /** One note per conversation and new owner, also when a killed request follows again. */

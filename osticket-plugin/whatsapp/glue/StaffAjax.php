@@ -13,7 +13,7 @@ class WhatsAppStaffAjax extends AjaxController
     public function states($id)
     {
         $ticket = $this->ticket($id);
-        $ui = self::ui();
+        $ui = WhatsAppStaffPages::ui();
         $delivery = WhatsAppStore::deliveryOfTicket($ticket->getId());
         $states = WhatsAppDeliveryState::forTicket($delivery['out'], $delivery['answered'], $ui, function ($unix) {
             return Format::datetime($unix, false); // (a true epoch, not a database time)
@@ -32,7 +32,7 @@ class WhatsAppStaffAjax extends AjaxController
     {
         global $thisstaff;
         $ticket = $this->ticket($id, Ticket::PERM_REPLY);
-        $ui = self::ui();
+        $ui = WhatsAppStaffPages::ui();
         $options = WhatsAppAgentChannel::options($ticket);
         $error = null;
         if ($_SERVER['REQUEST_METHOD'] === 'POST') {
@@ -52,9 +52,9 @@ class WhatsAppStaffAjax extends AjaxController
         global $thisstaff;
         $ticket = $this->ticket($id, Ticket::PERM_REPLY);
         if (!self::may($ticket, Ticket::PERM_EDIT)) {
-            Http::response(403, self::ui()['not_allowed']);
+            Http::response(403, WhatsAppStaffPages::ui()['not_allowed']);
         }
-        $ui = self::ui();
+        $ui = WhatsAppStaffPages::ui();
         if ($_SERVER['REQUEST_METHOD'] === 'POST') {
             $this->csrf();
             WhatsAppAgentChannel::decideOwner($ticket, $thisstaff, !empty($_POST['move']));
@@ -81,7 +81,7 @@ class WhatsAppStaffAjax extends AjaxController
     {
         global $thisstaff;
         $this->staffOnly();
-        $ui = self::ui();
+        $ui = WhatsAppStaffPages::ui();
         if (!$thisstaff->hasPerm(User::PERM_CREATE)) {
             Http::response(403, 'Access denied');
         }
@@ -188,7 +188,7 @@ class WhatsAppStaffAjax extends AjaxController
             Http::response(403, 'Access denied');
         }
         if ($perm !== null && !self::may($ticket, $perm)) {
-            Http::response(403, self::ui()['not_allowed']);
+            Http::response(403, WhatsAppStaffPages::ui()['not_allowed']);
         }
         return $ticket;
     }
@@ -208,11 +208,5 @@ class WhatsAppStaffAjax extends AjaxController
         if (!$ost->checkCSRFToken()) {
             Http::response(400, __('Valid CSRF Token Required'));
         }
-    }
-
-    /** The agent's texts, in the agent's language. */
-    public static function ui()
-    {
-        return WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage());
     }
 }

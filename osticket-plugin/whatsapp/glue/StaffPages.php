@@ -36,6 +36,12 @@ final class WhatsAppStaffPages
         });
     }
 
+    /** The agent's texts, in the agent's language. */
+    public static function ui()
+    {
+        return WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage());
+    }
+
     private static function isOpenTicketPage()
     {
         return isset($_SERVER['SCRIPT_NAME'], $_GET['a']) && $_GET['a'] === 'open' && $_SERVER['REQUEST_METHOD'] === 'GET'
@@ -49,7 +55,7 @@ final class WhatsAppStaffPages
     {
         global $thisstaff;
         if ($thisstaff instanceof Staff && $thisstaff->hasPerm(User::PERM_CREATE)) {
-            self::$newCustomerLabel = WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage())['new_customer'];
+            self::$newCustomerLabel = self::ui()['new_customer'];
         }
     }
 
@@ -73,7 +79,7 @@ final class WhatsAppStaffPages
         }
         // scp.js opens a[data-dialog] in osTicket's popup and reloads the ticket when it answers 201.
         printf('<li><a class="no-pjax" id="whatsapp-continue" href="#" data-dialog="ajax.php/whatsapp/tickets/%d/continue"><i class="icon-comments"></i> %s</a></li>',
-            $ticket->getId(), Format::htmlchars(WhatsAppStaffTexts::of(Internationalization::getCurrentLanguage())['continue']));
+            $ticket->getId(), Format::htmlchars(self::ui()['continue']));
     }
 
     /** The ticket view of a WhatsApp ticket: its script and style, which fetch and show the states. */

@@ -467,7 +467,7 @@ final class WhatsAppWebhook
                 WhatsAppStore::closeTicket($ticket->getId());
                 $replies = [WhatsAppTemplates::render($t['close_success'], self::vars($ticket, $message, $settings))];
                 if ($mapping && ($ask = WhatsAppOutbound::askRating($mapping, $ticket, $settings, 0))) {
-                    $replies[] = $ask[1];
+                    $replies[] = $ask[0];
                 }
                 return [$mappingId, null, $replies];
             case 'switch':

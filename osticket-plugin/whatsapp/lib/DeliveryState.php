@@ -56,9 +56,9 @@ final class WhatsAppDeliveryState
     private static function title(array $row, $state, $fileName, array $texts, callable $time)
     {
         $lines = $fileName !== null && $fileName !== '' ? [$fileName] : [];
-        foreach (['sent_at' => 'sent_at', 'delivered_at' => 'delivered_at', 'read_at' => 'read_at'] as $column => $text) {
+        foreach (['sent_at', 'delivered_at', 'read_at'] as $column) { // (each text has its column's name)
             if (!empty($row[$column])) {
-                $lines[] = WhatsAppTemplates::render($texts[$text], ['time' => $time((int) $row[$column])]);
+                $lines[] = WhatsAppTemplates::render($texts[$column], ['time' => $time((int) $row[$column])]);
             }
         }
         if (in_array($state, ['failed', 'held', 'pending'], true) && (string) $row['error'] !== '') {
